@@ -1,0 +1,25 @@
+// The subcommands of `distill`, one file each. Each adds itself to the app and
+// sets the function that runs it; the function returns the exit code.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace distill::cli {
+
+using Run = std::function<int()>;
+
+void addTrain(CLI::App& app, Run& run);
+void addValidate(CLI::App& app, Run& run);
+void addInitModel(CLI::App& app, Run& run);
+void addPrepareData(CLI::App& app, Run& run);
+void addExport(CLI::App& app, Run& run);
+void addEvaluate(CLI::App& app, Run& run);
+
+// Exit codes shared by the subcommands (docs/cli.md).
+inline constexpr int kExitBadInput = 2;
+
+}  // namespace distill::cli

@@ -1,0 +1,28 @@
+// `distill export CHECKPOINT --out DIR`: the sparse student as TorchScript +
+// safetensors + sparsity_report.json.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "trainer/checkpoint/export.h"
+
+namespace distill::cli {
+
+void addExport(CLI::App& app, Run& run) {
+  auto checkpoint = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("export", "Write the student of a checkpoint with its masks applied");
+  cmd->add_option("checkpoint", *checkpoint, "Committed checkpoint directory, e.g. runs/demo/checkpoints/latest")
+      ->required();
+  cmd->add_option("--out", *out, "Output directory")->required();
+  cmd->callback([checkpoint, out, &run] {
+    run = [checkpoint, out] {
+      const auto summary = checkpoint::exportStudent(*checkpoint, *out);
+      std::printf("exported %s: sparsity %.4f of masked parameters, %.4f of all parameters\n",
+                  summary.out_dir.c_str(), summary.pruned_sparsity, summary.total_sparsity);
+      return 0;
+    };
+  });
+}
+
+}  // namespace distill::cli

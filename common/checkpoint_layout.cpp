@@ -1,0 +1,58 @@
+#include "common/checkpoint_layout.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/files.h"
+
+namespace distill::checkpoint_layout {
+namespace fs = std::filesystem;
+
+std::string root(const std::string& run_dir) { return (fs::path(run_dir) / "checkpoints").string(); }
+
+std::string stepName(uint64_t step) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "step-%08llu", static_cast<unsigned long long>(step));
+  return name;
+}
+
+std::string stagingDir(const std::string& run_dir, uint64_t step) {
+  return (fs::path(root(run_dir)) / (stepName(step) + ".staging")).string();
+}
+
+std::string committedDir(const std::string& run_dir, uint64_t step) {
+  return (fs::path(root(run_dir)) / stepName(step)).string();
+}
+
+std::string latestLink(const std::string& run_dir) { return (fs::path(root(run_dir)) / "latest").string(); }
+
+std::optional<std::string> latest(const std::string& run_dir) {
+  const fs::path link = latestLink(run_dir);
+  std::error_code ec;
+  if (!fs::is_symlink(link, ec)) return std::nullopt;
+  const fs::path target = fs::read_symlink(link, ec);
+  DISTILL_CHECK(!ec, link.string(), ": unreadable link: ", ec.message());
+  const fs::path dir = target.is_absolute() ? target : link.parent_path() / target;
+  DISTILL_CHECK(fs::is_directory(dir), link.string(), " points at ", dir.string(),
+                ", which does not exist: the checkpoint was removed by hand?");
+  return dir.string();
+}
+
+uint64_t committedStep(const std::string& dir) {
+  const std::string path = (fs::path(dir) / kStateFile).string();
+  DISTILL_CHECK(files::exists(path), path, ": missing: ", dir, " is not a committed checkpoint");
+  nlohmann::json state;
+  try {
+    state = nlohmann::json::parse(files::readFile(path));
+    return state.at("step").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    DISTILL_FAIL(path, ": bad checkpoint state: ", e.what());
+  }
+}
+
+std::string rngFile(int worker) { return "rng-worker-" + std::to_string(worker) + ".safetensors"; }
+
+}  // namespace distill::checkpoint_layout

@@ -1,0 +1,36 @@
+// Where the parts of a checkpoint live. Shared by the coordinator (which commits)
+// and the workers (which write the tensors); see docs/checkpoints.md.
+//
+//   <run_dir>/checkpoints/step-00000020.staging/   being written by the workers
+//   <run_dir>/checkpoints/step-00000020/           committed (renamed by the coordinator)
+//   <run_dir>/checkpoints/latest -> step-00000020  the newest committed checkpoint
+//
+// A committed directory holds model.safetensors, optimizer.safetensors,
+// masks.safetensors and trainer.json (written by worker 0), rng-worker-<w>.safetensors
+// (one per worker) and state.json (the coordinator's ledger, written last).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace distill::checkpoint_layout {
+
+std::string root(const std::string& run_dir);                        // <run_dir>/checkpoints
+std::string stepName(uint64_t step);                                 // step-00000020
+std::string stagingDir(const std::string& run_dir, uint64_t step);
+std::string committedDir(const std::string& run_dir, uint64_t step);
+std::string latestLink(const std::string& run_dir);
+// The committed checkpoint `latest` points at, if there is one.
+std::optional<std::string> latest(const std::string& run_dir);
+// Reads the step recorded in <dir>/state.json; distill::Error naming the file if absent or bad.
+uint64_t committedStep(const std::string& dir);
+
+inline constexpr const char* kModelFile = "model.safetensors";
+inline constexpr const char* kOptimizerFile = "optimizer.safetensors";
+inline constexpr const char* kMasksFile = "masks.safetensors";
+inline constexpr const char* kTrainerStateFile = "trainer.json";
+inline constexpr const char* kStateFile = "state.json";
+std::string rngFile(int worker);                                     // rng-worker-<w>.safetensors
+
+}  // namespace distill::checkpoint_layout

@@ -1,0 +1,59 @@
+#include "common/config_loader.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/config_overrides.h"
+#include "common/config_yaml_to_json.h"
+#include "common/error.h"
+
+namespace distill::config {
+
+JobConfig parseJobConfig(const std::string& yaml_text, const std::string& source_name,
+                         const std::vector<std::string>& overrides) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    DISTILL_FAIL(source_name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax error: ", e.msg);
+  }
+  DISTILL_CHECK(documents.size() <= 1, source_name, ": holds ", documents.size(),
+                " YAML documents (separated by ---); a job file holds one");
+  // An empty file is an empty config: the checks then name the required fields.
+  YAML::Node root = documents.empty() ? YAML::Node(YAML::NodeType::Map) : documents[0];
+
+  for (const std::string& assignment : overrides) applyOverride(root, assignment);
+
+  const std::string json = yamlMessageToJson(*JobConfig::descriptor(), root, YamlWhere{source_name, "", -1, true}).dump();
+  JobConfig cfg;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &cfg, options);
+  // The walk above already checked every field and type; a failure here is a bug.
+  DISTILL_ASSERT(status.ok(), source_name, ": the JSON of the config did not parse: ", status.ToString());
+  applyDefaults(cfg);
+  return cfg;
+}
+
+JobConfig loadJobConfig(const std::string& yaml_path, const std::vector<std::string>& overrides) {
+  std::ifstream in(yaml_path, std::ios::binary);
+  DISTILL_CHECK(in, yaml_path, ": cannot read the job config (no such file or not readable)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parseJobConfig(text.str(), yaml_path, overrides);
+}
+
+std::string toJson(const JobConfig& cfg) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  auto status = google::protobuf::util::MessageToJsonString(cfg, &out, options);
+  DISTILL_ASSERT(status.ok(), status.ToString());
+  return out;
+}
+
+}  // namespace distill::config

@@ -1,0 +1,293 @@
+#include "coordinator/coordinator.h"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/checkpoint_layout.h"
+#include "common/clock.h"
+#include "common/dataset_manifest.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "control/mpi_channel.h"
+#include "coordinator/checkpoint_commit.h"
+#include "coordinator/data_schedule.h"
+#include "coordinator/progress_line.h"
+#include "coordinator/watchdog.h"
+#include "monitoring/job_metrics.h"
+
+namespace distill::coordinator {
+namespace fs = std::filesystem;
+namespace {
+
+// Batches are sent this many steps ahead of a worker's progress, so a worker
+// never waits on the coordinator in the steady state.
+constexpr uint64_t kLookahead = 8;
+
+std::atomic<int> g_stop_signal{0};
+extern "C" void onStopSignal(int sig) { g_stop_signal.store(sig); }
+
+std::string hostName() {
+  char name[256] = {0};
+  ::gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
+}  // namespace
+
+struct Coordinator::State {
+  config::JobConfig config;
+  CoordinatorOptions options;
+  control::MpiChannel& channel;
+  StoreServerStarter start_store;
+
+  int workers = 0;
+  uint64_t start_step = 0;
+  uint64_t total_steps = 0;
+  std::unique_ptr<DataSchedule> schedule;
+  std::unique_ptr<Watchdog> watchdog;
+  std::unique_ptr<CheckpointCommitter> committer;
+  std::unique_ptr<monitoring::JobMetrics> metrics;
+  std::unique_ptr<ProgressLine> progress;
+  std::vector<uint64_t> sent_through;   // per worker: batches sent for steps < this
+  std::vector<uint64_t> worker_step;    // per worker: last step seen
+  std::vector<bool> finished;
+  uint64_t stop_after = UINT64_MAX;     // set by SIGTERM/SIGINT
+  bool stopping = false;
+
+  State(config::JobConfig c, CoordinatorOptions o, control::MpiChannel& ch, StoreServerStarter s)
+      : config(std::move(c)), options(std::move(o)), channel(ch), start_store(std::move(s)) {}
+
+  void sendAssignments(int worker);
+  void handle(const control::Incoming& in);
+  void requestStop(int signal);
+  nlohmann::json ledger(uint64_t step) const;
+  [[noreturn]] void abortJob(const std::string& message);
+};
+
+Coordinator::Coordinator(config::JobConfig config, CoordinatorOptions options, control::MpiChannel& channel,
+                         StoreServerStarter start_store)
+    : state_(std::make_unique<State>(std::move(config), std::move(options), channel, std::move(start_store))) {}
+
+Coordinator::~Coordinator() = default;
+
+void Coordinator::State::abortJob(const std::string& message) {
+  log::error(message);
+  log::error("aborting the job");
+  if (metrics) std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, kExitFailure);
+  std::_Exit(kExitFailure);
+}
+
+nlohmann::json Coordinator::State::ledger(uint64_t step) const {
+  return {
+      {"step", step},
+      {"epoch", schedule->epochOf(step)},
+      {"steps_per_epoch", schedule->stepsPerEpoch()},
+      {"global_batch", schedule->globalBatch()},
+      {"samples_consumed", step * schedule->globalBatch()},
+      {"num_workers", workers},
+      {"seed", config.seed()},
+      {"total_steps", total_steps},
+      {"job", config.name()},
+      {"committed_at_unix", clock::unixSeconds()},
+  };
+}
+
+void Coordinator::State::sendAssignments(int worker) {
+  const uint64_t horizon = std::min({total_steps, stop_after, worker_step[worker] + kLookahead});
+  if (sent_through[worker] >= horizon) return;
+  control::ControlMessage message;
+  auto* assignment = message.mutable_assignment();
+  for (uint64_t step = sent_through[worker]; step < horizon; ++step) {
+    auto* batch = assignment->add_batches();
+    batch->set_step(step);
+    batch->set_epoch(schedule->epochOf(step));
+    for (uint64_t id : schedule->samples(step, worker)) batch->add_samples(id);
+  }
+  channel.send(worker + 1, message);
+  sent_through[worker] = horizon;
+}
+
+void Coordinator::State::requestStop(int signal) {
+  if (stopping) return;
+  stopping = true;
+  // No worker can be past the batches already sent, so every worker can stop
+  // after the last of them: all stop at the same step, which they checkpoint.
+  stop_after = std::min(*std::max_element(sent_through.begin(), sent_through.end()), total_steps);
+  log::warn("signal ", signal, ": stopping after step ", stop_after, ", with a checkpoint");
+  control::ControlMessage message;
+  message.mutable_command()->set_kind(control::Command::STOP_AFTER);
+  message.mutable_command()->set_step(stop_after);
+  for (int w = 0; w < workers; ++w) channel.send(w + 1, message);
+}
+
+void Coordinator::State::handle(const control::Incoming& in) {
+  const int worker = in.source - 1;
+  DISTILL_ASSERT(worker >= 0 && worker < workers, "control message from rank ", in.source);
+  const auto& m = in.message;
+  const double now = clock::unixSeconds();
+  switch (m.body_case()) {
+    case control::ControlMessage::kProgress:
+      watchdog->progress(worker, m.progress().step(), m.progress().phase(), now);
+      metrics->recordProgress(worker, m.progress().step(), m.progress().phase(), now);
+      worker_step[worker] = std::max(worker_step[worker], m.progress().step());
+      sendAssignments(worker);
+      break;
+    case control::ControlMessage::kReport: {
+      const auto& r = m.report();
+      watchdog->progress(worker, r.step(), "report", now);
+      metrics->recordReport(worker, r);
+      if (worker == 0) {
+        progress->recordStep(r.step(), now);
+        const double eta = progress->etaSeconds(total_steps);
+        metrics->setJobState(r.step(), total_steps, r.epoch(), eta);
+        if (progress->due(now) || r.step() == total_steps) {
+          const auto summary = metrics->summary();  // the same numbers the dashboard shows
+          ProgressState line;
+          line.step = r.step();
+          line.total_steps = total_steps;
+          line.loss = summary.loss;
+          line.samples_per_second = summary.samples_per_second;
+          line.sparsity = summary.sparsity_actual;
+          line.sparsity_target = summary.sparsity_target;
+          line.eta_seconds = eta;
+          std::fputs(progress->render(line).c_str(), stderr);
+        }
+      }
+      break;
+    }
+    case control::ControlMessage::kCheckpointWritten: {
+      const uint64_t step = m.checkpoint_written().step();
+      if (committer->partWritten(step, worker)) {
+        const std::string dir = committer->commit(step, ledger(step));
+        metrics->recordCheckpoint(step, now);
+        log::info("checkpoint committed: ", dir);
+        // Test hook (docs/testing.md): a crash right after a commit.
+        const char* crash = std::getenv("DISTILL_FAULT_ABORT_AFTER_COMMIT");
+        if (crash && std::stoull(crash) == step) abortJob("DISTILL_FAULT_ABORT_AFTER_COMMIT: simulated crash");
+      }
+      break;
+    }
+    case control::ControlMessage::kEval: {
+      const auto& e = m.eval();
+      metrics->recordEval(e.step(), e.accuracy(), e.loss());
+      log::info("eval at step ", e.step(), ": accuracy ", e.accuracy(), ", loss ", e.loss(), " (", e.samples(),
+                " samples)");
+      const nlohmann::json result = {{"step", e.step()}, {"accuracy", e.accuracy()}, {"loss", e.loss()},
+                                     {"samples", e.samples()}};
+      files::writeFileAtomic((fs::path(config.run_dir()) / "eval.json").string(), result.dump(2) + "\n");
+      break;
+    }
+    case control::ControlMessage::kFinished:
+      finished[worker] = true;
+      watchdog->finished(worker);
+      break;
+    case control::ControlMessage::kFailure: {
+      const auto& f = m.failure();
+      abortJob(detail::concat("worker ", worker, " (rank ", in.source, ") failed at step ", f.step(), " in phase ",
+                              f.phase(), ": ", f.message()));
+    }
+    default:
+      abortJob(detail::concat("unexpected control message from rank ", in.source));
+  }
+}
+
+int Coordinator::run() {
+  State& s = *state_;
+  const auto& cfg = s.config;
+  s.workers = s.channel.size() - 1;
+  DISTILL_CHECK(s.workers >= 1, "the job needs at least one worker rank besides the coordinator: run it with "
+                                "launch/distill-mpirun -n WORKERS, or mpirun -np WORKERS+1");
+  files::makeDirs(cfg.run_dir());
+  files::writeFileAtomic((fs::path(cfg.run_dir()) / "config.resolved.yaml").string(), s.options.config_yaml);
+
+  // Plan: the data order and the step count depend on the manifest only.
+  const auto manifest = data::DatasetManifest::load(cfg.data().train());
+  std::vector<uint64_t> shard_sizes;
+  for (const auto& shard : manifest.shards) shard_sizes.push_back(shard.num_samples);
+  s.schedule = std::make_unique<DataSchedule>(shard_sizes, cfg.seed(), s.workers, cfg.training().batch_size());
+  s.total_steps = cfg.training().max_steps() > 0 ? cfg.training().max_steps()
+                                                 : s.schedule->stepsPerEpoch() * cfg.training().epochs();
+
+  std::string resume_from;
+  if (s.options.resume) {
+    if (auto latest = checkpoint_layout::latest(cfg.run_dir())) {
+      resume_from = *latest;
+      s.start_step = checkpoint_layout::committedStep(resume_from);
+      log::info("resuming from ", resume_from, " at step ", s.start_step);
+    } else {
+      log::info("--resume: no checkpoint in ", checkpoint_layout::root(cfg.run_dir()), ", starting at step 0");
+    }
+  }
+  s.committer = std::make_unique<CheckpointCommitter>(cfg.run_dir(), s.workers, cfg.checkpoint().keep());
+
+  std::vector<std::string> teacher_names;
+  for (const auto& t : cfg.distill().teachers()) teacher_names.push_back(t.name());
+  s.metrics = std::make_unique<monitoring::JobMetrics>(cfg.name(), s.workers, teacher_names);
+  s.metrics->serve(cfg.metrics().address(), static_cast<uint16_t>(cfg.metrics().port()));
+  const std::string endpoint = cfg.metrics().address() + ":" + std::to_string(s.metrics->port());
+  files::writeFileAtomic((fs::path(cfg.run_dir()) / "metrics_endpoint").string(), endpoint + "\n");
+  log::info("job ", cfg.name(), ": ", s.workers, " workers, ", s.total_steps, " steps (",
+            s.schedule->stepsPerEpoch(), " per epoch, global batch ", s.schedule->globalBatch(), "), metrics on http://",
+            endpoint, "/metrics");
+
+  // Rendezvous: the store server lives in this process; workers learn where over MPI.
+  uint16_t store_port = 0;
+  const char* master_port = std::getenv("MASTER_PORT");
+  StoreServer store = s.start_store(master_port ? static_cast<uint16_t>(std::stoi(master_port)) : 0, &store_port);
+  control::Bootstrap boot;
+  const char* master_addr = std::getenv("MASTER_ADDR");
+  boot.set_store_host(master_addr ? master_addr : hostName());
+  boot.set_store_port(store_port);
+  boot.set_num_workers(static_cast<uint32_t>(s.workers));
+  boot.set_start_step(s.start_step);
+  boot.set_total_steps(s.total_steps);
+  boot.set_resume_from(resume_from);
+  boot.set_steps_per_epoch(s.schedule->stepsPerEpoch());
+  control::broadcastBootstrap(boot);
+
+  s.watchdog = std::make_unique<Watchdog>(s.workers, cfg.runtime().watchdog_seconds(), clock::unixSeconds());
+  s.progress = std::make_unique<ProgressLine>(cfg.metrics().progress_seconds(), stderrIsTerminal());
+  s.sent_through.assign(s.workers, s.start_step);
+  s.worker_step.assign(s.workers, s.start_step);
+  s.finished.assign(s.workers, false);
+  for (int w = 0; w < s.workers; ++w) s.sendAssignments(w);
+
+  std::signal(SIGTERM, onStopSignal);
+  std::signal(SIGINT, onStopSignal);
+  while (!std::all_of(s.finished.begin(), s.finished.end(), [](bool f) { return f; })) {
+    if (auto in = s.channel.receive(std::chrono::milliseconds(100))) s.handle(*in);
+    if (const int sig = g_stop_signal.exchange(0)) s.requestStop(sig);
+    const double now = clock::unixSeconds();
+    for (int w = 0; w < s.workers; ++w) s.metrics->setWatchdog(w, s.watchdog->silentSeconds(w, now));
+    if (auto stall = s.watchdog->check(now)) {
+      s.abortJob(stall->describe() + " (runtime.watchdog_seconds = " +
+                 std::to_string(cfg.runtime().watchdog_seconds()) + ")");
+    }
+  }
+  // Checkpoint parts may still be arriving from the last step.
+  while (s.committer->pending()) {
+    auto in = s.channel.receive(std::chrono::milliseconds(100));
+    if (in) s.handle(*in);
+    else if (auto stall = s.watchdog->check(clock::unixSeconds())) s.abortJob(stall->describe());
+  }
+  s.channel.flush(std::chrono::seconds(5));
+  std::fputs(s.progress->finish().c_str(), stderr);
+  if (s.stopping && s.stop_after < s.total_steps) {
+    log::warn("stopped at step ", s.stop_after, " of ", s.total_steps, "; continue with --resume");
+    return kExitStopped;
+  }
+  log::info("job ", cfg.name(), " done: ", s.total_steps, " steps");
+  return kExitOk;
+}
+
+}  // namespace distill::coordinator

@@ -1,0 +1,53 @@
+// The coordinator (world rank 0): owns the job's state and decides; loads no model.
+//
+// It plans the data order (DataSchedule), streams batch assignments to the
+// workers a few steps ahead, watches their progress (Watchdog), commits
+// checkpoints (CheckpointCommitter), serves /metrics (JobMetrics) and prints the
+// progress line. The protocol is written down in proto/control.proto.
+//
+//   Coordinator coordinator(config, options, channel, startStore);
+//   return coordinator.run();   // the process exit code
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "proto/config.pb.h"
+
+namespace distill::control {
+class MpiChannel;
+}
+
+namespace distill::coordinator {
+
+struct CoordinatorOptions {
+  bool resume = false;         // continue from <run_dir>/checkpoints/latest when it exists
+  std::string config_yaml;     // the resolved config, saved into the run directory
+};
+
+// Starts the c10d rendezvous store server on a free port and returns a handle
+// that keeps it alive. The coordinator library has no LibTorch; the `distill`
+// binary passes trainer/comm's implementation in.
+using StoreServer = std::shared_ptr<void>;
+using StoreServerStarter = std::function<StoreServer(uint16_t requested_port, uint16_t* bound_port)>;
+
+// Exit codes of the job (also documented in docs/operations.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitStopped = 3;  // stopped by SIGTERM/SIGINT after a checkpoint: resume with --resume
+
+class Coordinator {
+ public:
+  Coordinator(config::JobConfig config, CoordinatorOptions options, control::MpiChannel& channel,
+              StoreServerStarter start_store);
+  ~Coordinator();
+  int run();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace distill::coordinator

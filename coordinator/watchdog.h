@@ -1,0 +1,48 @@
+// Detects a worker that stopped making progress.
+//
+// Workers report a Progress message at every phase change of a step. A worker
+// whose last report is older than the timeout is stalled: the coordinator names
+// it, with the step and phase it was last seen in, and aborts the job rather
+// than leave every other rank waiting in a collective. A plain class, no MPI.
+//
+//   Watchdog dog(/*workers=*/2, /*timeout_seconds=*/60, now);
+//   dog.progress(1, /*step=*/12, "allreduce", now);
+//   if (auto stall = dog.check(now)) abort(stall->describe());
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace distill::coordinator {
+
+struct Stall {
+  int worker = -1;
+  uint64_t step = 0;
+  std::string phase;
+  double silent_seconds = 0;
+  std::string describe() const;  // "worker 1 (rank 2) silent for 61.0 s, last seen at step 12 in phase allreduce"
+};
+
+class Watchdog {
+ public:
+  Watchdog(int num_workers, double timeout_seconds, double now);
+  void progress(int worker, uint64_t step, const std::string& phase, double now);
+  // A finished worker is no longer watched.
+  void finished(int worker);
+  // The worker silent the longest, if it has been silent longer than the timeout.
+  std::optional<Stall> check(double now) const;
+  double silentSeconds(int worker, double now) const;
+
+ private:
+  struct Seen {
+    double at = 0;
+    uint64_t step = 0;
+    std::string phase = "startup";
+    bool done = false;
+  };
+  double timeout_;
+  std::vector<Seen> seen_;
+};
+
+}  // namespace distill::coordinator

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit (GoogleTest),
+# multi-rank (real mpirun, Gloo), end to end (the demo) and metrics (promtool).
+#
+#   launch/test.sh                 # everything
+#   launch/test.sh -L unit         # extra arguments go to ctest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+launch/setup.sh
+export OMP_NUM_THREADS=1
+ctest --test-dir build --output-on-failure --timeout 1500 "$@"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# kill -9 of one worker ends every process of the job within the watchdog time,
+# with a non-zero exit and a message naming the rank.
+source "$(dirname "$0")/lib.sh"
+make_tiny_task
+write_config "$WORK/job.yaml" "$WORK/run" <<'YAML'
+YAML
+WATCHDOG=15
+set +e
+run_job 2 "$WORK/job.yaml" --set training.max_steps=100000 --set runtime.watchdog_seconds=$WATCHDOG \
+  > "$WORK/log" 2>&1 &
+job=$!
+set -e
+# Wait until the workers train, then kill world rank 2 (worker 1).
+for _ in $(seq 1 120); do
+  grep -q "step " "$WORK/log" 2>/dev/null && break
+  sleep 0.5
+done
+victim=""
+for pid in $(pgrep -f "$WORK/job.yaml"); do
+  if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=2'; then victim=$pid; fi
+done
+[ -n "$victim" ] || { cat "$WORK/log"; fail "no process with world rank 2"; }
+start=$(date +%s)
+kill -9 "$victim"
+set +e
+wait "$job"
+code=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+cat "$WORK/log"
+[ "$code" -ne 0 ] || fail "the job exited 0 after a worker was killed"
+[ "$elapsed" -le "$WATCHDOG" ] || fail "the job took ${elapsed}s to end, more than the watchdog's ${WATCHDOG}s"
+grep -Eq 'rank 2' "$WORK/log" || fail "no message naming rank 2"
+no_process_left
+echo "PASS kill_worker (${elapsed}s)"

@@ -1,0 +1,67 @@
+# Shared set-up of the multi-rank tests: a tiny task, tiny models, a job config.
+# Sourced by each test; not a test itself (ctest runs tests/mpi/*.sh except lib.sh).
+set -euo pipefail
+SRC="${DISTILL_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+BIN="${DISTILL_BIN:-$SRC/build/distill}"
+PY=/usr/bin/python3
+export OMP_NUM_THREADS=1
+WORK="$(mktemp -d /tmp/distill-test.XXXXXX)"
+cleanup() {
+  # Nothing of ours may outlive the test.
+  pkill -KILL -f "$WORK" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# mpirun for WORKERS workers plus the coordinator, with a timeout.
+run_job() {  # run_job WORKERS CONFIG [args...]
+  local workers="$1"; shift
+  timeout -k 5 300 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS \
+    -x DISTILL_FAULT_MASK_MISMATCH -x DISTILL_FAULT_ABORT_AFTER_COMMIT \
+    -np "$((workers + 1))" "$BIN" train "$@"
+}
+
+# Small classification data and models in $WORK.
+make_tiny_task() {
+  "$BIN" prepare-data --synthetic classification --out "$WORK/data/train" --num-samples 512 --seed 1 >/dev/null
+  "$BIN" prepare-data --synthetic classification --out "$WORK/data/eval" --num-samples 128 --seed 2 \
+    --label-noise 0 >/dev/null
+  "$BIN" init-model --arch encoder-classifier --classes 6 --d-model 32 --layers 1 --heads 2 --d-ff 64 \
+    --dropout "${DROPOUT:-0.0}" --seed 3 --out "$WORK/student.pt" >/dev/null
+  "$BIN" init-model --arch encoder-classifier --classes 6 --d-model 32 --layers 1 --heads 2 --d-ff 64 \
+    --dropout 0.0 --seed 4 --out "$WORK/teacher.pt" >/dev/null
+}
+
+# A job config over the tiny task; extra YAML lines may follow on stdin.
+write_config() {  # write_config FILE RUN_DIR
+  cat > "$1" <<YAML
+name: test
+run_dir: $2
+seed: 5
+student: {path: $WORK/student.pt}
+data: {train: $WORK/data/train, eval: $WORK/data/eval}
+training: {batch_size: 8, max_steps: 6}
+optimizer: {lr: 0.003, warmup_steps: 2, weight_decay: 0.01}
+distill:
+  teachers:
+    - {name: t0, path: $WORK/teacher.pt}
+  combiner: confidence
+sparsity: {enabled: true, final_sparsity: 0.5, warmup_steps: 1, cooldown_steps: 1, interval: 2}
+checkpoint: {every_steps: 0, keep: 2}
+metrics: {port: 0, progress_seconds: 1}
+runtime: {watchdog_seconds: 20, collective_timeout_seconds: 30}
+YAML
+  cat >> "$1"
+}
+
+compare() { "$PY" "$SRC/tests/tools/compare_safetensors.py" "$@"; }
+
+no_process_left() {
+  sleep 1
+  if pgrep -f "$WORK" >/dev/null; then
+    pgrep -af "$WORK" >&2
+    fail "processes left running"
+  fi
+}

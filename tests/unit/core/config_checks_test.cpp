@@ -1,0 +1,234 @@
+// checkJobConfig: a valid config passes; each rule fires with its field in the message.
+#include "common/config_checks.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "../scratch_dir.h"
+#include "common/config_loader.h"
+#include "common/error.h"
+
+namespace distill::config {
+namespace {
+
+using distill::testing::ScratchDir;
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// Files for a valid job: a student, two teachers, a train and an eval set.
+class ConfigChecks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir.path("student.pt")) << "x";
+    std::ofstream(dir.path("t0.pt")) << "x";
+    std::ofstream(dir.path("t1.pt")) << "x";
+    for (const char* set : {"train", "eval"}) {
+      std::filesystem::create_directories(dir.path(set));
+      std::ofstream(dir.path(set) + "/dataset.json") << "{}";
+    }
+  }
+
+  JobConfig valid() const {
+    JobConfig cfg;
+    cfg.mutable_student()->set_path(dir.path("student.pt"));
+    cfg.mutable_data()->set_train(dir.path("train"));
+    cfg.mutable_data()->set_eval(dir.path("eval"));
+    cfg.set_run_dir(dir.path("run"));
+    cfg.mutable_distill()->add_teachers()->set_path(dir.path("t0.pt"));
+    cfg.mutable_distill()->add_teachers()->set_path(dir.path("t1.pt"));
+    cfg.mutable_sparsity()->set_enabled(true);
+    cfg.mutable_sparsity()->set_final_sparsity(0.8);
+    applyDefaults(cfg);
+    return cfg;
+  }
+
+  // Applies `change` to a valid config and expects exactly one problem containing `part`.
+  void expectProblem(const std::function<void(JobConfig&)>& change, const std::string& part) {
+    JobConfig cfg = valid();
+    change(cfg);
+    std::vector<std::string> problems = checkJobConfig(cfg);
+    ASSERT_EQ(problems.size(), 1u) << joined(problems);
+    EXPECT_NE(problems[0].find(part), std::string::npos) << "missing: " << part << "\nin: " << problems[0];
+  }
+
+  ScratchDir dir;
+};
+
+TEST_F(ConfigChecks, ValidConfigPasses) {
+  EXPECT_EQ(joined(checkJobConfig(valid())), "");
+  EXPECT_NO_THROW(throwIfInvalid(valid(), "job.yaml"));
+}
+
+TEST_F(ConfigChecks, RequiredFields) {
+  expectProblem([](JobConfig& c) { c.mutable_student()->clear_path(); }, "student.path: required");
+  expectProblem([](JobConfig& c) { c.mutable_data()->clear_train(); }, "data.train: required");
+  expectProblem([](JobConfig& c) { c.mutable_distill()->mutable_teachers(1)->clear_path(); },
+                "distill.teachers[1].path: required");
+}
+
+TEST_F(ConfigChecks, FilesAndDirectoriesMustExist) {
+  expectProblem([&](JobConfig& c) { c.mutable_student()->set_path(dir.path("nope.pt")); },
+                "student.path: file not found: " + dir.path("nope.pt"));
+  expectProblem([&](JobConfig& c) { c.mutable_student()->set_path(dir.path("train")); },
+                "student.path: " + dir.path("train") + " is a directory");
+  expectProblem([&](JobConfig& c) { c.mutable_distill()->mutable_teachers(0)->set_path(dir.path("gone.pt")); },
+                "distill.teachers[0].path: file not found");
+  expectProblem([&](JobConfig& c) { c.mutable_data()->set_train(dir.path("missing")); },
+                "data.train: dataset directory not found");
+  expectProblem([&](JobConfig& c) { c.mutable_data()->set_train(dir.str()); },
+                "data.train: no dataset.json in " + dir.str());
+  expectProblem([&](JobConfig& c) { c.mutable_data()->set_eval(dir.path("missing")); },
+                "data.eval: dataset directory not found");
+  expectProblem([&](JobConfig& c) { c.set_run_dir(dir.path("t0.pt")); }, "run_dir: ");
+}
+
+TEST_F(ConfigChecks, RelativePathsAreRelativeToTheWorkingDirectory) {
+  JobConfig cfg = valid();
+  cfg.mutable_student()->set_path("student.pt");
+  cfg.mutable_data()->set_train("train");
+  std::string problems = joined(checkJobConfig(cfg));
+  EXPECT_NE(problems.find("(relative to the current directory "), std::string::npos) << problems;
+  auto old = std::filesystem::current_path();
+  std::filesystem::current_path(dir.str());
+  std::string in_dir = joined(checkJobConfig(cfg));
+  std::filesystem::current_path(old);
+  EXPECT_EQ(in_dir, "");
+}
+
+TEST_F(ConfigChecks, Ranges) {
+  expectProblem([](JobConfig& c) { c.mutable_training()->set_batch_size(0); }, "training.batch_size: must be > 0, got 0");
+  expectProblem([](JobConfig& c) { c.mutable_training()->set_epochs(0); }, "training.epochs: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_lr(0); }, "optimizer.lr: must be > 0, got 0");
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_weight_decay(-1); }, "optimizer.weight_decay: must be >= 0");
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_beta1(1.0); }, "optimizer.beta1: must be in [0, 1), got 1");
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_beta2(-0.1); }, "optimizer.beta2: must be in [0, 1)");
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_eps(0); }, "optimizer.eps: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_min_lr_ratio(1.5); }, "optimizer.min_lr_ratio: must be in [0, 1]");
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_max_grad_norm(-1); }, "optimizer.max_grad_norm: must be >= 0");
+  expectProblem([](JobConfig& c) { c.mutable_distill()->set_temperature(0); }, "distill.temperature: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_distill()->set_confidence_temperature(-1); },
+                "distill.confidence_temperature: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_distill()->set_kd_weight(-0.5); }, "distill.kd_weight: must be >= 0");
+  expectProblem([](JobConfig& c) { c.mutable_distill()->mutable_teachers(0)->set_weight(-1); },
+                "distill.teachers[0].weight: must be >= 0");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_final_sparsity(1.0); },
+                "sparsity.final_sparsity: must be in [0, 1), got 1");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_initial_sparsity(0.9); },
+                "sparsity.initial_sparsity: must be <= sparsity.final_sparsity (0.8), got 0.9");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_interval(0); }, "sparsity.interval: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_checkpoint()->set_keep(0); }, "checkpoint.keep: must be >= 1");
+  expectProblem([](JobConfig& c) { c.mutable_metrics()->set_port(70000); }, "metrics.port: must be <= 65535");
+  expectProblem([](JobConfig& c) { c.mutable_metrics()->set_report_every(0); }, "metrics.report_every: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_runtime()->set_watchdog_seconds(0); }, "runtime.watchdog_seconds: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_runtime()->set_collective_timeout_seconds(-1); },
+                "runtime.collective_timeout_seconds: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_runtime()->set_threads_per_worker(0); },
+                "runtime.threads_per_worker: must be > 0");
+}
+
+TEST_F(ConfigChecks, IntervalOnlyMattersWhenSparsityIsEnabled) {
+  JobConfig cfg = valid();
+  cfg.mutable_sparsity()->set_enabled(false);
+  cfg.mutable_sparsity()->set_interval(0);
+  EXPECT_EQ(joined(checkJobConfig(cfg)), "");
+}
+
+TEST_F(ConfigChecks, PruningWindowMustFitInMaxSteps) {
+  expectProblem(
+      [](JobConfig& c) {
+        c.mutable_training()->set_max_steps(30);
+        c.mutable_sparsity()->set_warmup_steps(20);
+        c.mutable_sparsity()->set_cooldown_steps(10);
+      },
+      "sparsity.warmup_steps: warmup_steps + cooldown_steps (30) leave no steps to prune in training.max_steps (30)");
+}
+
+TEST_F(ConfigChecks, KnownNamesListTheAcceptedValues) {
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_name("sgd"); },
+                "optimizer.name: unknown optimizer \"sgd\" (accepted: adamw)");
+  expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_decay("step"); },
+                "optimizer.decay: unknown decay \"step\" (accepted: constant, linear, cosine)");
+  expectProblem([](JobConfig& c) { c.mutable_distill()->set_combiner("max"); },
+                "distill.combiner: unknown combiner \"max\" (accepted: mean, weights, confidence)");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_criterion("movement2"); },
+                "sparsity.criterion: unknown criterion \"movement2\" (accepted: magnitude)");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_granularity("2:4"); },
+                "sparsity.granularity: unknown granularity \"2:4\" (accepted: unstructured)");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_scope("local"); },
+                "sparsity.scope: unknown scope \"local\" (accepted: global, per_layer)");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_schedule("linear"); },
+                "sparsity.schedule: unknown schedule \"linear\" (accepted: cubic, constant)");
+  expectProblem([](JobConfig& c) { c.mutable_runtime()->set_backend("mpi"); },
+                "runtime.backend: unknown backend \"mpi\" (accepted: auto, gloo, nccl)");
+}
+
+TEST_F(ConfigChecks, TeacherRules) {
+  expectProblem([](JobConfig& c) { c.mutable_distill()->mutable_teachers(1)->set_name("teacher0"); },
+                "distill.teachers[1].name: teacher name \"teacher0\" is used twice");
+  expectProblem(
+      [](JobConfig& c) {
+        c.mutable_distill()->set_combiner("weights");
+        c.mutable_distill()->mutable_teachers(1)->clear_weight();
+      },
+      "distill.teachers[1].weight: required: the `weights` combiner needs a weight for every teacher");
+  expectProblem(
+      [](JobConfig& c) {
+        c.mutable_distill()->set_combiner("weights");
+        c.mutable_distill()->mutable_teachers(0)->set_weight(0);
+        c.mutable_distill()->mutable_teachers(1)->set_weight(0);
+      },
+      "distill.teachers: the teacher weights are all 0");
+  expectProblem([](JobConfig& c) { c.mutable_distill()->clear_teachers(); },
+                "distill.kd_weight: is 0.5 but distill.teachers is empty");
+  expectProblem(
+      [](JobConfig& c) {
+        c.mutable_distill()->set_task_weight(0);
+        c.mutable_distill()->set_kd_weight(0);
+      },
+      "distill.task_weight: task_weight and kd_weight are both 0");
+}
+
+TEST_F(ConfigChecks, WeightsCombinerWithWeightsFromYamlPasses) {
+  JobConfig cfg = parseJobConfig("distill:\n  combiner: weights\n  teachers:\n    - {path: a, weight: 1}\n"
+                                 "    - {path: b, weight: 0}\n",
+                                 "job.yaml", {"student.path=" + dir.path("student.pt"), "data.train=" + dir.path("train"),
+                                              "distill.teachers[0].path=" + dir.path("t0.pt"),
+                                              "distill.teachers[1].path=" + dir.path("t1.pt")});
+  EXPECT_EQ(joined(checkJobConfig(cfg)), "");
+}
+
+TEST_F(ConfigChecks, BadRegularExpressions) {
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->add_exclude("(unclosed"); },
+                "sparsity.exclude[0]: not a valid regular expression \"(unclosed\"");
+}
+
+TEST_F(ConfigChecks, EveryProblemIsReportedAndThrownTogether) {
+  JobConfig cfg = valid();
+  cfg.mutable_training()->set_batch_size(0);
+  cfg.mutable_distill()->set_combiner("max");
+  std::vector<std::string> problems = checkJobConfig(cfg);
+  ASSERT_EQ(problems.size(), 2u) << joined(problems);
+  try {
+    throwIfInvalid(cfg, "job.yaml");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "job.yaml: 2 problems in the job config:\n  " + problems[0] + "\n  " + problems[1]);
+  }
+}
+
+TEST_F(ConfigChecks, EmptyConfigNamesTheRequiredFields) {
+  std::string problems = joined(checkJobConfig(parseJobConfig("", "job.yaml")));
+  EXPECT_NE(problems.find("student.path: required"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("data.train: required"), std::string::npos) << problems;
+}
+
+}  // namespace
+}  // namespace distill::config

@@ -1,0 +1,232 @@
+// JobMetrics: the exposition holds the exact sample lines the reports imply.
+// Numbers are chosen exact in binary so the expected text is unambiguous.
+#include "monitoring/job_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "common/error.h"
+
+namespace distill::monitoring {
+namespace {
+
+control::StepReport makeReport(uint64_t step, double total, uint64_t samples, double step_seconds) {
+  control::StepReport r;
+  r.set_step(step);
+  r.set_epoch(0);
+  (*r.mutable_losses())["total"] = total;
+  (*r.mutable_losses())["task"] = total / 2;
+  (*r.mutable_losses())["kd"] = total / 2;
+  r.set_samples(samples);
+  r.set_tokens(samples * 128);
+  r.set_step_seconds(step_seconds);
+  r.set_learning_rate(0.0625);
+  r.set_grad_norm(1.5);
+  r.set_sparsity_target(0.5);
+  r.set_sparsity_actual(0.25);
+  return r;
+}
+
+void addTeacher(control::StepReport& r, const std::string& name, double kl, double weight) {
+  auto* t = r.add_teachers();
+  t->set_name(name);
+  t->set_kl(kl);
+  t->set_weight(weight);
+}
+
+// The whole line must be present, not just a prefix of it.
+::testing::AssertionResult hasLine(const std::string& text, const std::string& line) {
+  if (text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no line\n  " << line << "\nin\n" << text;
+}
+
+TEST(JobMetrics, BeforeAnyReportSeriesExistWithNaNOrZero) {
+  JobMetrics m("demo", 2, {"bert", "roberta"});
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_workers{job_name="demo"} 2)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_samples_total{job_name="demo"} 0)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_loss{job_name="demo",term="total"} Nan)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_kl{job_name="demo",teacher="roberta"} Nan)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_weight{job_name="demo",teacher="bert"} Nan)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_samples_per_second{job_name="demo",worker="1"} Nan)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_checkpoint_last_timestamp_seconds{job_name="demo"} 0)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_count{job_name="demo",worker="0"} 0)"));
+  EXPECT_EQ(m.port(), 0);
+}
+
+TEST(JobMetrics, JobGaugesAreTheMeanOverWorkersAtTheNewestStep) {
+  JobMetrics m("demo", 2, {"bert", "roberta"});
+  control::StepReport a = makeReport(10, 0.75, 32, 0.5);
+  addTeacher(a, "bert", 0.25, 0.75);
+  addTeacher(a, "roberta", 0.5, 0.25);
+  control::StepReport b = makeReport(10, 1.25, 32, 0.5);
+  addTeacher(b, "bert", 0.75, 0.25);
+  addTeacher(b, "roberta", 1.0, 0.75);
+  b.set_grad_norm(2.5);
+  m.recordReport(0, a);
+  m.recordReport(1, b);
+
+  std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_loss{job_name="demo",term="total"} 1)"));   // (0.75 + 1.25) / 2
+  EXPECT_TRUE(hasLine(text, R"(distill_loss{job_name="demo",term="task"} 0.5)"));   // (0.375 + 0.625) / 2
+  EXPECT_TRUE(hasLine(text, R"(distill_loss{job_name="demo",term="kd"} 0.5)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_kl{job_name="demo",teacher="bert"} 0.5)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_kl{job_name="demo",teacher="roberta"} 0.75)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_weight{job_name="demo",teacher="bert"} 0.5)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_grad_norm{job_name="demo"} 2)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_learning_rate{job_name="demo"} 0.0625)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_sparsity_target_ratio{job_name="demo"} 0.5)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_sparsity_actual_ratio{job_name="demo"} 0.25)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_samples_total{job_name="demo"} 64)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_tokens_total{job_name="demo"} 8192)"));
+
+  // Worker 0 moves ahead: the job gauges follow it alone until worker 1 catches up.
+  m.recordReport(0, makeReport(20, 0.5, 320, 0.25));
+  text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_loss{job_name="demo",term="total"} 0.5)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_grad_norm{job_name="demo"} 1.5)"));
+  m.recordReport(1, makeReport(20, 1.5, 320, 0.25));
+  EXPECT_TRUE(hasLine(m.exposition(), R"(distill_loss{job_name="demo",term="total"} 1)"));
+}
+
+TEST(JobMetrics, WorkerThroughputComesFromStepsSinceThePreviousReport) {
+  JobMetrics m("demo", 2, {});
+  m.recordReport(0, makeReport(10, 1, 32, 0.5));
+  // The first report of a worker gives no rate: it is not known how many steps it covers.
+  EXPECT_TRUE(hasLine(m.exposition(), R"(distill_worker_samples_per_second{job_name="demo",worker="0"} Nan)"));
+  // 10 steps of 0.25 s each consumed 320 samples and 40960 tokens.
+  m.recordReport(0, makeReport(20, 1, 320, 0.25));
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_samples_per_second{job_name="demo",worker="0"} 128)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_tokens_per_second{job_name="demo",worker="0"} 16384)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_reports_total{job_name="demo",worker="0"} 2)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_step{job_name="demo",worker="0"} 20)"));
+  EXPECT_DOUBLE_EQ(m.summary().samples_per_second, 128);
+}
+
+TEST(JobMetrics, LateReportsFeedCountersButNotGauges) {
+  JobMetrics m("demo", 1, {});
+  m.recordReport(0, makeReport(20, 0.5, 8, 0.5));
+  m.recordReport(0, makeReport(10, 4.0, 8, 0.5));  // arrives late
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_loss{job_name="demo",term="total"} 0.5)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_samples_total{job_name="demo"} 16)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_step{job_name="demo",worker="0"} 20)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_samples_per_second{job_name="demo",worker="0"} Nan)"));
+}
+
+TEST(JobMetrics, StepDurationHistogramAndPhaseBreakdown) {
+  JobMetrics m("demo", 2, {});
+  control::StepReport r = makeReport(1, 1, 4, 0.3);
+  (*r.mutable_phase_seconds())["forward"] = 0.125;
+  (*r.mutable_phase_seconds())["backward"] = 0.25;
+  m.recordReport(1, r);
+  m.recordReport(1, makeReport(2, 1, 4, 3.0));
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_count{job_name="demo",worker="1"} 2)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_sum{job_name="demo",worker="1"} 3.3)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_bucket{job_name="demo",worker="1",le="0.25"} 0)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_bucket{job_name="demo",worker="1",le="0.5"} 1)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_bucket{job_name="demo",worker="1",le="2.5"} 1)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_bucket{job_name="demo",worker="1",le="5"} 2)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_bucket{job_name="demo",worker="1",le="+Inf"} 2)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_count{job_name="demo",worker="0"} 0)"));
+  // The breakdown is that of the latest report that had one.
+  EXPECT_TRUE(hasLine(text, R"(distill_phase_seconds{job_name="demo",phase="backward",worker="1"} 0.25)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_phase_seconds{job_name="demo",phase="forward",worker="1"} 0.125)"));
+}
+
+TEST(JobMetrics, ProgressWatchdogAndCurrentPhase) {
+  JobMetrics m("demo", 2, {});
+  m.recordProgress(1, 7, "forward", 1700000000.5);
+  m.recordProgress(1, 7, "backward", 1700000001.25);
+  std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_last_progress_timestamp_seconds{job_name="demo",worker="1"} 1700000001.25)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_last_progress_timestamp_seconds{job_name="demo",worker="0"} 0)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_step{job_name="demo",worker="1"} 7)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_phase{job_name="demo",phase="backward",worker="1"} 1)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_worker_phase{job_name="demo",phase="forward",worker="1"} 0)"));
+
+  m.setWatchdog(1, 42.5);
+  EXPECT_TRUE(hasLine(m.exposition(), R"(distill_worker_seconds_since_progress{job_name="demo",worker="1"} 42.5)"));
+  m.recordProgress(1, 8, "data", 1700000050);  // progress resets the watchdog's measure
+  EXPECT_TRUE(hasLine(m.exposition(), R"(distill_worker_seconds_since_progress{job_name="demo",worker="1"} 0)"));
+}
+
+TEST(JobMetrics, JobStateCheckpointAndEval) {
+  JobMetrics m("demo", 1, {});
+  m.setJobState(120, 600, 2, 72);
+  m.recordCheckpoint(100, 1700000123);
+  m.recordEval(100, 0.875, 0.375);
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_step{job_name="demo"} 120)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_total_steps{job_name="demo"} 600)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_epoch{job_name="demo"} 2)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_eta_seconds{job_name="demo"} 72)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_checkpoint_last_step{job_name="demo"} 100)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_checkpoint_last_timestamp_seconds{job_name="demo"} 1700000123)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_eval_last_step{job_name="demo"} 100)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_eval_accuracy_ratio{job_name="demo"} 0.875)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_eval_loss{job_name="demo"} 0.375)"));
+}
+
+TEST(JobMetrics, NewLossTermsAndTeachersGetSeriesOnFirstReport) {
+  JobMetrics m("demo", 1, {"bert"});
+  control::StepReport r = makeReport(1, 1, 4, 0.5);
+  (*r.mutable_losses())["hidden_mse"] = 0.125;
+  addTeacher(r, "gpt", 0.5, 1.0);
+  m.recordReport(0, r);
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_loss{job_name="demo",term="hidden_mse"} 0.125)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_kl{job_name="demo",teacher="gpt"} 0.5)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_kl{job_name="demo",teacher="bert"} Nan)"));
+}
+
+TEST(JobMetrics, EveryFamilyHasHelpText) {
+  JobMetrics m("demo", 1, {"bert"});
+  control::StepReport r = makeReport(1, 1, 4, 0.5);
+  (*r.mutable_phase_seconds())["forward"] = 0.125;
+  m.recordReport(0, r);
+  m.recordProgress(0, 2, "data", 1700000000);
+  const std::string text = m.exposition();
+  size_t families = 0;
+  for (size_t at = text.find("# TYPE "); at != std::string::npos; at = text.find("# TYPE ", at + 1)) {
+    const std::string name = text.substr(at + 7, text.find(' ', at + 7) - at - 7);
+    const size_t help = text.find("# HELP " + name + " ");
+    ASSERT_NE(help, std::string::npos) << name;
+    EXPECT_GT(text.find('\n', help) - help, name.size() + 20) << "help of " << name << " is too short";
+    ++families;
+  }
+  EXPECT_EQ(families, 28u);  // docs/metrics.md lists each one
+}
+
+TEST(JobMetrics, SummaryFeedsTheProgressLine) {
+  JobMetrics m("demo", 2, {});
+  EXPECT_TRUE(std::isnan(m.summary().loss));
+  EXPECT_EQ(m.summary().samples_per_second, 0);
+  m.recordReport(0, makeReport(1, 0.75, 10, 0.5));
+  m.recordReport(0, makeReport(2, 0.75, 10, 0.5));   // 20 samples/s
+  m.recordReport(1, makeReport(1, 1.25, 10, 0.25));
+  m.recordReport(1, makeReport(2, 1.25, 10, 0.25));  // 40 samples/s
+  const JobSummary s = m.summary();
+  EXPECT_DOUBLE_EQ(s.loss, 1.0);
+  EXPECT_DOUBLE_EQ(s.samples_per_second, 60);
+  EXPECT_DOUBLE_EQ(s.sparsity_actual, 0.25);
+  EXPECT_DOUBLE_EQ(s.sparsity_target, 0.5);
+}
+
+TEST(JobMetrics, RejectsBadWorkerIndexAndWorkerCount) {
+  EXPECT_THROW(JobMetrics("demo", 0, {}), Error);
+  JobMetrics m("demo", 2, {});
+  EXPECT_THROW(m.recordReport(2, makeReport(1, 1, 1, 1)), std::logic_error);
+  EXPECT_THROW(m.recordProgress(-1, 1, "data", 0), std::logic_error);
+  EXPECT_THROW(m.setWatchdog(5, 1), std::logic_error);
+}
+
+}  // namespace
+}  // namespace distill::monitoring

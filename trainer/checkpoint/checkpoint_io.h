@@ -1,0 +1,40 @@
+// The workers' half of a checkpoint: tensors and trainer state into a staging
+// directory; the coordinator commits it (coordinator/checkpoint_commit.h).
+// Layout in common/checkpoint_layout.h; docs/checkpoints.md for users.
+//
+//   TrainerCheckpoint ckpt{params, &optimizer, &masks, step, student_module};
+//   writeCheckpoint(stagingDir, worker, ckpt);   // worker 0 writes the model
+//   readCheckpoint(committedDir, worker, num_workers, ckpt);
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "trainer/sparsity/named_tensor.h"
+
+namespace distill::optim {
+class AdamW;
+}
+namespace distill::sparsity {
+class MaskSet;
+}
+
+namespace distill::checkpoint {
+
+struct TrainerCheckpoint {
+  std::vector<sparsity::NamedTensor> params;  // the student's parameters, in place
+  optim::AdamW* optimizer = nullptr;
+  sparsity::MaskSet* masks = nullptr;         // may be null: no sparsity
+  uint64_t step = 0;                          // optimizer steps done
+  std::string student_module;                 // TorchScript file with the student's architecture
+};
+
+// Worker 0 writes model, optimizer, masks and trainer.json; every worker writes its RNG state.
+void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint& ckpt);
+// Loads a committed checkpoint into `ckpt` (in place). The RNG state is restored
+// only when the checkpoint was written by the same number of workers; otherwise
+// each worker reseeds from (seed, step) and says so. Errors name the file and tensor.
+void readCheckpoint(const std::string& dir, int worker, int num_workers, uint64_t seed, TrainerCheckpoint& ckpt);
+
+}  // namespace distill::checkpoint

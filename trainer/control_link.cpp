@@ -1,0 +1,65 @@
+#include "trainer/control_link.h"
+
+#include "common/clock.h"
+#include "common/error.h"
+
+namespace distill::trainer {
+
+void ControlLink::enter(uint64_t step, const std::string& phase) {
+  const double now = clock::monotonicSeconds();
+  if (phase_started_ > 0) phase_seconds_[phase_] += now - phase_started_;
+  phase_ = phase;
+  phase_started_ = now;
+  control::ControlMessage message;
+  message.mutable_progress()->set_step(step);
+  message.mutable_progress()->set_phase(phase);
+  channel_.send(0, message);
+}
+
+std::map<std::string, double> ControlLink::takePhaseSeconds() {
+  std::map<std::string, double> out;
+  out.swap(phase_seconds_);
+  return out;
+}
+
+void ControlLink::handle(const control::ControlMessage& message) {
+  switch (message.body_case()) {
+    case control::ControlMessage::kAssignment:
+      for (const auto& b : message.assignment().batches()) {
+        batches_[b.step()].assign(b.samples().begin(), b.samples().end());
+      }
+      break;
+    case control::ControlMessage::kCommand:
+      if (message.command().kind() == control::Command::STOP_AFTER) stop_after_ = message.command().step();
+      break;
+    default:
+      DISTILL_FAIL("worker ", worker_, ": unexpected control message from the coordinator");
+  }
+}
+
+void ControlLink::drain() {
+  while (auto in = channel_.poll()) handle(in->message);
+}
+
+std::optional<std::vector<uint64_t>> ControlLink::batch(uint64_t step) {
+  drain();
+  while (batches_.find(step) == batches_.end()) {
+    if (step >= stop_after_) return std::nullopt;
+    // No timeout here: if the coordinator dies, mpirun ends this process.
+    if (auto in = channel_.receive(std::chrono::milliseconds(1000))) handle(in->message);
+  }
+  auto node = batches_.extract(step);
+  // Batches of earlier steps are never needed again.
+  batches_.erase(batches_.begin(), batches_.lower_bound(step));
+  return std::move(node.mapped());
+}
+
+void ControlLink::failure(uint64_t step, const std::string& message) {
+  control::ControlMessage m;
+  m.mutable_failure()->set_step(step);
+  m.mutable_failure()->set_phase(phase_);
+  m.mutable_failure()->set_message(message);
+  channel_.send(0, m);
+}
+
+}  // namespace distill::trainer

@@ -1,0 +1,51 @@
+// A worker's end of the control plane: batches in, progress and reports out.
+//
+// The worker asks for the batch of a step; the coordinator streams batches a few
+// steps ahead, so this normally returns at once. Every phase change is reported
+// (the coordinator's watchdog names the last phase of a stalled worker), and
+// with it the time spent in the previous phase, for the step-time breakdown.
+//
+//   ControlLink link(channel, worker);
+//   link.enter(step, "teachers");           // Progress message + phase timing
+//   auto batch = link.batch(step);           // sample ids of this worker's slice
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/mpi_channel.h"
+
+namespace distill::trainer {
+
+class ControlLink {
+ public:
+  ControlLink(control::MpiChannel& channel, int worker) : channel_(channel), worker_(worker) {}
+
+  // Sends a Progress message and starts timing `phase`.
+  void enter(uint64_t step, const std::string& phase);
+  // Seconds per phase since the last call (for the step report); restarts the tally.
+  std::map<std::string, double> takePhaseSeconds();
+  // This worker's samples for `step`; waits for the coordinator if needed.
+  // Empty when the coordinator asked every worker to stop before `step`.
+  std::optional<std::vector<uint64_t>> batch(uint64_t step);
+  void send(const control::ControlMessage& message) { channel_.send(0, message); }
+  void failure(uint64_t step, const std::string& message);
+  bool flush() { return channel_.flush(std::chrono::seconds(10)); }
+
+ private:
+  void drain();  // handles every message that has arrived
+  void handle(const control::ControlMessage& message);
+
+  control::MpiChannel& channel_;
+  int worker_;
+  std::map<uint64_t, std::vector<uint64_t>> batches_;
+  uint64_t stop_after_ = UINT64_MAX;
+  std::string phase_ = "startup";
+  double phase_started_ = 0;
+  std::map<std::string, double> phase_seconds_;
+};
+
+}  // namespace distill::trainer

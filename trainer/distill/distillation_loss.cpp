@@ -1,0 +1,74 @@
+#include "trainer/distill/distillation_loss.h"
+
+#include "common/error.h"
+#include "trainer/distill/logit_kl.h"
+#include "trainer/distill/task_loss.h"
+
+namespace distill::kd {
+
+LossBreakdown distillationLoss(const torch::Tensor& student_logits,
+                               const std::vector<torch::Tensor>& teacher_logits,
+                               const torch::Tensor& labels, const config::DistillSpec& spec,
+                               const TeacherCombiner* combiner) {
+  DISTILL_CHECK(student_logits.dim() == 2, "distillation loss: student logits must be [rows, classes], got ",
+                student_logits.sizes());
+  const bool labelled = labels.defined();
+  const auto teachers = static_cast<int64_t>(teacher_logits.size());
+  DISTILL_CHECK(teachers == 0 || combiner != nullptr, "distillation loss: ", teachers,
+                " teachers but no combiner");
+
+  // counted: 1 for rows that enter the means, 0 for label -100.
+  const torch::Tensor counted =
+      labelled ? (labels != kIgnoreLabel).to(torch::kFloat)
+               : torch::ones({student_logits.size(0)}, student_logits.options().dtype(torch::kFloat));
+  // clamp: an all-ignored batch gives 0/1 = 0 instead of 0/0 = NaN.
+  const torch::Tensor denominator = counted.sum().clamp_min(1.0);
+
+  torch::Tensor task = torch::zeros({}, counted.options());
+  if (labelled) task = (crossEntropyPerSample(student_logits, labels) * counted).sum() / denominator;
+  torch::Tensor total = spec.task_weight() * task;
+
+  std::vector<torch::Tensor> stats = {task.detach()};
+  if (teachers > 0) {
+    const torch::Tensor weights = combiner->weights(teacher_logits, student_logits.detach());
+    DISTILL_CHECK(weights.dim() == 2 && weights.size(0) == teachers &&
+                      weights.size(1) == student_logits.size(0),
+                  "combiner '", combiner->name(), "' returned weights ", weights.sizes(),
+                  ", expected [", teachers, ", ", student_logits.size(0), "]");
+    std::vector<torch::Tensor> kl_rows;
+    for (const torch::Tensor& t : teacher_logits) kl_rows.push_back(logitKL(student_logits, t, spec.temperature()));
+    const torch::Tensor kl = torch::stack(kl_rows);  // [K,B]
+    const torch::Tensor kd = ((weights * kl).sum(/*dim=*/0) * counted).sum() / denominator;
+    total = total + spec.kd_weight() * kd;
+    stats.push_back(kd.detach());
+    stats.push_back((kl.detach() * counted).sum(/*dim=*/1) / denominator);       // [K]
+    stats.push_back((weights.detach() * counted).sum(/*dim=*/1) / denominator);  // [K]
+  }
+
+  // Unlabelled data without teachers leaves nothing that depends on the
+  // student; keep total differentiable so backward() (and the gradient
+  // all-reduce it triggers) runs the same on every worker.
+  if (!total.requires_grad() && student_logits.requires_grad()) {
+    total = total + student_logits.to(torch::kFloat).sum() * 0.0;
+  }
+
+  // One device-to-host copy for every reported number.
+  std::vector<torch::Tensor> flat;
+  for (const torch::Tensor& s : stats) flat.push_back(s.reshape({-1}).to(torch::kDouble));
+  flat.push_back(counted.sum().reshape({1}).to(torch::kDouble));
+  const torch::Tensor host = torch::cat(flat).to(torch::kCPU);
+  const double* v = host.data_ptr<double>();
+
+  LossBreakdown out;
+  out.total = total;
+  out.task = v[0];
+  if (teachers > 0) {
+    out.kd = v[1];
+    out.teacher_kl.assign(v + 2, v + 2 + teachers);
+    out.teacher_weight.assign(v + 2 + teachers, v + 2 + 2 * teachers);
+  }
+  out.rows = static_cast<int64_t>(v[host.numel() - 1]);
+  return out;
+}
+
+}  // namespace distill::kd

@@ -1,0 +1,44 @@
+// The whole loss of one training step: task cross-entropy plus the
+// teacher-combined logit KL, with the numbers the worker reports.
+//
+//   auto combiner = kd::makeCombiner(job.distill());
+//   kd::LossBreakdown loss = kd::distillationLoss(student_logits, teacher_logits, labels,
+//                                                 job.distill(), combiner.get());
+//   loss.total.backward();
+//   report(loss.task, loss.kd, loss.teacher_kl, loss.teacher_weight);
+//
+// total = task_weight * mean_b CE_b + kd_weight * mean_b sum_k w_kb KL_kb
+// where the means run over rows whose label is not -100, w comes from the
+// combiner and KL_kb = logitKL(student_b, teacher_kb, temperature).
+#pragma once
+
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "proto/config.pb.h"
+#include "trainer/distill/combiner.h"
+
+namespace distill::kd {
+
+struct LossBreakdown {
+  torch::Tensor total;              // scalar, float32, differentiable w.r.t. the student
+  double task = 0;                  // mean CE over counted rows (before task_weight)
+  double kd = 0;                    // mean combined KL over counted rows (before kd_weight)
+  std::vector<double> teacher_kl;   // per teacher: mean KL over counted rows
+  std::vector<double> teacher_weight;  // per teacher: mean combiner weight over counted rows
+  int64_t rows = 0;                 // rows counted (label != -100)
+};
+
+// student_logits [B,C]; teacher_logits K tensors [B,C] (K may be 0: task loss
+// only); labels [B] int64 with -100 = not counted. An undefined `labels`
+// tensor means unlabelled data: every row counts and the task term is 0.
+// `combiner` may be null only when there are no teachers. When no row counts,
+// total is a zero that still backpropagates (zero gradients), so every worker
+// runs the same collectives.
+LossBreakdown distillationLoss(const torch::Tensor& student_logits,
+                               const std::vector<torch::Tensor>& teacher_logits,
+                               const torch::Tensor& labels, const config::DistillSpec& spec,
+                               const TeacherCombiner* combiner);
+
+}  // namespace distill::kd

@@ -1,0 +1,44 @@
+#include "trainer/evaluate.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "trainer/data/dataset.h"
+#include "trainer/distill/task_loss.h"
+#include "trainer/model/model_io.h"
+#include "trainer/rows.h"
+
+namespace distill::trainer {
+
+EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& dataset,
+                    const std::vector<uint64_t>& sample_ids, int64_t batch_size, const std::string& model_name) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  EvalTotals totals;
+  for (size_t begin = 0; begin < sample_ids.size(); begin += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(sample_ids.size(), begin + static_cast<size_t>(batch_size));
+    const std::vector<uint64_t> ids(sample_ids.begin() + static_cast<long>(begin),
+                                    sample_ids.begin() + static_cast<long>(end));
+    const data::Batch batch = dataset.gather(ids);
+    const auto out = model::runModel(model, batch.input_ids, batch.attention_mask, model_name);
+    const Rows rows = toRows(out.logits, batch.labels);
+    const torch::Tensor valid = rows.labels.ne(-100);
+    const torch::Tensor hits = rows.logits.argmax(-1).eq(rows.labels).logical_and(valid);
+    totals.correct += hits.sum().item<double>();
+    totals.loss_sum += kd::crossEntropyPerSample(rows.logits, rows.labels).sum().item<double>();
+    totals.rows += valid.sum().item<double>();
+  }
+  if (was_training) model.train();
+  return totals;
+}
+
+std::vector<uint64_t> evalShard(uint64_t num_samples, int worker, int workers) {
+  std::vector<uint64_t> ids;
+  for (uint64_t i = static_cast<uint64_t>(worker); i < num_samples; i += static_cast<uint64_t>(workers)) {
+    ids.push_back(i);
+  }
+  return ids;
+}
+
+}  // namespace distill::trainer

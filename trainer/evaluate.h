@@ -1,0 +1,35 @@
+// Accuracy and mean task loss of a model on (part of) a dataset, in eval mode.
+//
+//   EvalTotals t = evaluate(model, dataset, ids, /*batch_size=*/64, "student");
+//   double acc = t.accuracy();
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace torch::jit {
+struct Module;
+}
+
+namespace distill::data {
+class ShardedDataset;
+}
+
+namespace distill::trainer {
+
+struct EvalTotals {
+  double correct = 0;  // rows whose argmax equals the label (tokens, for per-token labels)
+  double loss_sum = 0;
+  double rows = 0;
+  double accuracy() const { return rows > 0 ? correct / rows : 0.0; }
+  double loss() const { return rows > 0 ? loss_sum / rows : 0.0; }
+};
+
+EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& dataset,
+                    const std::vector<uint64_t>& sample_ids, int64_t batch_size, const std::string& model_name);
+
+// Every index of the dataset that worker `worker` of `workers` evaluates: w, w+N, ...
+std::vector<uint64_t> evalShard(uint64_t num_samples, int worker, int workers);
+
+}  // namespace distill::trainer

@@ -1,0 +1,39 @@
+// The built-in decoder language model: a causal transformer with an untied
+// language-modeling head.
+//
+// Why untied: `embed_tokens` is excluded from pruning by default while the
+// head is a weight matrix like any other; one shared tensor could not be both.
+#include "trainer/model/builtin.h"
+
+#include <torch/torch.h>
+
+#include "trainer/model/internal/transformer_body.h"
+
+namespace distill::model {
+namespace {
+
+// A query at position t may attend to real keys at positions <= t.
+constexpr const char* kDecoderForward = R"TS(
+def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
+    T = input_ids.size(1)
+    positions = torch.arange(T, device=input_ids.device)
+    causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
+    allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal
+    final, hidden_states, attentions = self.transform(input_ids, allowed)
+    logits = torch.linear(final, self.lm_head_weight)
+    return {"logits": logits, "hidden_states": hidden_states, "attentions": attentions}
+)TS";
+
+}  // namespace
+
+torch::jit::Module buildDecoderLM(const TransformerSize& size, uint64_t seed) {
+  auto cu = std::make_shared<torch::jit::CompilationUnit>();
+  torch::jit::Module model("__torch__.distill.DecoderLM", cu, /*shouldMangle=*/true);
+  internal::ParameterInit init(seed);
+  internal::addTransformerBody(model, size, "decoder-lm", init);
+  model.register_parameter("lm_head_weight", init.normal({size.vocab_size, size.d_model}), false);
+  model.define(internal::transformerBodySource(size.num_layers) + kDecoderForward);
+  return model;
+}
+
+}  // namespace distill::model

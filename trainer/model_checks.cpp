@@ -1,0 +1,51 @@
+#include "trainer/model_checks.h"
+
+#include <torch/script.h>
+
+#include "common/dataset_manifest.h"
+#include "common/error.h"
+#include "trainer/model/model_io.h"
+
+namespace distill::trainer {
+
+std::vector<std::string> checkModelsAndData(const config::JobConfig& config) {
+  std::vector<std::string> problems;
+  data::DatasetManifest manifest;
+  try {
+    manifest = data::DatasetManifest::load(config.data().train());
+  } catch (const Error& e) {
+    problems.push_back(detail::concat("data.train: ", e.what()));
+    return problems;
+  }
+  const bool classification = manifest.task == "classification";
+  const int64_t expected = classification ? manifest.num_classes : manifest.vocab_size;
+  const char* what = classification ? "classes" : "vocabulary entries";
+
+  auto outputsOf = [&](const std::string& field, const std::string& path) -> int64_t {
+    try {
+      auto module = model::loadModel(path);
+      return model::outputClasses(module, manifest.seq_len);
+    } catch (const std::exception& e) {
+      problems.push_back(detail::concat(field, ": ", e.what()));
+      return -1;
+    }
+  };
+
+  const int64_t student = outputsOf("student.path", config.student().path());
+  if (student >= 0 && student != expected) {
+    problems.push_back(detail::concat("student.path: ", config.student().path(), " has ", student, " outputs, but ",
+                                      config.data().train(), " has ", expected, " ", what));
+  }
+  for (int i = 0; i < config.distill().teachers_size(); ++i) {
+    const auto& teacher = config.distill().teachers(i);
+    const std::string field = detail::concat("distill.teachers[", i, "].path");
+    const int64_t n = outputsOf(field, teacher.path());
+    if (n >= 0 && student >= 0 && n != student) {
+      problems.push_back(detail::concat(field, ": teacher ", teacher.name(), " (", teacher.path(), ") has ", n,
+                                        " outputs, the student (", config.student().path(), ") has ", student));
+    }
+  }
+  return problems;
+}
+
+}  // namespace distill::trainer

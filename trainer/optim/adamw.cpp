@@ -1,0 +1,103 @@
+#include "trainer/optim/adamw.h"
+
+#include <cmath>
+#include <set>
+
+#include "common/error.h"
+
+namespace distill::optim {
+
+AdamWOptions adamwOptions(const config::OptimizerSpec& spec) {
+  DISTILL_CHECK(spec.name() == "adamw", "optimizer.name: '", spec.name(), "' is not supported; use adamw");
+  AdamWOptions o;
+  o.beta1 = spec.beta1();
+  o.beta2 = spec.beta2();
+  o.eps = spec.eps();
+  o.weight_decay = spec.weight_decay();
+  return o;
+}
+
+AdamW::AdamW(std::vector<NamedTensor> params, AdamWOptions options)
+    : params_(std::move(params)), options_(options) {
+  DISTILL_CHECK(options_.beta1 >= 0 && options_.beta1 < 1, "optimizer.beta1 must be in [0, 1), got ", options_.beta1);
+  DISTILL_CHECK(options_.beta2 >= 0 && options_.beta2 < 1, "optimizer.beta2 must be in [0, 1), got ", options_.beta2);
+  DISTILL_CHECK(options_.eps >= 0, "optimizer.eps must be >= 0, got ", options_.eps);
+  DISTILL_CHECK(options_.weight_decay >= 0, "optimizer.weight_decay must be >= 0, got ", options_.weight_decay);
+  std::set<std::string> seen;
+  torch::NoGradGuard no_grad;
+  for (const NamedTensor& p : params_) {
+    DISTILL_ASSERT(seen.insert(p.name).second, "parameter listed twice: ", p.name);
+    moments_.push_back({torch::zeros_like(p.tensor), torch::zeros_like(p.tensor)});
+  }
+}
+
+void AdamW::step(double lr, const sparsity::MaskSet* masks) {
+  DISTILL_CHECK(std::isfinite(lr) && lr >= 0, "AdamW: learning rate must be finite and >= 0, got ", lr);
+  torch::NoGradGuard no_grad;
+  ++step_count_;
+  const double t = static_cast<double>(step_count_);
+  const double bias_correction1 = 1.0 - std::pow(options_.beta1, t);
+  const double bias_correction2 = 1.0 - std::pow(options_.beta2, t);
+
+  for (size_t i = 0; i < params_.size(); ++i) {
+    torch::Tensor& w = params_[i].tensor;
+    torch::Tensor grad = w.grad();
+    if (!grad.defined()) continue;
+    DISTILL_CHECK(!grad.is_sparse(), "AdamW: sparse gradient for ", params_[i].name, " is not supported");
+    const torch::Tensor* mask = masks != nullptr ? masks->find(params_[i].name) : nullptr;
+    torch::Tensor pruned;
+    if (mask != nullptr) {
+      pruned = *mask == 0;
+      grad.masked_fill_(pruned, 0.0);
+    }
+    torch::Tensor& m = moments_[i].exp_avg;
+    torch::Tensor& v = moments_[i].exp_avg_sq;
+
+    if (options_.weight_decay != 0) w.mul_(1.0 - lr * options_.weight_decay);
+    m.mul_(options_.beta1).add_(grad, 1.0 - options_.beta1);
+    v.mul_(options_.beta2).addcmul_(grad, grad, 1.0 - options_.beta2);
+    const torch::Tensor denom = (v.sqrt() / std::sqrt(bias_correction2)).add_(options_.eps);
+    w.addcdiv_(m, denom, -lr / bias_correction1);
+
+    if (mask != nullptr) {
+      w.masked_fill_(pruned, 0.0);
+      m.masked_fill_(pruned, 0.0);
+      v.masked_fill_(pruned, 0.0);
+    }
+  }
+}
+
+void AdamW::zeroGrad() {
+  for (NamedTensor& p : params_) {
+    torch::Tensor grad = p.tensor.mutable_grad();
+    if (grad.defined()) {
+      grad.detach_();
+      grad.zero_();
+    }
+  }
+}
+
+std::vector<NamedTensor> AdamW::stateTensors() const {
+  std::vector<NamedTensor> out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.push_back({"exp_avg/" + params_[i].name, moments_[i].exp_avg});
+    out.push_back({"exp_avg_sq/" + params_[i].name, moments_[i].exp_avg_sq});
+  }
+  return out;
+}
+
+void AdamW::loadState(const std::map<std::string, torch::Tensor>& tensors, int64_t step_count) {
+  DISTILL_CHECK(step_count >= 0, "optimizer state: step count must be >= 0, got ", step_count);
+  // Check everything before copying anything, so a bad checkpoint leaves the state untouched.
+  for (const NamedTensor& s : stateTensors()) {
+    const auto it = tensors.find(s.name);
+    DISTILL_CHECK(it != tensors.end(), "optimizer state: the checkpoint has no tensor '", s.name, "'");
+    DISTILL_CHECK(it->second.sizes() == s.tensor.sizes(), "optimizer state: tensor '", s.name, "' has shape ",
+                  it->second.sizes(), ", the model needs ", s.tensor.sizes());
+  }
+  torch::NoGradGuard no_grad;
+  for (NamedTensor& s : stateTensors()) s.tensor.copy_(tensors.at(s.name));
+  step_count_ = step_count;
+}
+
+}  // namespace distill::optim

@@ -1,0 +1,28 @@
+#include "trainer/optim/grad_clip.h"
+
+#include <cmath>
+
+namespace distill::optim {
+
+double clipGradNorm(const std::vector<NamedTensor>& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  std::vector<torch::Tensor> norms;
+  for (const NamedTensor& p : params) {
+    const torch::Tensor& grad = p.tensor.grad();
+    if (!grad.defined()) continue;
+    grads.push_back(grad);
+    // Accumulated in double so large models do not lose precision.
+    norms.push_back(torch::linalg_vector_norm(grad, 2, c10::nullopt, /*keepdim=*/false, torch::kDouble));
+  }
+  if (grads.empty()) return 0.0;
+  // One host sync for the whole model, not one per parameter.
+  const double norm = torch::linalg_vector_norm(torch::stack(norms), 2).item<double>();
+  if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
+    const double scale = max_norm / (norm + 1e-6);  // the epsilon torch uses
+    for (torch::Tensor& grad : grads) grad.mul_(scale);
+  }
+  return norm;
+}
+
+}  // namespace distill::optim

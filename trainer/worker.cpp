@@ -1,0 +1,305 @@
+#include "trainer/worker.h"
+
+#include <filesystem>
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "common/checkpoint_layout.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "trainer/checkpoint/checkpoint_io.h"
+#include "trainer/comm/worker_group.h"
+#include "trainer/control_link.h"
+#include "trainer/data/dataset.h"
+#include "trainer/distill/combiner.h"
+#include "trainer/distill/distillation_loss.h"
+#include "trainer/evaluate.h"
+#include "trainer/model/model_io.h"
+#include "trainer/model_checks.h"
+#include "trainer/optim/adamw.h"
+#include "trainer/optim/grad_clip.h"
+#include "trainer/optim/lr_schedule.h"
+#include "trainer/rows.h"
+#include "trainer/sparsity/criterion.h"
+#include "trainer/sparsity/mask_set.h"
+#include "trainer/sparsity/schedule.h"
+
+namespace distill::trainer {
+namespace fs = std::filesystem;
+
+struct Worker::State {
+  config::JobConfig config;
+  control::Bootstrap boot;
+  ControlLink link;
+  int worker;
+
+  std::unique_ptr<comm::WorkerGroup> group;
+  std::unique_ptr<data::ShardedDataset> train_data;
+  torch::jit::Module student;
+  std::vector<torch::jit::Module> teachers;
+  std::vector<sparsity::NamedTensor> params;
+  std::unique_ptr<optim::AdamW> optimizer;
+  std::unique_ptr<optim::LearningRateSchedule> lr_schedule;
+  std::unique_ptr<kd::TeacherCombiner> combiner;
+  std::unique_ptr<sparsity::MaskSet> masks;  // null when sparsity is off
+  std::unique_ptr<sparsity::ImportanceCriterion> criterion;
+  std::unique_ptr<sparsity::SparsitySchedule> sparsity_schedule;
+  std::string student_module;  // the architecture file checkpoints refer to
+  uint64_t step = 0;           // optimizer steps done
+  uint64_t samples_since_report = 0;
+  uint64_t tokens_since_report = 0;
+
+  State(config::JobConfig c, control::Bootstrap b, control::MpiChannel& channel, int w)
+      : config(std::move(c)), boot(std::move(b)), link(channel, w), worker(w) {}
+
+  void setUp();
+  void trainStep(uint64_t step, const std::vector<uint64_t>& samples);
+  void updateMasks(uint64_t step);
+  void verifyMasksAgree(uint64_t step);
+  uint64_t checkpoint(uint64_t step);
+  void evaluateAndReport(uint64_t step);
+};
+
+Worker::Worker(config::JobConfig config, control::Bootstrap boot, control::MpiChannel& channel, int worker)
+    : state_(std::make_unique<State>(std::move(config), std::move(boot), channel, worker)) {}
+
+Worker::~Worker() = default;
+
+void Worker::reportFailure(const std::string& message) {
+  state_->link.failure(state_->step, message);
+  state_->link.flush();
+}
+
+void Worker::State::setUp() {
+  link.enter(step, "setup");
+  const auto& cfg = config;
+  at::set_num_threads(static_cast<int>(cfg.runtime().threads_per_worker()));
+  torch::manual_seed(cfg.seed() + static_cast<uint64_t>(worker));  // dropout differs per worker, like DDP
+
+  const auto problems = checkModelsAndData(cfg);
+  DISTILL_CHECK(problems.empty(), problems.front());
+  train_data = std::make_unique<data::ShardedDataset>(data::ShardedDataset::open(cfg.data().train()));
+
+  // The student's architecture is copied into the run directory, so checkpoints
+  // and exports do not depend on the original file staying where it was.
+  student_module = fs::absolute(fs::path(cfg.run_dir()) / "student_module.pt").string();
+  if (worker == 0 && boot.resume_from().empty()) {
+    fs::copy_file(cfg.student().path(), student_module, fs::copy_options::overwrite_existing);
+  }
+  student = model::loadModel(cfg.student().path());
+  student.train();
+  params = model::namedParameters(student);
+  for (auto& p : params) p.tensor.requires_grad_(true);
+
+  for (const auto& t : cfg.distill().teachers()) {
+    teachers.push_back(model::loadModel(t.path()));
+    teachers.back().eval();
+    for (auto& p : model::namedParameters(teachers.back())) p.tensor.requires_grad_(false);
+  }
+  combiner = kd::makeCombiner(cfg.distill());
+
+  optim::AdamWOptions adam;
+  adam.beta1 = cfg.optimizer().beta1();
+  adam.beta2 = cfg.optimizer().beta2();
+  adam.eps = cfg.optimizer().eps();
+  adam.weight_decay = cfg.optimizer().weight_decay();
+  optimizer = std::make_unique<optim::AdamW>(params, adam);
+  lr_schedule = std::make_unique<optim::LearningRateSchedule>(cfg.optimizer(), static_cast<int64_t>(boot.total_steps()));
+
+  if (cfg.sparsity().enabled()) {
+    masks = std::make_unique<sparsity::MaskSet>(sparsity::MaskSet::select(params, cfg.sparsity()));
+    criterion = sparsity::makeCriterion(cfg.sparsity());
+    sparsity_schedule = sparsity::makeSchedule(cfg.sparsity(), static_cast<int64_t>(boot.total_steps()));
+  }
+
+  link.enter(step, "rendezvous");
+  comm::GroupOptions group_options;
+  group_options.store_host = boot.store_host();
+  group_options.store_port = static_cast<uint16_t>(boot.store_port());
+  group_options.rank = worker;
+  group_options.size = static_cast<int>(boot.num_workers());
+  group_options.backend = cfg.runtime().backend();
+  group_options.timeout = std::chrono::milliseconds(
+      static_cast<int64_t>(cfg.runtime().collective_timeout_seconds() * 1000));
+  group = comm::WorkerGroup::connect(group_options);
+
+  if (!boot.resume_from().empty()) {
+    link.enter(step, "resume");
+    checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), masks.get(), 0, student_module};
+    checkpoint::readCheckpoint(boot.resume_from(), worker, static_cast<int>(boot.num_workers()), cfg.seed(), ckpt);
+    step = ckpt.step;
+    DISTILL_CHECK(step == boot.start_step(), boot.resume_from(), ": trainer state is at step ", step,
+                  ", the coordinator's ledger at step ", boot.start_step());
+  } else if (masks && sparsity_schedule->isUpdateStep(0)) {
+    updateMasks(0);  // one-shot and constant schedules prune before the first step
+  }
+}
+
+// One optimizer step, in the order of DESIGN.md section 3.
+void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) {
+  const auto& kd_spec = config.distill();
+  const double started = clock::monotonicSeconds();
+
+  const data::Batch batch = train_data->gather(samples);
+
+  link.enter(s, "teachers");
+  std::vector<torch::Tensor> teacher_logits;
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t k = 0; k < teachers.size(); ++k) {
+      const auto out = model::runModel(teachers[k], batch.input_ids, batch.attention_mask, kd_spec.teachers(k).name());
+      teacher_logits.push_back(logitRows(out.logits));
+    }
+  }
+
+  link.enter(s, "forward");
+  const auto out = model::runModel(student, batch.input_ids, batch.attention_mask, "student");
+  const Rows rows = toRows(out.logits, batch.labels);
+  const kd::LossBreakdown loss = kd::distillationLoss(rows.logits, teacher_logits, rows.labels, kd_spec, combiner.get());
+  DISTILL_CHECK(std::isfinite(loss.total.item<double>()), "loss is not finite at step ", s + 1,
+                " (task ", loss.task, ", kd ", loss.kd, "): lower optimizer.lr or check the data");
+
+  link.enter(s, "backward");
+  for (auto& p : params) {
+    if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();
+  }
+  loss.total.backward();
+  if (masks) masks->maskGradients();
+
+  link.enter(s, "allreduce");
+  std::vector<torch::Tensor> grads;
+  for (auto& p : params) {
+    if (!p.tensor.grad().defined()) p.tensor.mutable_grad() = torch::zeros_like(p.tensor);
+    grads.push_back(p.tensor.grad());
+  }
+  group->averageGradients(grads);
+
+  link.enter(s, "optimizer");
+  samples_since_report += static_cast<uint64_t>(batch.input_ids.size(0));
+  tokens_since_report += static_cast<uint64_t>(batch.attention_mask.sum().item<int64_t>());
+  const double grad_norm = optim::clipGradNorm(params, config.optimizer().max_grad_norm());
+  const double lr = lr_schedule->at(static_cast<int64_t>(s));
+  optimizer->step(lr, masks.get());
+  step = s + 1;
+
+  if (masks && sparsity_schedule->isUpdateStep(static_cast<int64_t>(step))) updateMasks(step);
+
+  if (step % std::max<uint32_t>(config.metrics().report_every(), 1) == 0 || step == boot.total_steps()) {
+    link.enter(s, "report");
+    control::ControlMessage message;
+    auto* r = message.mutable_report();
+    r->set_step(step);
+    r->set_epoch(s / std::max<uint64_t>(boot.steps_per_epoch(), 1));
+    (*r->mutable_losses())["total"] = loss.total.item<double>();
+    (*r->mutable_losses())["task"] = loss.task;
+    (*r->mutable_losses())["kd"] = loss.kd;
+    for (size_t k = 0; k < teachers.size(); ++k) {
+      auto* t = r->add_teachers();
+      t->set_name(kd_spec.teachers(static_cast<int>(k)).name());
+      t->set_kl(loss.teacher_kl[k]);
+      t->set_weight(loss.teacher_weight[k]);
+    }
+    // Counts since the previous report, so the _total counters are right for any report_every.
+    r->set_samples(std::exchange(samples_since_report, 0));
+    r->set_tokens(std::exchange(tokens_since_report, 0));
+    r->set_step_seconds(clock::monotonicSeconds() - started);
+    for (const auto& [phase, seconds] : link.takePhaseSeconds()) (*r->mutable_phase_seconds())[phase] = seconds;
+    r->set_learning_rate(lr);
+    r->set_grad_norm(grad_norm);
+    r->set_sparsity_target(masks ? sparsity_schedule->target(static_cast<int64_t>(step)) : 0.0);
+    r->set_sparsity_actual(masks ? masks->sparsity() : 0.0);
+    link.send(message);
+  }
+}
+
+void Worker::State::updateMasks(uint64_t s) {
+  link.enter(s, "masks");
+  masks->update(sparsity_schedule->target(static_cast<int64_t>(s)), *criterion, config.sparsity().scope());
+  masks->applyToWeights();
+  verifyMasksAgree(s);
+}
+
+// Masks are shared state: every worker must have derived the same ones. The
+// checksums' element-wise min and max over workers differ exactly where some
+// worker disagrees, and the first such mask is named.
+void Worker::State::verifyMasksAgree(uint64_t s) {
+  const char* fault = std::getenv("DISTILL_FAULT_MASK_MISMATCH");  // test hook, docs/testing.md
+  if (fault && std::stoi(fault) == worker) {
+    torch::NoGradGuard no_grad;
+    auto& m = masks->masks().front().tensor;
+    m.view({-1})[0] = 1.0 - m.view({-1})[0].item<double>();
+  }
+  const auto sums = masks->checksums();
+  torch::Tensor low = torch::tensor(std::vector<int64_t>(sums.begin(), sums.end()), torch::kInt64);
+  torch::Tensor high = low.clone();
+  group->allreduce(low, comm::Reduce::Min);
+  group->allreduce(high, comm::Reduce::Max);
+  const auto names = masks->names();
+  for (size_t i = 0; i < names.size(); ++i) {
+    DISTILL_CHECK(low[static_cast<int64_t>(i)].item<int64_t>() == high[static_cast<int64_t>(i)].item<int64_t>(),
+                  "mask mismatch across workers after the mask update at step ", s, " on parameter \"", names[i],
+                  "\" (checksum here ", sums[i], "): workers derived different masks");
+  }
+}
+
+uint64_t Worker::State::checkpoint(uint64_t s) {
+  link.enter(s, "checkpoint");
+  const std::string dir = checkpoint_layout::stagingDir(config.run_dir(), s);
+  checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), masks.get(), s, student_module};
+  checkpoint::writeCheckpoint(dir, worker, ckpt);
+  control::ControlMessage message;
+  message.mutable_checkpoint_written()->set_step(s);
+  message.mutable_checkpoint_written()->set_staging_dir(dir);
+  link.send(message);
+  return s;
+}
+
+// Each worker evaluates a strided part of the eval set; totals are summed over workers.
+void Worker::State::evaluateAndReport(uint64_t s) {
+  if (config.data().eval().empty()) return;
+  link.enter(s, "eval");
+  const auto eval_data = data::ShardedDataset::open(config.data().eval());
+  const auto ids = evalShard(eval_data.manifest().num_samples, worker, static_cast<int>(boot.num_workers()));
+  const EvalTotals t = evaluate(student, eval_data, ids, config.training().batch_size(), "student");
+  torch::Tensor totals = torch::tensor({t.correct, t.loss_sum, t.rows}, torch::kFloat64);
+  group->allreduce(totals, comm::Reduce::Sum);
+  if (worker != 0) return;
+  const EvalTotals sum{totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>()};
+  control::ControlMessage message;
+  auto* e = message.mutable_eval();
+  e->set_step(s);
+  e->set_accuracy(sum.accuracy());
+  e->set_loss(sum.loss());
+  e->set_samples(static_cast<uint64_t>(sum.rows));
+  link.send(message);
+}
+
+void Worker::run() {
+  State& s = *state_;
+  s.step = s.boot.start_step();
+  s.setUp();
+  const auto& cfg = s.config;
+  const uint64_t every = cfg.checkpoint().every_steps();
+  const uint64_t eval_every = cfg.training().eval_every();
+  uint64_t checkpointed = s.step;
+  while (s.step < s.boot.total_steps()) {
+    s.link.enter(s.step, "data");
+    const auto samples = s.link.batch(s.step);
+    if (!samples) break;  // the coordinator stopped the job (preemption)
+    s.trainStep(s.step, *samples);
+    if (every > 0 && s.step % every == 0) checkpointed = s.checkpoint(s.step);
+    if ((eval_every > 0 && s.step % eval_every == 0) || s.step == s.boot.total_steps()) s.evaluateAndReport(s.step);
+  }
+  // The last step is always checkpointed, whether the job ended or was stopped.
+  if (checkpointed != s.step) s.checkpoint(s.step);
+  s.link.enter(s.step, "finished");
+  control::ControlMessage done;
+  done.mutable_finished()->set_step(s.step);
+  s.link.send(done);
+  DISTILL_CHECK(s.link.flush(), "worker ", s.worker, ": the coordinator did not take the final messages");
+}
+
+}  // namespace distill::trainer
