@@ -21,7 +21,11 @@ struct ValidateArgs {
 int validate(const ValidateArgs& args) {
   const config::JobConfig cfg = config::loadJobConfig(args.config, args.overrides);
   auto problems = config::checkJobConfig(cfg);
-  if (problems.empty()) problems = trainer::checkModelsAndData(cfg);  // models need valid paths first
+  if (problems.empty()) {  // models and data need valid paths first
+    problems = trainer::checkModelsAndData(cfg);
+    const auto data_problems = trainer::checkDataIntegrity(cfg);
+    problems.insert(problems.end(), data_problems.begin(), data_problems.end());
+  }
   for (const auto& p : problems) std::fprintf(stderr, "%s: %s\n", args.config.c_str(), p.c_str());
   if (!problems.empty()) return kExitBadInput;
   if (args.print) std::printf("%s", config::toYaml(cfg).c_str());

@@ -270,8 +270,7 @@ int Coordinator::run() {
     const double now = clock::unixSeconds();
     for (int w = 0; w < s.workers; ++w) s.metrics->setWatchdog(w, s.watchdog->silentSeconds(w, now));
     if (auto stall = s.watchdog->check(now)) {
-      s.abortJob(stall->describe() + " (runtime.watchdog_seconds = " +
-                 std::to_string(cfg.runtime().watchdog_seconds()) + ")");
+      s.abortJob(detail::concat(stall->describe(), " (runtime.watchdog_seconds = ", cfg.runtime().watchdog_seconds(), ")"));
     }
   }
   // Checkpoint parts may still be arriving from the last step.

@@ -4,6 +4,7 @@
 
 #include "common/dataset_manifest.h"
 #include "common/error.h"
+#include "trainer/data/dataset.h"
 #include "trainer/model/model_io.h"
 
 namespace distill::trainer {
@@ -43,6 +44,21 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config) {
     if (n >= 0 && student >= 0 && n != student) {
       problems.push_back(detail::concat(field, ": teacher ", teacher.name(), " (", teacher.path(), ") has ", n,
                                         " outputs, the student (", config.student().path(), ") has ", student));
+    }
+  }
+  return problems;
+}
+
+std::vector<std::string> checkDataIntegrity(const config::JobConfig& config) {
+  std::vector<std::string> problems;
+  // Every shard against its manifest checksum (what a worker does at start).
+  for (const auto& [field, dir] : {std::pair<std::string, std::string>{"data.train", config.data().train()},
+                                   {"data.eval", config.data().eval()}}) {
+    if (dir.empty()) continue;
+    try {
+      data::ShardedDataset::open(dir);
+    } catch (const Error& e) {
+      problems.push_back(detail::concat(field, ": ", e.what()));
     }
   }
   return problems;

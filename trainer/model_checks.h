@@ -12,5 +12,7 @@ namespace distill::trainer {
 
 // Every problem found, each naming the config field and the file.
 std::vector<std::string> checkModelsAndData(const config::JobConfig& config);
+// Every shard of data.train and data.eval against the checksums in its manifest.
+std::vector<std::string> checkDataIntegrity(const config::JobConfig& config);
 
 }  // namespace distill::trainer

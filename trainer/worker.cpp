@@ -38,6 +38,7 @@ struct Worker::State {
 
   std::unique_ptr<comm::WorkerGroup> group;
   std::unique_ptr<data::ShardedDataset> train_data;
+  std::unique_ptr<data::ShardedDataset> eval_data;  // null without data.eval
   torch::jit::Module student;
   std::vector<torch::jit::Module> teachers;
   std::vector<sparsity::NamedTensor> params;
@@ -82,6 +83,9 @@ void Worker::State::setUp() {
   const auto problems = checkModelsAndData(cfg);
   DISTILL_CHECK(problems.empty(), problems.front());
   train_data = std::make_unique<data::ShardedDataset>(data::ShardedDataset::open(cfg.data().train()));
+  if (!cfg.data().eval().empty()) {
+    eval_data = std::make_unique<data::ShardedDataset>(data::ShardedDataset::open(cfg.data().eval()));
+  }
 
   // The student's architecture is copied into the run directory, so checkpoints
   // and exports do not depend on the original file staying where it was.
@@ -259,11 +263,10 @@ uint64_t Worker::State::checkpoint(uint64_t s) {
 
 // Each worker evaluates a strided part of the eval set; totals are summed over workers.
 void Worker::State::evaluateAndReport(uint64_t s) {
-  if (config.data().eval().empty()) return;
+  if (!eval_data) return;
   link.enter(s, "eval");
-  const auto eval_data = data::ShardedDataset::open(config.data().eval());
-  const auto ids = evalShard(eval_data.manifest().num_samples, worker, static_cast<int>(boot.num_workers()));
-  const EvalTotals t = evaluate(student, eval_data, ids, config.training().batch_size(), "student");
+  const auto ids = evalShard(eval_data->manifest().num_samples, worker, static_cast<int>(boot.num_workers()));
+  const EvalTotals t = evaluate(student, *eval_data, ids, config.training().batch_size(), "student");
   torch::Tensor totals = torch::tensor({t.correct, t.loss_sum, t.rows}, torch::kFloat64);
   group->allreduce(totals, comm::Reduce::Sum);
   if (worker != 0) return;

@@ -9,7 +9,7 @@ run_job 2 "$WORK/job.yaml" --set training.max_steps=100000 > "$WORK/log" 2>&1 &
 job=$!
 endpoint=""
 for _ in $(seq 1 120); do
-  if [ -s "$WORK/run/metrics_endpoint" ] && grep -q '^distill_step ' <(curl -sf "http://$(cat "$WORK/run/metrics_endpoint")/metrics" 2>/dev/null); then
+  if [ -s "$WORK/run/metrics_endpoint" ] && grep -q '^distill_step{' <(curl -sf "http://$(cat "$WORK/run/metrics_endpoint")/metrics" 2>/dev/null); then
     endpoint="$(cat "$WORK/run/metrics_endpoint")"
     # Wait for a few reports so every metric has samples.
     sleep 3

@@ -16,7 +16,6 @@ constexpr double kUniformTransitionMass = 0.1;
 // How often a confuser class has as many signature tokens as the target.
 // Ties need the order rule; too many make the task mostly about order.
 constexpr double kTieProbability = 0.2;
-constexpr double kInvertProbability = 0.3;
 
 // Uniform in [0, n), exact: rejects the few draws that would bias `x % n`.
 uint64_t below(std::mt19937_64& rng, uint64_t n) {
@@ -127,12 +126,10 @@ int64_t countingRuleLabel(const std::vector<int32_t>& tokens, int64_t num_classe
     ++count[c];
     first[c] = std::min(first[c], int64_t(t));
   }
-  const bool invert = std::find(tokens.begin(), tokens.end(), kInvertToken) != tokens.end();
   int64_t best = -1;
   for (int64_t c = 0; c < num_classes; ++c) {
     if (count[c] == 0) continue;
-    const bool more = invert ? count[c] < count[best < 0 ? c : best] : count[c] > count[best < 0 ? c : best];
-    if (best < 0 || more || (count[c] == count[best] && first[c] < first[best])) best = c;
+    if (best < 0 || count[c] > count[best] || (count[c] == count[best] && first[c] < first[best])) best = c;
   }
   return best;
 }
@@ -165,7 +162,6 @@ SyntheticSample SyntheticClassification::next() {
     for (int64_t k = 0; k < n; ++k)
       body.push_back(int32_t(kFirstSignatureToken + c * kSignaturesPerClass +
                              int64_t(below(rng_, kSignaturesPerClass))));
-  if (uniform01(rng_) < kInvertProbability) body.push_back(kInvertToken);
   const int64_t noise_first = kFirstSignatureToken + kSignaturesPerClass * C;
   const int64_t min_length = std::max<int64_t>(T / 2, int64_t(body.size()) + 3);
   const int64_t length = min_length + int64_t(below(rng_, uint64_t(T - min_length + 1)));
