@@ -18,11 +18,32 @@ TEST(DemoConfig, LoadsWithTheDemoSettings) {
   ASSERT_EQ(cfg.distill().teachers_size(), 3);
   EXPECT_EQ(cfg.distill().teachers(2).path(), "models/demo/teacher2.pt");
   EXPECT_EQ(cfg.distill().combiner(), "confidence");
-  EXPECT_EQ(cfg.training().epochs(), 3u);
   EXPECT_TRUE(cfg.sparsity().enabled());
   EXPECT_DOUBLE_EQ(cfg.sparsity().final_sparsity(), 0.8);
   EXPECT_EQ(cfg.checkpoint().keep(), 2u);
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(cfg, parseJobConfig(toYaml(cfg), "resolved")));
+}
+
+TEST(DemoConfig, TheBaselineDiffersFromTheDemoOnlyInItsTeachers) {
+  // The demo's comparison is fair only if the no-teacher student gets the same
+  // student, data, steps, optimizer and sparsity.
+  JobConfig demo = loadJobConfig(kDemo);
+  JobConfig baseline = loadJobConfig(std::string(DISTILL_SOURCE_DIR) + "/configs/demo-baseline.yaml");
+  EXPECT_EQ(baseline.distill().teachers_size(), 0);
+  for (JobConfig* cfg : {&demo, &baseline}) {
+    cfg->clear_name();
+    cfg->clear_run_dir();
+    cfg->clear_distill();
+    cfg->clear_metrics();
+  }
+  applyDefaults(demo);
+  applyDefaults(baseline);
+  demo.clear_distill();
+  baseline.clear_distill();
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differ;
+  differ.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differ.Compare(demo, baseline)) << diff;
 }
 
 TEST(DemoConfig, OnlyMissingFilesAreProblems) {
