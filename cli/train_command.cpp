@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 #include "cli/commands.h"
@@ -36,10 +37,35 @@ int runCoordinator(const config::JobConfig& cfg, const TrainArgs& args, control:
   return coordinator.run();
 }
 
-int runWorker(const config::JobConfig& cfg, control::MpiChannel& channel) {
+// Where this rank sits: its index among the workers of its node (the
+// coordinator is not a worker), which picks the GPU, and whether the whole job
+// is on one node (then the data plane can use loopback). Collective over MPI_COMM_WORLD.
+trainer::Placement placement(int world_rank) {
+  MPI_Comm role = MPI_COMM_NULL, node = MPI_COMM_NULL, world_node = MPI_COMM_NULL;
+  MPI_Comm_split(MPI_COMM_WORLD, world_rank == 0 ? 0 : 1, world_rank, &role);
+  MPI_Comm_split_type(role, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &node);
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &world_node);
+  int local = 0, node_size = 0, world_size = 0;
+  MPI_Comm_rank(node, &local);
+  MPI_Comm_size(world_node, &node_size);
+  MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+  int one_node = node_size == world_size ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &one_node, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Comm_free(&world_node);
+  MPI_Comm_free(&node);
+  MPI_Comm_free(&role);
+  return {world_rank - 1, local, one_node == 1};
+}
+
+int runWorker(const config::JobConfig& cfg, control::MpiChannel& channel, const trainer::Placement& where) {
+  // Stop signals reach every rank (mpirun forwards SIGUSR1, Slurm signals all
+  // tasks); only the coordinator acts on them, by stopping all workers at one
+  // step with a checkpoint.
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGUSR1, SIG_IGN);
   const control::Bootstrap boot = control::broadcastBootstrap({});
-  const int worker = channel.rank() - 1;
-  trainer::Worker w(cfg, boot, channel, worker);
+  trainer::Worker w(cfg, boot, channel, where);
   try {
     w.run();
   } catch (const std::exception& e) {
@@ -72,16 +98,19 @@ int train(const TrainArgs& args) {
   }
 
   int code = 0;
-  control::MpiChannel channel;
-  if (rank == 0) {
-    try {
-      code = runCoordinator(cfg, args, channel);
-    } catch (const std::exception& e) {
-      log::error(e.what());
-      MPI_Abort(MPI_COMM_WORLD, kExitBadInput);
+  const trainer::Placement where = placement(rank);
+  {  // the channel's pending sends must be gone before MPI_Finalize
+    control::MpiChannel channel;
+    if (rank == 0) {
+      try {
+        code = runCoordinator(cfg, args, channel);
+      } catch (const std::exception& e) {
+        log::error(e.what());
+        MPI_Abort(MPI_COMM_WORLD, kExitBadInput);
+      }
+    } else {
+      code = runWorker(cfg, channel, where);
     }
-  } else {
-    code = runWorker(cfg, channel);
   }
   MPI_Finalize();
   return code;

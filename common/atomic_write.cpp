@@ -40,8 +40,11 @@ void writeFileAtomically(const std::string& path, const void* data, size_t n) {
   }
   // fsync before rename: otherwise a crash can leave the new name pointing at
   // an empty or partial file on filesystems that reorder metadata and data.
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
+  const bool synced = ::fsync(fd) == 0;
+  const int sync_err = errno;
+  const bool closed = ::close(fd) == 0;  // always closed, even when fsync failed
+  if (!synced || !closed) {
+    const int err = synced ? errno : sync_err;
     ::unlink(tmp.c_str());
     DISTILL_FAIL(tmp, ": fsync failed: ", std::strerror(err));
   }
@@ -51,11 +54,13 @@ void writeFileAtomically(const std::string& path, const void* data, size_t n) {
     DISTILL_FAIL(path, ": cannot rename ", tmp, " into place: ", std::strerror(err));
   }
   // The rename itself is durable only once the directory entry is synced.
-  int dir = ::open(parentDirectory(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  const std::string parent = parentDirectory(path);
+  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DISTILL_CHECK(dir >= 0, parent, ": cannot open to fsync: ", std::strerror(errno));
+  const bool dir_synced = ::fsync(dir) == 0;
+  const int dir_err = errno;
+  ::close(dir);
+  DISTILL_CHECK(dir_synced, parent, ": fsync failed: ", std::strerror(dir_err));
 }
 
 }  // namespace distill

@@ -3,10 +3,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include <nlohmann/json.hpp>
-
 #include "common/error.h"
 #include "common/files.h"
+#include "common/json_file.h"
 
 namespace distill::checkpoint_layout {
 namespace fs = std::filesystem;
@@ -44,13 +43,7 @@ std::optional<std::string> latest(const std::string& run_dir) {
 uint64_t committedStep(const std::string& dir) {
   const std::string path = (fs::path(dir) / kStateFile).string();
   DISTILL_CHECK(files::exists(path), path, ": missing: ", dir, " is not a committed checkpoint");
-  nlohmann::json state;
-  try {
-    state = nlohmann::json::parse(files::readFile(path));
-    return state.at("step").get<uint64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    DISTILL_FAIL(path, ": bad checkpoint state: ", e.what());
-  }
+  return JsonFile(path).get<uint64_t>("step");
 }
 
 std::string rngFile(int worker) { return "rng-worker-" + std::to_string(worker) + ".safetensors"; }

@@ -1,5 +1,7 @@
 #include "common/dataset_manifest.h"
 
+#include "common/sha256.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +160,16 @@ std::vector<uint64_t> DatasetManifest::shardStarts() const {
   std::vector<uint64_t> starts{0};
   for (const ShardInfo& s : shards) starts.push_back(starts.back() + s.num_samples);
   return starts;
+}
+
+void verifyShardChecksums(const DatasetManifest& manifest) {
+  for (size_t i = 0; i < manifest.shards.size(); ++i) {
+    const std::string path = manifest.shardPath(i);
+    const std::string actual = sha256File(path);
+    DISTILL_CHECK(actual == manifest.shards[i].sha256, path, ": sha256 mismatch (manifest ",
+                  manifest.shards[i].sha256, ", file ", actual,
+                  "): the shard is corrupt or was changed after prepare-data");
+  }
 }
 
 }  // namespace distill::data

@@ -62,4 +62,8 @@ struct DatasetManifest {
   std::vector<uint64_t> shardStarts() const;
 };
 
+// Recomputes the sha256 of every shard and compares it with the manifest;
+// throws distill::Error naming the first shard that differs.
+void verifyShardChecksums(const DatasetManifest& manifest);
+
 }  // namespace distill::data

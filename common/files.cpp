@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/atomic_write.h"
 #include "common/error.h"
 
 namespace distill::files {
@@ -24,19 +25,7 @@ void fsyncPath(const std::string& path) {
 }
 
 void writeFileAtomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    DISTILL_CHECK(out, tmp, ": cannot write: ", std::strerror(errno));
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    DISTILL_CHECK(out, tmp, ": write failed (disk full?)");
-  }
-  fsyncPath(tmp);
-  DISTILL_CHECK(::rename(tmp.c_str(), path.c_str()) == 0, "rename ", tmp, " -> ", path, ": ",
-                std::strerror(errno));
-  const fs::path parent = fs::path(path).parent_path();
-  fsyncPath(parent.empty() ? "." : parent.string());
+  writeFileAtomically(path, content.data(), content.size());
 }
 
 std::string readFile(const std::string& path) {

@@ -6,7 +6,8 @@
 
 namespace distill::files {
 
-// Writes `content` to path.tmp, fsyncs it, renames it over `path`, fsyncs the directory.
+// Writes `content` to path.tmp, fsyncs it, renames it over `path`, fsyncs the
+// directory (common/atomic_write.h, for strings).
 void writeFileAtomic(const std::string& path, const std::string& content);
 std::string readFile(const std::string& path);  // distill::Error naming the path when unreadable
 void fsyncPath(const std::string& path);          // a file or a directory

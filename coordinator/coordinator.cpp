@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "common/dataset_manifest.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "common/log.h"
 #include "control/mpi_channel.h"
 #include "coordinator/checkpoint_commit.h"
@@ -210,8 +212,18 @@ int Coordinator::run() {
   files::makeDirs(cfg.run_dir());
   files::writeFileAtomic((fs::path(cfg.run_dir()) / "config.resolved.yaml").string(), s.options.config_yaml);
 
-  // Plan: the data order and the step count depend on the manifest only.
+  // Plan: the data order and the step count depend on the manifest only. The
+  // shards are checked against it once, here, instead of by every worker.
   const auto manifest = data::DatasetManifest::load(cfg.data().train());
+  for (const auto& [field, dir] : {std::pair<std::string, std::string>{"data.train", cfg.data().train()},
+                                   {"data.eval", cfg.data().eval()}}) {
+    if (dir.empty()) continue;
+    try {
+      data::verifyShardChecksums(data::DatasetManifest::load(dir));
+    } catch (const Error& e) {
+      DISTILL_FAIL(field, ": ", e.what());
+    }
+  }
   std::vector<uint64_t> shard_sizes;
   for (const auto& shard : manifest.shards) shard_sizes.push_back(shard.num_samples);
   s.schedule = std::make_unique<DataSchedule>(shard_sizes, cfg.seed(), s.workers, cfg.training().batch_size());
@@ -219,14 +231,22 @@ int Coordinator::run() {
                                                  : s.schedule->stepsPerEpoch() * cfg.training().epochs();
 
   std::string resume_from;
-  if (s.options.resume) {
-    if (auto latest = checkpoint_layout::latest(cfg.run_dir())) {
-      resume_from = *latest;
-      s.start_step = checkpoint_layout::committedStep(resume_from);
-      log::info("resuming from ", resume_from, " at step ", s.start_step);
-    } else {
-      log::info("--resume: no checkpoint in ", checkpoint_layout::root(cfg.run_dir()), ", starting at step 0");
-    }
+  const auto latest = checkpoint_layout::latest(cfg.run_dir());
+  if (s.options.resume && latest) {
+    resume_from = *latest;
+    s.start_step = checkpoint_layout::committedStep(resume_from);
+    const std::string ledger_file = (fs::path(resume_from) / checkpoint_layout::kStateFile).string();
+    const int written_by = JsonFile(ledger_file).get<int>("num_workers");
+    // The data order maps steps to samples through the global batch, so the
+    // worker count is part of the resumed state in this version.
+    DISTILL_CHECK(written_by == s.workers, ledger_file, ": the checkpoint was written by ", written_by,
+                  " workers and this job has ", s.workers, ": resume with ", written_by, " workers");
+    log::info("resuming from ", resume_from, " at step ", s.start_step);
+  } else if (s.options.resume) {
+    log::info("--resume: no checkpoint in ", checkpoint_layout::root(cfg.run_dir()), ", starting at step 0");
+  } else {
+    DISTILL_CHECK(!latest, "run_dir: ", cfg.run_dir(), " already holds checkpoints (latest: ", *latest,
+                  "): pass --resume to continue that run, or choose another run_dir");
   }
   s.committer = std::make_unique<CheckpointCommitter>(cfg.run_dir(), s.workers, cfg.checkpoint().keep());
 
@@ -242,8 +262,15 @@ int Coordinator::run() {
 
   // Rendezvous: the store server lives in this process; workers learn where over MPI.
   uint16_t store_port = 0;
-  const char* master_port = std::getenv("MASTER_PORT");
-  StoreServer store = s.start_store(master_port ? static_cast<uint16_t>(std::stoi(master_port)) : 0, &store_port);
+  uint16_t requested_port = 0;
+  if (const char* master_port = std::getenv("MASTER_PORT")) {
+    char* end = nullptr;
+    const long port = std::strtol(master_port, &end, 10);
+    DISTILL_CHECK(*master_port && !*end && port >= 0 && port <= 65535, "MASTER_PORT=\"", master_port,
+                  "\" is not a port number (0-65535)");
+    requested_port = static_cast<uint16_t>(port);
+  }
+  StoreServer store = s.start_store(requested_port, &store_port);
   control::Bootstrap boot;
   const char* master_addr = std::getenv("MASTER_ADDR");
   boot.set_store_host(master_addr ? master_addr : hostName());
@@ -255,15 +282,23 @@ int Coordinator::run() {
   boot.set_steps_per_epoch(s.schedule->stepsPerEpoch());
   control::broadcastBootstrap(boot);
 
-  s.watchdog = std::make_unique<Watchdog>(s.workers, cfg.runtime().watchdog_seconds(), clock::unixSeconds());
+  // Loading models, the rendezvous, checkpoints and evaluation may take longer
+  // than a step; they get the collective timeout when that is the longer one.
+  s.watchdog = std::make_unique<Watchdog>(
+      s.workers, cfg.runtime().watchdog_seconds(), clock::unixSeconds(),
+      std::max(cfg.runtime().watchdog_seconds(), cfg.runtime().collective_timeout_seconds()),
+      std::set<std::string>{"startup", "setup", "rendezvous", "resume", "checkpoint", "eval"});
   s.progress = std::make_unique<ProgressLine>(cfg.metrics().progress_seconds(), stderrIsTerminal());
   s.sent_through.assign(s.workers, s.start_step);
   s.worker_step.assign(s.workers, s.start_step);
   s.finished.assign(s.workers, false);
   for (int w = 0; w < s.workers; ++w) s.sendAssignments(w);
 
+  // SIGUSR1 is what launch/distill-mpirun sends (mpirun forwards it to every
+  // rank); SIGTERM and SIGINT come from srun or a direct launch.
   std::signal(SIGTERM, onStopSignal);
   std::signal(SIGINT, onStopSignal);
+  std::signal(SIGUSR1, onStopSignal);
   while (!std::all_of(s.finished.begin(), s.finished.end(), [](bool f) { return f; })) {
     if (auto in = s.channel.receive(std::chrono::milliseconds(100))) s.handle(*in);
     if (const int sig = g_stop_signal.exchange(0)) s.requestStop(sig);

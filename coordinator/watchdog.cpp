@@ -1,6 +1,8 @@
 #include "coordinator/watchdog.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 #include "common/error.h"
 
@@ -13,8 +15,12 @@ std::string Stall::describe() const {
                         " s, last seen at step ", step, " in phase ", phase);
 }
 
-Watchdog::Watchdog(int num_workers, double timeout_seconds, double now)
-    : timeout_(timeout_seconds), seen_(static_cast<size_t>(num_workers)) {
+Watchdog::Watchdog(int num_workers, double timeout_seconds, double now, double slow_timeout_seconds,
+                   std::set<std::string> slow_phases)
+    : timeout_(timeout_seconds),
+      slow_timeout_(std::max(timeout_seconds, slow_timeout_seconds)),
+      slow_phases_(std::move(slow_phases)),
+      seen_(static_cast<size_t>(num_workers)) {
   for (auto& s : seen_) s.at = now;
 }
 
@@ -31,17 +37,33 @@ double Watchdog::silentSeconds(int worker, double now) const {
   return now - seen_.at(static_cast<size_t>(worker)).at;
 }
 
+namespace {
+// Phases in which a worker waits for its peers: a worker stuck there is more
+// likely a victim of another worker than the cause.
+bool waitsForPeers(const std::string& phase) {
+  return phase == "allreduce" || phase == "masks" || phase == "rendezvous" || phase == "eval";
+}
+}  // namespace
+
 std::optional<Stall> Watchdog::check(double now) const {
-  std::optional<Stall> worst;
+  bool any_stalled = false;
+  for (const Seen& s : seen_) {
+    const double allowed = slow_phases_.count(s.phase) ? slow_timeout_ : timeout_;
+    any_stalled |= !s.done && now - s.at > allowed;
+  }
+  if (!any_stalled) return std::nullopt;
+  // Name the worker the others wait for: the one furthest behind, preferring one
+  // outside a collective, then the one silent the longest.
+  std::optional<Stall> culprit;
+  auto key = [&](const Seen& s) { return std::make_tuple(s.step, waitsForPeers(s.phase), -(now - s.at)); };
   for (size_t w = 0; w < seen_.size(); ++w) {
     const Seen& s = seen_[w];
-    const double silent = now - s.at;
-    if (s.done || silent <= timeout_) continue;
-    if (!worst || silent > worst->silent_seconds) {
-      worst = Stall{static_cast<int>(w), s.step, s.phase, silent};
+    if (s.done) continue;
+    if (!culprit || key(s) < key(seen_[static_cast<size_t>(culprit->worker)])) {
+      culprit = Stall{static_cast<int>(w), s.step, s.phase, now - s.at};
     }
   }
-  return worst;
+  return culprit;
 }
 
 }  // namespace distill::coordinator

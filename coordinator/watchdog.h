@@ -11,6 +11,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,10 @@ struct Stall {
 
 class Watchdog {
  public:
-  Watchdog(int num_workers, double timeout_seconds, double now);
+  // Workers in one of `slow_phases` (model loading, checkpoints, ...) are
+  // allowed `slow_timeout_seconds` instead.
+  Watchdog(int num_workers, double timeout_seconds, double now, double slow_timeout_seconds = 0,
+           std::set<std::string> slow_phases = {});
   void progress(int worker, uint64_t step, const std::string& phase, double now);
   // A finished worker is no longer watched.
   void finished(int worker);
@@ -42,6 +46,8 @@ class Watchdog {
     bool done = false;
   };
   double timeout_;
+  double slow_timeout_;
+  std::set<std::string> slow_phases_;
   std::vector<Seen> seen_;
 };
 

@@ -83,6 +83,7 @@ void MetricsHttpServer::answer(int client) {
   // A scraper that sends nothing must not block the endpoint for long.
   timeval timeout{2, 0};
   ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  ::setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   std::string request;
   char buffer[2048];
   while (request.find("\r\n\r\n") == std::string::npos && request.size() < 16384) {

@@ -3,6 +3,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include "common/error.h"
 #include "trainer/data/dataset.h"
 #include "trainer/distill/task_loss.h"
 #include "trainer/model/model_io.h"
@@ -12,15 +13,20 @@ namespace distill::trainer {
 
 EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& dataset,
                     const std::vector<uint64_t>& sample_ids, int64_t batch_size, const std::string& model_name) {
+  DISTILL_CHECK(batch_size > 0, "evaluation batch size must be positive, got ", batch_size);
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
+  // Inputs go where the model's parameters are.
+  const c10::Device device = model.parameters().begin() != model.parameters().end()
+                                 ? (*model.parameters().begin()).device()
+                                 : c10::Device(c10::DeviceType::CPU);
   EvalTotals totals;
   for (size_t begin = 0; begin < sample_ids.size(); begin += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(sample_ids.size(), begin + static_cast<size_t>(batch_size));
     const std::vector<uint64_t> ids(sample_ids.begin() + static_cast<long>(begin),
                                     sample_ids.begin() + static_cast<long>(end));
-    const data::Batch batch = dataset.gather(ids);
+    const data::Batch batch = dataset.gather(ids).to(device);
     const auto out = model::runModel(model, batch.input_ids, batch.attention_mask, model_name);
     const Rows rows = toRows(out.logits, batch.labels);
     const torch::Tensor valid = rows.labels.ne(-100);

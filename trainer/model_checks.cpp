@@ -9,7 +9,7 @@
 
 namespace distill::trainer {
 
-std::vector<std::string> checkModelsAndData(const config::JobConfig& config) {
+std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded) {
   std::vector<std::string> problems;
   data::DatasetManifest manifest;
   try {
@@ -22,17 +22,18 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config) {
   const int64_t expected = classification ? manifest.num_classes : manifest.vocab_size;
   const char* what = classification ? "classes" : "vocabulary entries";
 
-  auto outputsOf = [&](const std::string& field, const std::string& path) -> int64_t {
+  JobModels models;
+  auto outputsOf = [&](const std::string& field, const std::string& path, torch::jit::Module& module) -> int64_t {
     try {
-      auto module = model::loadModel(path);
-      return model::outputClasses(module, manifest.seq_len);
+      module = model::loadModel(path);
+      return model::outputClasses(module, manifest.seq_len, path);
     } catch (const std::exception& e) {
       problems.push_back(detail::concat(field, ": ", e.what()));
       return -1;
     }
   };
 
-  const int64_t student = outputsOf("student.path", config.student().path());
+  const int64_t student = outputsOf("student.path", config.student().path(), models.student);
   if (student >= 0 && student != expected) {
     problems.push_back(detail::concat("student.path: ", config.student().path(), " has ", student, " outputs, but ",
                                       config.data().train(), " has ", expected, " ", what));
@@ -40,12 +41,14 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config) {
   for (int i = 0; i < config.distill().teachers_size(); ++i) {
     const auto& teacher = config.distill().teachers(i);
     const std::string field = detail::concat("distill.teachers[", i, "].path");
-    const int64_t n = outputsOf(field, teacher.path());
+    models.teachers.emplace_back();
+    const int64_t n = outputsOf(field, teacher.path(), models.teachers.back());
     if (n >= 0 && student >= 0 && n != student) {
       problems.push_back(detail::concat(field, ": teacher ", teacher.name(), " (", teacher.path(), ") has ", n,
                                         " outputs, the student (", config.student().path(), ") has ", student));
     }
   }
+  if (loaded && problems.empty()) *loaded = std::move(models);
   return problems;
 }
 

@@ -6,12 +6,21 @@
 #include <string>
 #include <vector>
 
+#include <torch/script.h>
+
 #include "proto/config.pb.h"
 
 namespace distill::trainer {
 
-// Every problem found, each naming the config field and the file.
-std::vector<std::string> checkModelsAndData(const config::JobConfig& config);
+// The models of a job, loaded once: the student and the teachers in config order.
+struct JobModels {
+  torch::jit::Module student;
+  std::vector<torch::jit::Module> teachers;
+};
+
+// Every problem found, each naming the config field and the file. When `loaded`
+// is given and there is no problem, the loaded models are moved into it.
+std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded = nullptr);
 // Every shard of data.train and data.eval against the checksums in its manifest.
 std::vector<std::string> checkDataIntegrity(const config::JobConfig& config);
 

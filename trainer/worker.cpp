@@ -11,6 +11,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "trainer/checkpoint/checkpoint_io.h"
+#include "trainer/comm/device.h"
 #include "trainer/comm/worker_group.h"
 #include "trainer/control_link.h"
 #include "trainer/data/dataset.h"
@@ -35,6 +36,8 @@ struct Worker::State {
   control::Bootstrap boot;
   ControlLink link;
   int worker;
+  bool single_node;
+  c10::Device device;
 
   std::unique_ptr<comm::WorkerGroup> group;
   std::unique_ptr<data::ShardedDataset> train_data;
@@ -53,8 +56,13 @@ struct Worker::State {
   uint64_t samples_since_report = 0;
   uint64_t tokens_since_report = 0;
 
-  State(config::JobConfig c, control::Bootstrap b, control::MpiChannel& channel, int w)
-      : config(std::move(c)), boot(std::move(b)), link(channel, w), worker(w) {}
+  State(config::JobConfig c, control::Bootstrap b, control::MpiChannel& channel, const Placement& where)
+      : config(std::move(c)),
+        boot(std::move(b)),
+        link(channel, where.worker),
+        worker(where.worker),
+        single_node(where.single_node),
+        device(comm::workerDevice(where.local_worker)) {}
 
   void setUp();
   void trainStep(uint64_t step, const std::vector<uint64_t>& samples);
@@ -64,8 +72,8 @@ struct Worker::State {
   void evaluateAndReport(uint64_t step);
 };
 
-Worker::Worker(config::JobConfig config, control::Bootstrap boot, control::MpiChannel& channel, int worker)
-    : state_(std::make_unique<State>(std::move(config), std::move(boot), channel, worker)) {}
+Worker::Worker(config::JobConfig config, control::Bootstrap boot, control::MpiChannel& channel, const Placement& where)
+    : state_(std::make_unique<State>(std::move(config), std::move(boot), channel, where)) {}
 
 Worker::~Worker() = default;
 
@@ -80,37 +88,37 @@ void Worker::State::setUp() {
   at::set_num_threads(static_cast<int>(cfg.runtime().threads_per_worker()));
   torch::manual_seed(cfg.seed() + static_cast<uint64_t>(worker));  // dropout differs per worker, like DDP
 
-  const auto problems = checkModelsAndData(cfg);
+  JobModels models;
+  const auto problems = checkModelsAndData(cfg, &models);
   DISTILL_CHECK(problems.empty(), problems.front());
-  train_data = std::make_unique<data::ShardedDataset>(data::ShardedDataset::open(cfg.data().train()));
+  // The coordinator verified the shard checksums before the job started.
+  train_data = std::make_unique<data::ShardedDataset>(data::ShardedDataset::open(cfg.data().train(), false));
   if (!cfg.data().eval().empty()) {
-    eval_data = std::make_unique<data::ShardedDataset>(data::ShardedDataset::open(cfg.data().eval()));
+    eval_data = std::make_unique<data::ShardedDataset>(data::ShardedDataset::open(cfg.data().eval(), false));
   }
 
   // The student's architecture is copied into the run directory, so checkpoints
   // and exports do not depend on the original file staying where it was.
-  student_module = fs::absolute(fs::path(cfg.run_dir()) / "student_module.pt").string();
+  // Checkpoints name it relative to the run directory, which may be moved.
+  student_module = "student_module.pt";
   if (worker == 0 && boot.resume_from().empty()) {
-    fs::copy_file(cfg.student().path(), student_module, fs::copy_options::overwrite_existing);
+    fs::copy_file(cfg.student().path(), fs::path(cfg.run_dir()) / student_module, fs::copy_options::overwrite_existing);
   }
-  student = model::loadModel(cfg.student().path());
+  student = std::move(models.student);
+  student.to(device);
   student.train();
   params = model::namedParameters(student);
   for (auto& p : params) p.tensor.requires_grad_(true);
 
-  for (const auto& t : cfg.distill().teachers()) {
-    teachers.push_back(model::loadModel(t.path()));
-    teachers.back().eval();
-    for (auto& p : model::namedParameters(teachers.back())) p.tensor.requires_grad_(false);
+  teachers = std::move(models.teachers);
+  for (auto& teacher : teachers) {
+    teacher.to(device);
+    teacher.eval();
+    for (auto& p : model::namedParameters(teacher)) p.tensor.requires_grad_(false);
   }
   combiner = kd::makeCombiner(cfg.distill());
 
-  optim::AdamWOptions adam;
-  adam.beta1 = cfg.optimizer().beta1();
-  adam.beta2 = cfg.optimizer().beta2();
-  adam.eps = cfg.optimizer().eps();
-  adam.weight_decay = cfg.optimizer().weight_decay();
-  optimizer = std::make_unique<optim::AdamW>(params, adam);
+  optimizer = std::make_unique<optim::AdamW>(params, optim::adamwOptions(cfg.optimizer()));
   lr_schedule = std::make_unique<optim::LearningRateSchedule>(cfg.optimizer(), static_cast<int64_t>(boot.total_steps()));
 
   if (cfg.sparsity().enabled()) {
@@ -126,6 +134,7 @@ void Worker::State::setUp() {
   group_options.rank = worker;
   group_options.size = static_cast<int>(boot.num_workers());
   group_options.backend = cfg.runtime().backend();
+  group_options.single_node = single_node;
   group_options.timeout = std::chrono::milliseconds(
       static_cast<int64_t>(cfg.runtime().collective_timeout_seconds() * 1000));
   group = comm::WorkerGroup::connect(group_options);
@@ -133,7 +142,7 @@ void Worker::State::setUp() {
   if (!boot.resume_from().empty()) {
     link.enter(step, "resume");
     checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), masks.get(), 0, student_module};
-    checkpoint::readCheckpoint(boot.resume_from(), worker, static_cast<int>(boot.num_workers()), cfg.seed(), ckpt);
+    checkpoint::readCheckpoint(boot.resume_from(), worker, ckpt);
     step = ckpt.step;
     DISTILL_CHECK(step == boot.start_step(), boot.resume_from(), ": trainer state is at step ", step,
                   ", the coordinator's ledger at step ", boot.start_step());
@@ -147,7 +156,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   const auto& kd_spec = config.distill();
   const double started = clock::monotonicSeconds();
 
-  const data::Batch batch = train_data->gather(samples);
+  const data::Batch batch = train_data->gather(samples).to(device);
 
   link.enter(s, "teachers");
   std::vector<torch::Tensor> teacher_logits;
@@ -289,6 +298,7 @@ void Worker::run() {
   const uint64_t eval_every = cfg.training().eval_every();
   uint64_t checkpointed = s.step;
   while (s.step < s.boot.total_steps()) {
+    s.link.takePhaseSeconds();  // the report carries this step's phases only
     s.link.enter(s.step, "data");
     const auto samples = s.link.batch(s.step);
     if (!samples) break;  // the coordinator stopped the job (preemption)

@@ -1,7 +1,7 @@
 // A worker (world ranks 1..N): runs the training steps of DESIGN.md section 3.
 //
 //   control::Bootstrap boot = control::broadcastBootstrap({});
-//   Worker worker(config, boot, channel, /*worker=*/rank - 1);
+//   Worker worker(config, boot, channel, Placement{rank - 1, local_worker, single_node});
 //   worker.run();   // throws distill::Error; the caller reports it as a Failure
 #pragma once
 
@@ -16,9 +16,16 @@ class MpiChannel;
 
 namespace distill::trainer {
 
+// Where a worker runs, from MPI (cli/train_command.cpp).
+struct Placement {
+  int worker = 0;           // index among all workers (world rank - 1)
+  int local_worker = 0;     // index among the workers of this node: picks the GPU
+  bool single_node = true;  // every rank on one node: the data plane may use loopback
+};
+
 class Worker {
  public:
-  Worker(config::JobConfig config, control::Bootstrap boot, control::MpiChannel& channel, int worker);
+  Worker(config::JobConfig config, control::Bootstrap boot, control::MpiChannel& channel, const Placement& where);
   ~Worker();
   // Trains to the last step (or the coordinator's stop step); 0 on success.
   void run();

@@ -8,6 +8,7 @@
 #include "common/checkpoint_layout.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "common/log.h"
 #include "trainer/data/tensor_io.h"
 #include "trainer/optim/adamw.h"
@@ -61,37 +62,29 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
   data::saveTensors(at(dir, layout::rngFile(worker)), {{"cpu_generator", rng}});
 }
 
-void readCheckpoint(const std::string& dir, int worker, int num_workers, uint64_t seed, TrainerCheckpoint& ckpt) {
-  const std::string trainer_file = at(dir, layout::kTrainerStateFile);
-  nlohmann::json state;
-  try {
-    state = nlohmann::json::parse(files::readFile(trainer_file));
-  } catch (const nlohmann::json::exception& e) {
-    DISTILL_FAIL(trainer_file, ": ", e.what());
-  }
-  ckpt.step = state.at("step").get<uint64_t>();
+void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt) {
+  const JsonFile state(at(dir, layout::kTrainerStateFile));
+  ckpt.step = state.get<uint64_t>("step");
   copyInto(at(dir, layout::kModelFile), data::loadTensors(at(dir, layout::kModelFile)), ckpt.params);
-  ckpt.optimizer->loadState(data::loadTensors(at(dir, layout::kOptimizerFile)),
-                            state.at("optimizer_steps").get<int64_t>());
+  const std::string optimizer_file = at(dir, layout::kOptimizerFile);
+  try {
+    ckpt.optimizer->loadState(data::loadTensors(optimizer_file), state.get<int64_t>("optimizer_steps"));
+  } catch (const Error& e) {
+    DISTILL_FAIL(optimizer_file, ": ", e.what());
+  }
   if (ckpt.masks) {
     const std::string masks_file = at(dir, layout::kMasksFile);
     DISTILL_CHECK(files::exists(masks_file), masks_file,
                   ": missing: the checkpoint was written without sparsity, the config enables it");
     copyInto(masks_file, data::loadTensors(masks_file), ckpt.masks->masks());
   }
-  // The coordinator's ledger says how many workers wrote the checkpoint.
-  const auto ledger = nlohmann::json::parse(files::readFile(at(dir, layout::kStateFile)));
-  const int written_by = ledger.value("num_workers", -1);
-  if (written_by == num_workers) {
-    const std::string rng_file = at(dir, layout::rngFile(worker));
-    at::Generator generator = at::detail::getDefaultCPUGenerator();  // shares the global generator
-    generator.set_state(data::loadTensors(rng_file).at("cpu_generator"));
-  } else {
-    if (worker == 0)
-      log::warn("checkpoint ", dir, " was written by ", written_by, " workers, this run has ", num_workers,
-                ": reseeding dropout from the step");
-    torch::manual_seed(seed + 1000003ULL * (ckpt.step + 1) + static_cast<uint64_t>(worker));
-  }
+  // The coordinator refuses a resume on another worker count, so this worker's
+  // generator state is in the checkpoint.
+  const std::string rng_file = at(dir, layout::rngFile(worker));
+  const auto rng = data::loadTensors(rng_file);
+  DISTILL_CHECK(rng.count("cpu_generator"), rng_file, ": no tensor \"cpu_generator\"");
+  at::Generator generator = at::detail::getDefaultCPUGenerator();  // shares the global generator
+  generator.set_state(rng.at("cpu_generator"));
 }
 
 }  // namespace distill::checkpoint

@@ -27,14 +27,13 @@ struct TrainerCheckpoint {
   optim::AdamW* optimizer = nullptr;
   sparsity::MaskSet* masks = nullptr;         // may be null: no sparsity
   uint64_t step = 0;                          // optimizer steps done
-  std::string student_module;                 // TorchScript file with the student's architecture
+  std::string student_module;                 // the student's architecture, relative to the run directory
 };
 
 // Worker 0 writes model, optimizer, masks and trainer.json; every worker writes its RNG state.
 void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint& ckpt);
-// Loads a committed checkpoint into `ckpt` (in place). The RNG state is restored
-// only when the checkpoint was written by the same number of workers; otherwise
-// each worker reseeds from (seed, step) and says so. Errors name the file and tensor.
-void readCheckpoint(const std::string& dir, int worker, int num_workers, uint64_t seed, TrainerCheckpoint& ckpt);
+// Loads a committed checkpoint into `ckpt` (in place), with this worker's RNG
+// state. Errors name the file and tensor.
+void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt);
 
 }  // namespace distill::checkpoint

@@ -9,6 +9,7 @@
 #include "common/checkpoint_layout.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "trainer/data/tensor_io.h"
 #include "trainer/model/model_io.h"
 
@@ -17,12 +18,13 @@ namespace fs = std::filesystem;
 namespace layout = checkpoint_layout;
 
 ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir) {
+  DISTILL_CHECK(fs::is_directory(checkpoint_dir), checkpoint_dir, ": no such checkpoint directory");
   const fs::path dir = fs::canonical(checkpoint_dir);
-  const std::string state_file = (dir / layout::kTrainerStateFile).string();
   DISTILL_CHECK(files::exists((dir / layout::kStateFile).string()), checkpoint_dir,
                 " is not a committed checkpoint (no ", layout::kStateFile, ")");
-  const auto state = nlohmann::json::parse(files::readFile(state_file));
-  const std::string module_file = state.at("student_module").get<std::string>();
+  const JsonFile state((dir / layout::kTrainerStateFile).string());
+  // <run_dir>/checkpoints/step-N/ -> <run_dir>/<student module>
+  const std::string module_file = (dir.parent_path().parent_path() / state.get<std::string>("student_module")).string();
   auto module = model::loadModel(module_file);
   module.eval();
 
@@ -68,7 +70,7 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
                         pruned_total > 0 ? pruned_zeros / pruned_total : 0.0};
   const nlohmann::json report = {
       {"checkpoint", dir.string()},
-      {"step", state.at("step")},
+      {"step", state.get<uint64_t>("step")},
       {"total_parameters", static_cast<int64_t>(total)},
       {"total_zeros", static_cast<int64_t>(zeros)},
       {"total_sparsity", summary.total_sparsity},

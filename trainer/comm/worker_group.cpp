@@ -67,12 +67,19 @@ class C10dGroup final : public WorkerGroup {
   }
 
   void allreduce(at::Tensor& tensor, Reduce op) override {
+    // NCCL reduces GPU tensors only; small CPU tensors (checksums, eval totals) take a round trip.
+    if (backend_ == "nccl" && !tensor.is_cuda()) {
+      at::Tensor on_gpu = tensor.to(torch::kCUDA);
+      allreduce(on_gpu, op);
+      tensor.copy_(on_gpu);
+      return;
+    }
     std::vector<at::Tensor> tensors{tensor};
     c10d::AllreduceOptions options;
     options.reduceOp = toC10d(op);
     options.timeout = timeout_;
-    auto work = pg_->allreduce(tensors, options);
     try {
+      auto work = pg_->allreduce(tensors, options);
       work->wait(timeout_);
     } catch (const std::exception& e) {
       DISTILL_FAIL("all-reduce among workers failed or timed out after ", timeout_.count() / 1000.0,
@@ -101,9 +108,10 @@ std::string chooseBackend(const std::string& requested) {
 
 std::unique_ptr<WorkerGroup> WorkerGroup::connect(const GroupOptions& o) {
   if (o.size == 1) return std::make_unique<SoloGroup>();
-  // A worker on the coordinator's host reaches the store on loopback, so a host
-  // name that does not resolve to a routable address still works on one node.
-  const std::string host = o.store_host == localHostName() ? "127.0.0.1" : o.store_host;
+  // On one node everything goes over loopback, so a host name that does not
+  // resolve to a routable address still works; across nodes Gloo binds the
+  // address of this host's name (or GLOO_SOCKET_IFNAME) and peers learn it.
+  const std::string host = o.single_node ? "127.0.0.1" : o.store_host;
   c10d::TCPStoreOptions store_options;
   store_options.port = o.store_port;
   store_options.isServer = false;
@@ -119,6 +127,8 @@ std::unique_ptr<WorkerGroup> WorkerGroup::connect(const GroupOptions& o) {
   c10::intrusive_ptr<c10d::ProcessGroup> pg;
 #ifdef DISTILL_WITH_CUDA
   if (backend == "nccl") {
+    // Without this a dead peer hangs an NCCL wait forever (the timeout applies only with it).
+    ::setenv("NCCL_ASYNC_ERROR_HANDLING", "1", /*overwrite=*/0);
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = o.timeout;
     pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, o.rank, o.size, options);
@@ -129,7 +139,7 @@ std::unique_ptr<WorkerGroup> WorkerGroup::connect(const GroupOptions& o) {
     const char* iface = std::getenv("GLOO_SOCKET_IFNAME");
     options->devices.push_back(iface ? c10d::ProcessGroupGloo::createDeviceForInterface(iface)
                                      : c10d::ProcessGroupGloo::createDeviceForHostname(
-                                           o.store_host == localHostName() ? "127.0.0.1" : localHostName()));
+                                           o.single_node ? "127.0.0.1" : localHostName()));
     options->threads = 1;
     pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, o.rank, o.size, options);
   }

@@ -23,6 +23,7 @@ struct GroupOptions {
   int rank = 0;  // worker index, 0..size-1
   int size = 1;
   std::string backend = "auto";  // auto | gloo | nccl
+  bool single_node = true;        // every worker on the store's host: Gloo uses loopback
   std::chrono::milliseconds timeout{120000};
 };
 

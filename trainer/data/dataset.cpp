@@ -46,16 +46,6 @@ T element(const TensorView& v, size_t i) {
 
 }  // namespace
 
-void verifyShardChecksums(const DatasetManifest& manifest) {
-  for (size_t i = 0; i < manifest.shards.size(); ++i) {
-    const std::string path = manifest.shardPath(i);
-    const std::string actual = sha256File(path);
-    DISTILL_CHECK(actual == manifest.shards[i].sha256, path, ": sha256 mismatch (manifest ",
-                  manifest.shards[i].sha256, ", file ", actual,
-                  "): the shard is corrupt or was changed after prepare-data");
-  }
-}
-
 ShardedDataset ShardedDataset::open(const std::string& dir, bool verify_checksums) {
   ShardedDataset ds;
   ds.manifest_ = DatasetManifest::load(dir);

@@ -23,6 +23,10 @@ struct Batch {
   at::Tensor input_ids;       // [B, T]
   at::Tensor attention_mask;  // [B, T], 1 = real token, 0 = padding
   at::Tensor labels;          // [B] (classification) or [B, T] (per token, -100 = ignore)
+  // The same batch on `device` (a copy only when it is not there already).
+  Batch to(const c10::Device& device) const {
+    return {input_ids.to(device), attention_mask.to(device), labels.to(device)};
+  }
 };
 
 class ShardedDataset {
@@ -58,8 +62,6 @@ class ShardedDataset {
   std::vector<uint64_t> starts_;           // global index of each shard's first row, + total
 };
 
-// Recomputes the sha256 of every shard and compares it with the manifest;
-// throws distill::Error naming the first shard that differs.
-void verifyShardChecksums(const DatasetManifest& manifest);
+
 
 }  // namespace distill::data

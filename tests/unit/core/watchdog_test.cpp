@@ -26,11 +26,38 @@ TEST(Watchdog, NamesTheSilentWorkerWithItsLastStepAndPhase) {
   EXPECT_EQ(stall->describe(), "worker 1 (rank 2) silent for 13.0 s, last seen at step 6 in phase allreduce");
 }
 
+TEST(Watchdog, BlamesTheWorkerTheOthersWaitForNotTheOneWaitingInTheCollective) {
+  // Worker 0 hangs in backward; worker 1 reached the all-reduce of the same step
+  // earlier and waits there. Worker 1 is silent longer, but worker 0 is the cause.
+  Watchdog dog(2, 5.0, 0.0);
+  dog.progress(1, 25, "allreduce", 10.0);
+  dog.progress(0, 25, "backward", 10.5);
+  const auto stall = dog.check(15.2);
+  ASSERT_TRUE(stall.has_value());
+  EXPECT_EQ(stall->worker, 0);
+  EXPECT_EQ(stall->phase, "backward");
+}
+
 TEST(Watchdog, AWorkerThatNeverReportsIsStalledInStartup) {
   Watchdog dog(1, 5.0, 0.0);
   const auto stall = dog.check(6.0);
   ASSERT_TRUE(stall.has_value());
   EXPECT_EQ(stall->phase, "startup");
+}
+
+TEST(Watchdog, SlowPhasesGetTheLongerTimeout) {
+  Watchdog dog(2, 5.0, 0.0, 30.0, {"checkpoint"});
+  dog.progress(0, 3, "checkpoint", 2.0);
+  dog.progress(1, 3, "forward", 0.0);
+  auto stall = dog.check(10.0);
+  ASSERT_TRUE(stall.has_value());
+  EXPECT_EQ(stall->worker, 1);  // worker 0 is still within its 30 s of checkpointing
+  dog.progress(1, 3, "checkpoint", 10.0);
+  EXPECT_FALSE(dog.check(29.0).has_value());
+  stall = dog.check(33.0);
+  ASSERT_TRUE(stall.has_value());
+  EXPECT_EQ(stall->worker, 0);
+  EXPECT_EQ(stall->phase, "checkpoint");
 }
 
 TEST(Watchdog, FinishedWorkersAreNotWatched) {
