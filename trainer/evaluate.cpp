@@ -17,10 +17,7 @@ EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& datas
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  // Inputs go where the model's parameters are.
-  const c10::Device device = model.parameters().begin() != model.parameters().end()
-                                 ? (*model.parameters().begin()).device()
-                                 : c10::Device(c10::DeviceType::CPU);
+  const c10::Device device = model::deviceOf(model);  // inputs go where the parameters are
   EvalTotals totals;
   for (size_t begin = 0; begin < sample_ids.size(); begin += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(sample_ids.size(), begin + static_cast<size_t>(batch_size));

@@ -12,15 +12,8 @@ run_job 2 "$WORK/job.yaml" --set training.max_steps=100000 --set runtime.watchdo
 job=$!
 set -e
 # Wait until the workers train, then kill world rank 2 (worker 1).
-for _ in $(seq 1 120); do
-  grep -q "step " "$WORK/log" 2>/dev/null && break
-  sleep 0.5
-done
-victim=""
-for pid in $(pgrep -f "$WORK/job.yaml"); do
-  if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=2'; then victim=$pid; fi
-done
-[ -n "$victim" ] || { cat "$WORK/log"; fail "no process with world rank 2"; }
+wait_for_training "$WORK/log"
+victim=$(pid_of_rank 2 "$WORK/job.yaml")
 start=$(date +%s)
 kill -9 "$victim"
 set +e

@@ -65,3 +65,25 @@ no_process_left() {
     fail "processes left running"
   fi
 }
+
+# Waits (up to 60 s) until LOG shows the job's first progress line.
+wait_for_training() {
+  for _ in $(seq 1 600); do
+    grep -qE "^step [0-9]+/" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$1"
+  fail "the job did not start training"
+}
+
+# The PID of the process of world rank R whose command line mentions PATTERN.
+pid_of_rank() {  # pid_of_rank R PATTERN
+  local pid
+  for pid in $(pgrep -f "$2"); do
+    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then
+      echo "$pid"
+      return 0
+    fi
+  done
+  fail "no process with world rank $1"
+}

@@ -16,10 +16,7 @@ export DISTILL_BIN=$BIN
 "$SRC/launch/distill-mpirun" -n 2 "$WORK/job.yaml" --set run_dir="$WORK/stopped" "${common[@]}" \
   > "$WORK/stopped.log" 2>&1 &
 launcher=$!
-for _ in $(seq 1 200); do
-  grep -qE "^step [0-9]+/" "$WORK/stopped.log" 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_training "$WORK/stopped.log"
 kill -TERM "$launcher"
 set +e
 wait "$launcher"

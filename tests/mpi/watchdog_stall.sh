@@ -10,15 +10,8 @@ run_job 2 "$WORK/job.yaml" --set training.max_steps=100000 --set runtime.watchdo
   --set runtime.collective_timeout_seconds=120 > "$WORK/log" 2>&1 &
 job=$!
 set -e
-for _ in $(seq 1 120); do
-  grep -q "step " "$WORK/log" 2>/dev/null && break
-  sleep 0.5
-done
-victim=""
-for pid in $(pgrep -f "$WORK/job.yaml"); do
-  if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then victim=$pid; fi
-done
-[ -n "$victim" ] || { cat "$WORK/log"; fail "no process with world rank 1"; }
+wait_for_training "$WORK/log"
+victim=$(pid_of_rank 1 "$WORK/job.yaml")
 kill -STOP "$victim"
 set +e
 wait "$job"

@@ -106,15 +106,15 @@ std::vector<sparsity::NamedTensor> namedParameters(const torch::jit::Module& m) 
   return params;
 }
 
+torch::Device deviceOf(const torch::jit::Module& m) {
+  for (const auto& p : m.parameters()) return p.device();
+  return torch::kCPU;
+}
+
 int64_t outputClasses(torch::jit::Module& m, int64_t seq_len, const std::string& model_name) {
   DISTILL_CHECK(seq_len > 0, "model ", model_name, ": seq_len must be positive, got ", seq_len);
-  torch::Device device = torch::kCPU;
-  for (const auto& p : m.parameters()) {
-    device = p.device();
-    break;
-  }
   torch::NoGradGuard no_grad;
-  auto options = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  auto options = torch::TensorOptions().dtype(torch::kInt64).device(deviceOf(m));
   auto ids = torch::zeros({1, seq_len}, options);
   auto mask = torch::ones({1, seq_len}, options);
   return runModel(m, ids, mask, model_name).logits.size(-1);

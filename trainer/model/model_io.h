@@ -47,6 +47,9 @@ ModelOutputs runModel(torch::jit::Module& m, const torch::Tensor& input_ids,
 // on every load of the same file. The tensors share storage with the module.
 std::vector<sparsity::NamedTensor> namedParameters(const torch::jit::Module& m);
 
+// The device of the module's first parameter (the CPU for a module without any).
+torch::Device deviceOf(const torch::jit::Module& m);
+
 // The size of the last logits dimension (classes, or vocabulary for a
 // language model), found by running one dummy sample of `seq_len` tokens
 // (token id 0, all real) without gradients on the module's device.
