@@ -45,7 +45,7 @@ void addValues(Writer& w, const std::string& name, DType dtype, std::vector<int6
 }
 
 TEST(SafetensorsPython, PythonReadsWhatWeWrite) {
-  if (!havePythonWithNumpy()) GTEST_SKIP() << kPython << " with numpy is not available";
+  ASSERT_TRUE(havePythonWithNumpy()) << kPython << " with numpy is not available: run launch/setup.sh (Debian package python3-numpy)";
   ScratchDir dir;
   Writer w;
   addValues<double>(w, "a_f64", DType::F64, {2}, {1.5, -2.25});
@@ -89,7 +89,7 @@ std::vector<T> values(const TensorView& v) {
 }
 
 TEST(SafetensorsPython, WeReadWhatPythonWrites) {
-  if (!havePythonWithNumpy()) GTEST_SKIP() << kPython << " with numpy is not available";
+  ASSERT_TRUE(havePythonWithNumpy()) << kPython << " with numpy is not available: run launch/setup.sh (Debian package python3-numpy)";
   ScratchDir dir;
   std::string output;
   ASSERT_EQ(runScript("write", dir.path("theirs.safetensors"), dir, &output), 0) << output;
