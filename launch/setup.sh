@@ -15,6 +15,7 @@ PACKAGES=(
   prometheus-cpp-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev
   curl procps
+  node-typescript  # tsc: type-checks the Grafana dashboard (tests/monitoring/grafana_schema.sh)
 )
 # Installed without recommends: the Prometheus server (and promtool) for the metrics tests.
 NO_RECOMMENDS=(prometheus)
@@ -32,6 +33,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q "${PACKAGES[@]}"
   $SUDO apt-get install -y -q --no-install-recommends "${NO_RECOMMENDS[@]}"
+fi
+
+# npm fetches @grafana/schema for the dashboard test. A machine whose Node.js
+# comes with its own npm keeps it; otherwise Debian's npm is installed.
+if ! command -v npm >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q npm
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0
