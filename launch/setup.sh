@@ -39,6 +39,7 @@ fi
 # comes with its own npm keeps it; otherwise Debian's npm is installed.
 if ! command -v npm >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
   $SUDO apt-get install -y -q npm
 fi
 
