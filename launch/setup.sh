@@ -17,8 +17,9 @@ PACKAGES=(
   curl procps
   node-typescript  # tsc: type-checks the Grafana dashboard (tests/monitoring/grafana_schema.sh)
 )
-# Installed without recommends: the Prometheus server (and promtool) for the metrics tests.
-NO_RECOMMENDS=(prometheus)
+# Installed without recommends: the Prometheus server (and promtool) for the metrics
+# tests; Slurm and munge for the Slurm tests (tests/slurm/, they start their own daemons).
+NO_RECOMMENDS=(prometheus slurmctld slurmd munge slurm-client)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
