@@ -11,6 +11,7 @@
 #include "common/config_checks.h"
 #include "common/config_loader.h"
 #include "common/error.h"
+#include "common/launch_env.h"
 #include "common/log.h"
 #include "control/mpi_channel.h"
 #include "coordinator/coordinator.h"
@@ -79,10 +80,22 @@ int runWorker(const config::JobConfig& cfg, control::MpiChannel& channel, const 
 }
 
 int train(const TrainArgs& args) {
+  const LaunchEnv launch = LaunchEnv::detect();
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  int rank = 0;
+  int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  // A launcher that starts N separate one-rank jobs (srun without --mpi=pmix)
+  // shows up here: its environment says rank r of N, MPI says 0 of 1.
+  if (launch.source != "none" && (launch.rank != rank || launch.world_size != size)) {
+    if (launch.rank == 0) {
+      log::error("the launcher (", launch.source, ") started rank ", launch.rank, " of ", launch.world_size,
+                 ", but MPI sees rank ", rank, " of ", size, ": under Slurm use srun --mpi=pmix");
+    }
+    MPI_Finalize();
+    return kExitBadInput;
+  }
   log::setPrefix(rank == 0 ? "coordinator" : "worker " + std::to_string(rank - 1));
 
   // Every rank reads the same config, so a bad config fails on all of them
