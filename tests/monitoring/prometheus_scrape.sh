@@ -3,44 +3,9 @@
 # discovery, and every alert expression of monitoring/prometheus/distill-alerts.yml
 # evaluates without error against the scraped series; the rules also load and
 # evaluate inside the server, and none fires for the healthy job.
-source "$(dirname "$0")/../mpi/lib.sh"
+source "$(dirname "$0")/lib.sh"
 RULES="$SRC/monitoring/prometheus/distill-alerts.yml"
-for tool in prometheus promtool curl; do
-  command -v "$tool" >/dev/null || fail "$tool missing: run launch/setup.sh"
-done
-
-PROM="$WORK/prom"
-mkdir -p "$PROM/targets" "$PROM/exprs"
-prom_pid=""
-job=""
-
-# Stops what this test started: Prometheus by its PID, the job through mpirun.
-stop_all() {
-  if [ -n "$prom_pid" ]; then
-    kill -TERM "$prom_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$prom_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$prom_pid" 2>/dev/null || true
-    wait "$prom_pid" 2>/dev/null || true
-    prom_pid=""
-  fi
-  pkill -TERM -f "mpirun.*$WORK" 2>/dev/null || true
-  if [ -n "$job" ]; then
-    wait "$job" 2>/dev/null || true
-    job=""
-  fi
-}
-on_exit() {
-  local rc=$?
-  stop_all
-  cleanup  # lib.sh: kills anything left that mentions $WORK, removes $WORK
-  exit "$rc"
-}
-trap on_exit EXIT
-
-show_logs() {
-  echo "--- job log" >&2; tail -n 30 "$WORK/log" >&2 || true
-  echo "--- prometheus log" >&2; tail -n 30 "$PROM/log" >&2 || true
-}
+mkdir -p "$PROM/exprs"
 
 # query EXPR_FILE: the API's JSON answer for the PromQL in EXPR_FILE.
 query_file() {
@@ -64,22 +29,7 @@ else: print(len(a.get("data", {}).get("result", [])))
 ' "$1" "$2"
 }
 
-# A job that runs long enough to be scraped (lib.sh's run_job times out at 300 s).
-make_tiny_task
-write_config "$WORK/job.yaml" "$WORK/run" </dev/null
-run_job 2 "$WORK/job.yaml" --set training.max_steps=100000 > "$WORK/log" 2>&1 &
-job=$!
-for _ in $(seq 1 600); do
-  [ -s "$WORK/run/metrics_endpoint" ] && break
-  kill -0 "$job" 2>/dev/null || { show_logs; fail "the job ended before serving metrics"; }
-  sleep 0.1
-done
-[ -s "$WORK/run/metrics_endpoint" ] || { show_logs; fail "the job wrote no metrics_endpoint in 60 s"; }
-endpoint="$(cat "$WORK/run/metrics_endpoint")"
-
-# File-based service discovery, as a batch script would write it.
-printf '[{"targets": ["%s"], "labels": {"run": "prometheus_scrape"}}]\n' "$endpoint" \
-  > "$PROM/targets/job.json"
+start_job
 cat > "$PROM/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
@@ -93,36 +43,7 @@ scrape_configs:
       - files: ["$PROM/targets/*.json"]
         refresh_interval: 1s
 YAML
-promtool check config "$PROM/prometheus.yml" >/dev/null || fail "promtool rejected the test's prometheus.yml"
-
-# Start Prometheus on a free loopback port (retried if another process takes it first).
-for attempt in 1 2 3; do
-  port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  setsid prometheus --config.file="$PROM/prometheus.yml" --storage.tsdb.path="$PROM/data" \
-    --web.listen-address="127.0.0.1:$port" > "$PROM/log" 2>&1 &
-  prom_pid=$!
-  for _ in $(seq 1 100); do
-    curl -sf --max-time 2 "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break
-    kill -0 "$prom_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$prom_pid" 2>/dev/null && break
-  wait "$prom_pid" 2>/dev/null || true
-  prom_pid=""
-  echo "prometheus did not start on port $port (attempt $attempt)" >&2
-done
-[ -n "$prom_pid" ] || { show_logs; fail "prometheus did not start"; }
-[ "$(cat "/proc/$prom_pid/comm" 2>/dev/null)" = prometheus ] || fail "PID $prom_pid is not prometheus"
-curl -sf --max-time 2 "http://127.0.0.1:$port/-/ready" >/dev/null || { show_logs; fail "prometheus not ready"; }
-
-# The first scrape lands 5-6 s after start (targets reach the scraper every ~5 s).
-scraped=""
-for _ in $(seq 1 40); do
-  if [ "$(field "$(query 'distill_step')" count)" -gt 0 ]; then scraped=1; break; fi
-  sleep 0.5
-done
-[ -n "$scraped" ] || { show_logs; fail "no distill_step sample scraped from $endpoint within 20 s"; }
-echo "scraped $endpoint"
+start_prometheus
 
 # The job's training series reach Prometheus (they exist from the first scrape).
 for expr in 'distill_loss{term="total"}' 'distill_teacher_kl' 'distill_worker_samples_per_second'; do
@@ -192,9 +113,5 @@ echo "ok  the server evaluates ${#exprs[@]} rules, all healthy"
 answer="$(query 'ALERTS{alertstate="firing"}')"
 [ "$(field "$answer" count)" -eq 0 ] || fail "alerts fire for a healthy job: $answer"
 
-# Stop everything we started and check that nothing is left.
-old_prom_pid="$prom_pid"
-stop_all
-! kill -0 "$old_prom_pid" 2>/dev/null || fail "prometheus (PID $old_prom_pid) still running"
-no_process_left
+stop_and_check
 echo "PASS prometheus_scrape"
