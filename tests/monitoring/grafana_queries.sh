@@ -12,16 +12,6 @@ DASHBOARD="$SRC/monitoring/grafana/distill-dashboard.json"
 # checkpoint now and then, so the checkpoint-age panels have data.
 start_job --set checkpoint.every_steps=200
 job_name="$(sed -n 's/^name: *//p' "$WORK/job.yaml")"
-cat > "$PROM/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: distill
-    file_sd_configs:
-      - files: ["$PROM/targets/*.json"]
-        refresh_interval: 1s
-YAML
 start_prometheus
 
 # Each query gets up to 40 s for data that needs a few scrapes (rates) or a checkpoint.

@@ -59,10 +59,21 @@ start_job() {
     > "$PROM/targets/job.json"
 }
 
-# start_prometheus: runs $PROM/prometheus.yml on a free loopback port (retried
-# if another process takes it first), sets $prom_pid and $port, and waits for
-# the first sample of distill_step (targets reach the scraper every ~5 s).
+# start_prometheus [RULE_FILE]...: writes $PROM/prometheus.yml (1 s scrapes of
+# the file-SD target start_job wrote, the given rule files), runs it on a free
+# loopback port (retried if another process takes it first), sets $prom_pid and
+# $port, and waits for the first sample of distill_step (targets reach the
+# scraper every ~5 s).
 start_prometheus() {
+  {
+    printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n'
+    if [ $# -gt 0 ]; then
+      printf 'rule_files:\n'
+      printf '  - %s\n' "$@"
+    fi
+    printf 'scrape_configs:\n  - job_name: distill\n    file_sd_configs:\n'
+    printf '      - files: ["%s/targets/*.json"]\n        refresh_interval: 1s\n' "$PROM"
+  } > "$PROM/prometheus.yml"
   promtool check config "$PROM/prometheus.yml" >/dev/null || fail "promtool rejected the test's prometheus.yml"
   for attempt in 1 2 3; do
     port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

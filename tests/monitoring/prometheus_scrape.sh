@@ -30,20 +30,7 @@ else: print(len(a.get("data", {}).get("result", [])))
 }
 
 start_job
-cat > "$PROM/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $RULES
-scrape_configs:
-  - job_name: distill
-    file_sd_configs:
-      - files: ["$PROM/targets/*.json"]
-        refresh_interval: 1s
-YAML
-start_prometheus
+start_prometheus "$RULES"  # the server evaluates the alert rules too
 
 # The job's training series reach Prometheus (they exist from the first scrape).
 for expr in 'distill_loss{term="total"}' 'distill_teacher_kl' 'distill_worker_samples_per_second'; do
