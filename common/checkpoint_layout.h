@@ -29,6 +29,8 @@ uint64_t committedStep(const std::string& dir);
 inline constexpr const char* kModelFile = "model.safetensors";
 inline constexpr const char* kOptimizerFile = "optimizer.safetensors";
 inline constexpr const char* kMasksFile = "masks.safetensors";
+// Criterion scores, PST factors, learned scores, Child-Tuning state (sparsity/pruner.h).
+inline constexpr const char* kSparsityStateFile = "sparsity_state.safetensors";
 inline constexpr const char* kTrainerStateFile = "trainer.json";
 inline constexpr const char* kStateFile = "state.json";
 std::string rngFile(int worker);                                     // rng-worker-<w>.safetensors

@@ -1,6 +1,7 @@
 #include "common/config_checks.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -11,11 +12,13 @@ namespace distill::config {
 
 const std::vector<std::string> kOptimizers = {"adamw"};
 const std::vector<std::string> kDecays = {"constant", "linear", "cosine"};
-const std::vector<std::string> kCombiners = {"mean", "weights", "confidence"};
-const std::vector<std::string> kCriteria = {"magnitude"};
-const std::vector<std::string> kGranularities = {"unstructured"};
+const std::vector<std::string> kCombiners = {"mean",       "weights",    "confidence",
+                                             "mc_dropout", "competency", "amalgamation"};
+const std::vector<std::string> kCriteria = {"magnitude", "taylor", "fisher", "movement", "soft_movement", "pst", "learned"};
+const std::vector<std::string> kGranularities = {"unstructured", "N:M", "blocks", "rows", "columns", "neurons", "heads"};
 const std::vector<std::string> kScopes = {"global", "per_layer"};
-const std::vector<std::string> kSchedules = {"cubic", "constant"};
+const std::vector<std::string> kSchedules = {"one_shot", "constant", "iterative", "cubic", "reverse_cubic"};
+const std::vector<std::string> kGradientMasks = {"", "child_tuning_f", "child_tuning_d"};
 const std::vector<std::string> kBackends = {"auto", "gloo", "nccl"};
 
 namespace {
@@ -123,14 +126,125 @@ void checkOptimizer(Problems& p, const OptimizerSpec& o) {
   checkNonNegative(p, "optimizer.max_grad_norm", o.max_grad_norm());
 }
 
+// distill.terms[i].kind and the layer choices each kind accepts.
+const std::vector<std::string> kDistillTerms = {"hidden_mse", "embedding_mse", "attention_mse",
+                                                "cka",        "infonce",       "cosine"};
+const std::vector<std::string> kTermLayers = {"uniform", "last", "explicit"};
+const std::vector<std::string> kAttentionHeads = {"average", "mapped"};
+const std::vector<std::string> kScheduleShapes = {"constant", "linear", "cosine"};
+const std::vector<std::string> kMcDropoutModes = {"select", "softmax"};
+
+// Layer indices against the models' depths are checked by the trainer
+// (kd::layerPairs), which knows them; here only what the config alone shows.
+void checkLayerMap(Problems& p, const std::string& field, const DistillTerm& t) {
+  if (t.layers() == "explicit" && t.layer_map_size() == 0) {
+    p.add(field + ".layer_map", "required: layers is \"explicit\"; list pairs like {student: 0, teacher: 1}");
+  }
+  if (t.layers() != "explicit" && t.layer_map_size() > 0) {
+    p.add(field + ".layer_map", "is given but layers is \"", t.layers(), "\"; set layers: explicit or remove it");
+  }
+  std::set<uint32_t> students;
+  for (int j = 0; j < t.layer_map_size(); ++j) {
+    const LayerPair& pair = t.layer_map(j);
+    const std::string pf = field + ".layer_map[" + std::to_string(j) + "]";
+    if (!pair.has_student()) p.add(pf + ".student", "required: the student layer (0-based)");
+    if (!pair.has_teacher()) p.add(pf + ".teacher", "required: the teacher layer (0-based)");
+    if (pair.has_student() && !students.insert(pair.student()).second) {
+      p.add(pf + ".student", "student layer ", pair.student(), " is mapped twice");
+    }
+  }
+}
+
+void checkDistillTerms(Problems& p, const DistillSpec& d) {
+  std::set<std::string> names;
+  for (int i = 0; i < d.terms_size(); ++i) {
+    const DistillTerm& t = d.terms(i);
+    const std::string field = "distill.terms[" + std::to_string(i) + "]";
+    if (t.kind().empty()) {
+      p.add(field + ".kind", "required: one of ", join(kDistillTerms));
+      continue;
+    }
+    checkName(p, field + ".kind", "term", t.kind(), kDistillTerms);
+    if (t.name().empty()) p.add(field + ".name", "must not be empty");
+    if (!names.insert(t.name()).second) {
+      p.add(field + ".name", "term name \"", t.name(), "\" is used twice; give each term of the same kind a name");
+    }
+    checkNonNegative(p, field + ".weight", t.weight());
+    if (t.kind() == "embedding_mse") {
+      if (t.layers() != "embeddings" || t.layer_map_size() > 0) {
+        p.add(field + ".layers", "embedding_mse compares the embeddings (hidden_states[0]); remove layers and layer_map");
+      }
+    } else {
+      checkName(p, field + ".layers", "layer choice", t.layers(), kTermLayers);
+      checkLayerMap(p, field, t);
+    }
+    if (t.kind() == "attention_mse") {
+      checkName(p, field + ".attention_heads", "attention_heads", t.attention_heads(), kAttentionHeads);
+    } else if (t.has_attention_heads()) {
+      p.add(field + ".attention_heads", "only applies to attention_mse terms");
+    }
+    if (t.kind() == "infonce") {
+      checkPositive(p, field + ".temperature", t.temperature());
+    } else if (t.has_temperature()) {
+      p.add(field + ".temperature", "only applies to infonce terms (the logit KL uses distill.temperature)");
+    }
+  }
+  if (d.terms_size() > 0 && d.teachers_size() == 0) {
+    p.add("distill.terms", "lists ", d.terms_size(), d.terms_size() == 1 ? " term" : " terms",
+          " but distill.teachers is empty; add a teacher");
+  }
+}
+
+// `positive`: the value must stay > 0 (a temperature), else >= 0 (a weight).
+// The start is the base value, checked with its own field.
+void checkSchedule(Problems& p, const std::string& field, const ValueSchedule& s, bool positive) {
+  checkName(p, field + ".shape", "shape", s.shape(), kScheduleShapes);
+  if (s.shape() == "constant") return;  // end is ignored
+  if (positive) {
+    checkPositive(p, field + ".end", s.end());
+  } else {
+    checkNonNegative(p, field + ".end", s.end());
+  }
+}
+
+void checkTeacherClasses(Problems& p, const DistillSpec& d) {
+  for (int k = 0; k < d.teachers_size(); ++k) {
+    const TeacherSpec& t = d.teachers(k);
+    std::set<uint32_t> seen;
+    for (int j = 0; j < t.classes_size(); ++j) {
+      if (!seen.insert(t.classes(j)).second) {
+        p.add("distill.teachers[" + std::to_string(k) + "].classes[" + std::to_string(j) + "]", "student class ",
+              t.classes(j), " is listed twice; each teacher output must be a different student class");
+      }
+    }
+  }
+}
+
 void checkDistill(Problems& p, const DistillSpec& d) {
   checkName(p, "distill.combiner", "combiner", d.combiner(), kCombiners);
+  checkDistillTerms(p, d);
+  checkTeacherClasses(p, d);
+  checkSchedule(p, "distill.temperature_schedule", d.temperature_schedule(), true);
+  checkSchedule(p, "distill.kd_weight_schedule", d.kd_weight_schedule(), false);
+  if (d.combiner() == "mc_dropout") {
+    checkPositive(p, "distill.mc_dropout.passes", d.mc_dropout().passes());
+    checkName(p, "distill.mc_dropout.mode", "mode", d.mc_dropout().mode(), kMcDropoutModes);
+    checkPositive(p, "distill.mc_dropout.temperature", d.mc_dropout().temperature());
+  }
+  if (d.combiner() == "competency") checkPositive(p, "distill.competency.temperature", d.competency().temperature());
   checkPositive(p, "distill.temperature", d.temperature());
   checkPositive(p, "distill.confidence_temperature", d.confidence_temperature());
   checkNonNegative(p, "distill.task_weight", d.task_weight());
   checkNonNegative(p, "distill.kd_weight", d.kd_weight());
-  if (d.task_weight() == 0 && d.kd_weight() == 0) {
+  const bool any_term = std::any_of(d.terms().begin(), d.terms().end(),
+                                    [](const DistillTerm& t) { return t.weight() > 0; });
+  const ValueSchedule& kd_schedule = d.kd_weight_schedule();
+  const bool scheduled_kd = kd_schedule.shape() != "constant" && kd_schedule.end() > 0;
+  if (d.task_weight() == 0 && d.kd_weight() == 0 && !scheduled_kd && !any_term) {
     p.add("distill.task_weight", "task_weight and kd_weight are both 0: the loss would be 0");
+  }
+  if (d.kd_weight() == 0 && scheduled_kd && d.teachers_size() == 0) {
+    p.add("distill.kd_weight_schedule", "rises above 0 but distill.teachers is empty; add a teacher or remove it");
   }
   if (d.kd_weight() > 0 && d.teachers_size() == 0) {
     p.add("distill.kd_weight", "is ", d.kd_weight(), " but distill.teachers is empty; add a teacher or set kd_weight: 0");
@@ -168,27 +282,127 @@ void checkPatterns(Problems& p, const std::string& field,
   }
 }
 
+// "N:M" granularities: N of every M consecutive entries are kept.
+bool parseNM(const std::string& g, int* n, int* m) {
+  static const std::regex kNM("^([0-9]+):([0-9]+)$");
+  std::smatch match;
+  if (!std::regex_match(g, match, kNM)) return false;
+  *n = std::stoi(match[1]);
+  *m = std::stoi(match[2]);
+  return true;
+}
+
+void checkGradientMask(Problems& p, const SparsitySpec& s) {
+  const GradientMaskSpec& g = s.gradient_mask();
+  checkName(p, "sparsity.gradient_mask.kind", "gradient mask", g.kind(), kGradientMasks);
+  if (g.kind().empty()) return;
+  if (!(g.keep() > 0 && g.keep() <= 1)) p.add("sparsity.gradient_mask.keep", "must be in (0, 1], got ", g.keep());
+  if (g.kind() == "child_tuning_d") checkPositive(p, "sparsity.gradient_mask.fisher_batches", g.fisher_batches());
+  checkPatterns(p, "sparsity.gradient_mask.include", g.include());
+  checkPatterns(p, "sparsity.gradient_mask.exclude", g.exclude());
+  if (s.enabled() && (s.criterion() == "pst" || s.criterion() == "learned")) {
+    p.add("sparsity.gradient_mask.kind", "\"", g.kind(), "\" masks weight gradients, but criterion \"", s.criterion(),
+          "\" freezes the weights it prunes; use Child-Tuning with a gradient-based or magnitude criterion");
+  }
+}
+
+void checkGroups(Problems& p, const SparsitySpec& s) {
+  for (int i = 0; i < s.groups_size(); ++i) {
+    const StructureGroup& g = s.groups(i);
+    const std::string field = "sparsity.groups[" + std::to_string(i) + "]";
+    if (g.kind() != "heads" && g.kind() != "neurons") {
+      p.add(field + ".kind", "unknown group kind \"", g.kind(), "\" (accepted: heads, neurons)");
+    }
+    checkPositive(p, field + ".count", g.count());
+    if (g.members_size() == 0) p.add(field + ".members", "a group needs at least one member slice");
+    for (int j = 0; j < g.members_size(); ++j) {
+      const std::string mf = field + ".members[" + std::to_string(j) + "]";
+      if (g.members(j).param().empty()) p.add(mf + ".param", "required: the parameter's name");
+      checkPositive(p, mf + ".size", g.members(j).size());
+    }
+  }
+}
+
 void checkSparsity(Problems& p, const SparsitySpec& s, const TrainingSpec& t) {
   checkName(p, "sparsity.criterion", "criterion", s.criterion(), kCriteria);
-  checkName(p, "sparsity.granularity", "granularity", s.granularity(), kGranularities);
+  int n = 0, m = 0;
+  const bool nm = parseNM(s.granularity(), &n, &m);
+  if (!nm) checkName(p, "sparsity.granularity", "granularity", s.granularity(), kGranularities);
   checkName(p, "sparsity.scope", "scope", s.scope(), kScopes);
   checkName(p, "sparsity.schedule", "schedule", s.schedule(), kSchedules);
   checkRange(p, "sparsity.initial_sparsity", s.initial_sparsity(), 0, 1, false);
   checkRange(p, "sparsity.final_sparsity", s.final_sparsity(), 0, 1, false);
+  checkRange(p, "sparsity.min_density", s.min_density(), 0, 1, false);
   if (s.initial_sparsity() > s.final_sparsity()) {
     p.add("sparsity.initial_sparsity", "must be <= sparsity.final_sparsity (", s.final_sparsity(), "), got ",
           s.initial_sparsity());
   }
-  if (s.enabled()) {
-    checkPositive(p, "sparsity.interval", s.interval());
-    const uint64_t window = uint64_t(s.warmup_steps()) + s.cooldown_steps();
-    if (t.max_steps() > 0 && window >= t.max_steps()) {
-      p.add("sparsity.warmup_steps", "warmup_steps + cooldown_steps (", window,
-            ") leave no steps to prune in training.max_steps (", t.max_steps(), ")");
-    }
-  }
+  checkGroups(p, s);
+  checkGradientMask(p, s);
   checkPatterns(p, "sparsity.include", s.include());
   checkPatterns(p, "sparsity.exclude", s.exclude());
+  if (!s.enabled()) return;
+
+  checkPositive(p, "sparsity.interval", s.interval());
+  const uint64_t window = uint64_t(s.warmup_steps()) + s.cooldown_steps();
+  if (t.max_steps() > 0 && window >= t.max_steps()) {
+    p.add("sparsity.warmup_steps", "warmup_steps + cooldown_steps (", window,
+          ") leave no steps to prune in training.max_steps (", t.max_steps(), ")");
+  }
+  const std::string& c = s.criterion();
+  const bool thresholded = c == "soft_movement" || c == "learned";
+  const bool data_driven = c == "taylor" || c == "fisher" || c == "movement" || c == "soft_movement";
+  if (data_driven && s.warmup_steps() == 0) {
+    p.add("sparsity.warmup_steps", "criterion \"", c, "\" scores from gradients, which do not exist before the "
+          "first step; set warmup_steps >= 1");
+  }
+  if (nm) {
+    if (n <= 0 || m <= 0 || n >= m) {
+      p.add("sparsity.granularity", "\"", s.granularity(), "\" must be N:M with 0 < N < M (e.g. 2:4)");
+    } else {
+      const double wanted = 1.0 - static_cast<double>(n) / m;
+      if (std::abs(s.final_sparsity() - wanted) > 1e-9) {
+        p.add("sparsity.final_sparsity", "granularity ", s.granularity(), " prunes exactly ", wanted,
+              " of the entries; set final_sparsity: ", wanted);
+      }
+    }
+    if (s.schedule() != "one_shot" && s.schedule() != "constant") {
+      p.add("sparsity.schedule", "granularity ", s.granularity(), " is a fixed pattern, it cannot follow the \"",
+            s.schedule(), "\" curve; use one_shot or constant");
+    }
+    if (thresholded) {
+      p.add("sparsity.criterion", "\"", c, "\" keeps entries above a threshold, which cannot guarantee ",
+            s.granularity(), "; use magnitude, taylor, fisher, movement or pst");
+    }
+    if (s.min_density() > 0) p.add("sparsity.min_density", "has no effect with ", s.granularity(), "; remove it");
+  }
+  if (s.granularity() == "blocks") {
+    if (s.block_shape_size() != 2 || s.block_shape(0) == 0 || s.block_shape(1) == 0) {
+      p.add("sparsity.block_shape", "must be [rows, columns], both >= 1");
+    }
+  }
+  if (thresholded) {
+    if (s.final_sparsity() != 0 || s.initial_sparsity() != 0) {
+      p.add("sparsity.final_sparsity", "criterion \"", c, "\" keeps the entries whose score exceeds "
+            "sparsity.threshold, so its sparsity is learned, not scheduled; leave initial/final_sparsity at 0");
+    }
+    if (s.schedule() != "constant") {
+      p.add("sparsity.schedule", "criterion \"", c, "\" recomputes its masks from the threshold every interval "
+            "steps; use schedule: constant");
+    }
+    if (s.min_density() > 0) p.add("sparsity.min_density", "is not supported with criterion \"", c, "\"");
+    checkPositive(p, "sparsity.score_lr", s.score_lr());
+  } else if (s.final_sparsity() == 0 && !nm) {
+    p.add("sparsity.final_sparsity", "sparsity is enabled but final_sparsity is 0");
+  }
+  if (s.schedule() == "iterative" && !(s.iterative_fraction() > 0 && s.iterative_fraction() < 1)) {
+    p.add("sparsity.iterative_fraction", "must be in (0, 1), got ", s.iterative_fraction());
+  }
+  if (c == "soft_movement") checkNonNegative(p, "sparsity.regularizer", s.regularizer());
+  if (c == "pst") {
+    checkPositive(p, "sparsity.pst.rank", s.pst().rank());
+    checkPositive(p, "sparsity.pst.lr_scale", s.pst().lr_scale());
+  }
 }
 
 void checkServices(Problems& p, const JobConfig& cfg) {

@@ -12,6 +12,38 @@ namespace distill::config {
     if (!(m).has_##name()) (m).set_##name(value); \
   } while (0)
 
+namespace {
+
+// Intermediate terms: the name is the kind, the layers follow the kind, and
+// the options of one kind are set on that kind only.
+void applyDistillTermDefaults(DistillSpec& d) {
+  for (DistillTerm& term : *d.mutable_terms()) {
+    const std::string& kind = term.kind();
+    DISTILL_DEFAULT(term, name, kind);
+    DISTILL_DEFAULT(term, weight, 1.0);
+    if (!term.has_layers()) {
+      if (kind == "embedding_mse") {
+        term.set_layers("embeddings");
+      } else if (term.layer_map_size() > 0) {
+        term.set_layers("explicit");
+      } else {
+        term.set_layers(kind == "cka" || kind == "infonce" || kind == "cosine" ? "last" : "uniform");
+      }
+    }
+    if (kind == "attention_mse") DISTILL_DEFAULT(term, attention_heads, "average");
+    if (kind == "infonce") DISTILL_DEFAULT(term, temperature, 0.1);
+  }
+}
+
+// `written`: the schedule was in the config, to change the value, so it is
+// linear unless it says otherwise; one left out keeps `base` throughout.
+void applyScheduleDefaults(bool written, double base, ValueSchedule& schedule) {
+  DISTILL_DEFAULT(schedule, shape, written ? "linear" : "constant");
+  DISTILL_DEFAULT(schedule, end, base);
+}
+
+}  // namespace
+
 void applyDefaults(JobConfig& cfg) {
   if (cfg.name().empty()) cfg.set_name("job");
   if (cfg.run_dir().empty()) cfg.set_run_dir("runs/" + cfg.name());
@@ -51,6 +83,16 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(d, task_weight, has_teachers ? 0.5 : 1.0);
   DISTILL_DEFAULT(d, kd_weight, has_teachers ? 0.5 : 0.0);
   DISTILL_DEFAULT(d, confidence_temperature, 1.0);
+  applyDistillTermDefaults(d);
+  const bool temperature_scheduled = d.has_temperature_schedule();  // before mutable_ creates it
+  const bool kd_weight_scheduled = d.has_kd_weight_schedule();
+  applyScheduleDefaults(temperature_scheduled, d.temperature(), *d.mutable_temperature_schedule());
+  applyScheduleDefaults(kd_weight_scheduled, d.kd_weight(), *d.mutable_kd_weight_schedule());
+  McDropoutSpec& mc = *d.mutable_mc_dropout();
+  DISTILL_DEFAULT(mc, passes, 4);
+  DISTILL_DEFAULT(mc, mode, "select");
+  DISTILL_DEFAULT(mc, temperature, 1.0);
+  DISTILL_DEFAULT(*d.mutable_competency(), temperature, 1.0);
 
   SparsitySpec& s = *cfg.mutable_sparsity();
   DISTILL_DEFAULT(s, enabled, false);
@@ -63,6 +105,26 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(s, warmup_steps, 0);
   DISTILL_DEFAULT(s, cooldown_steps, 0);
   DISTILL_DEFAULT(s, interval, 10);
+  DISTILL_DEFAULT(s, min_density, 0.0);
+  if (s.block_shape_size() == 0) {
+    s.add_block_shape(4);
+    s.add_block_shape(4);
+  }
+  DISTILL_DEFAULT(s, iterative_fraction, 0.2);
+  DISTILL_DEFAULT(s, threshold, 0.005);
+  DISTILL_DEFAULT(s, score_init, 0.01);
+  DISTILL_DEFAULT(s, score_lr, 0.01);
+  DISTILL_DEFAULT(s, regularizer, 0.0);
+  PstSpec& pst = *s.mutable_pst();
+  DISTILL_DEFAULT(pst, rank, 4);
+  DISTILL_DEFAULT(pst, beta, 1.0);
+  DISTILL_DEFAULT(pst, alpha1, 1.0);
+  DISTILL_DEFAULT(pst, alpha2, 1.0);
+  DISTILL_DEFAULT(pst, lr_scale, 1.0);
+  GradientMaskSpec& g = *s.mutable_gradient_mask();
+  DISTILL_DEFAULT(g, kind, "");
+  DISTILL_DEFAULT(g, keep, 0.3);
+  DISTILL_DEFAULT(g, fisher_batches, 8);
 
   CheckpointSpec& c = *cfg.mutable_checkpoint();
   DISTILL_DEFAULT(c, every_steps, 0);

@@ -27,6 +27,7 @@ void ControlLink::handle(const control::ControlMessage& message) {
     case control::ControlMessage::kAssignment:
       for (const auto& b : message.assignment().batches()) {
         batches_[b.step()].assign(b.samples().begin(), b.samples().end());
+        epochs_[b.step()] = b.epoch();
       }
       break;
     case control::ControlMessage::kCommand:
@@ -48,6 +49,8 @@ std::optional<std::vector<uint64_t>> ControlLink::batch(uint64_t step) {
     // No timeout here: if the coordinator dies, mpirun ends this process.
     if (auto in = channel_.receive(std::chrono::milliseconds(1000))) handle(in->message);
   }
+  epoch_ = epochs_[step];
+  epochs_.erase(epochs_.begin(), epochs_.upper_bound(step));
   auto node = batches_.extract(step);
   // Batches of earlier steps are never needed again.
   batches_.erase(batches_.begin(), batches_.lower_bound(step));

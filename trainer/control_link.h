@@ -31,11 +31,16 @@ class ControlLink {
   // This worker's samples for `step`; waits for the coordinator if needed.
   // Empty when the coordinator asked every worker to stop before `step`.
   std::optional<std::vector<uint64_t>> batch(uint64_t step);
+  // The epoch of the step batch() last returned (from the coordinator's ledger,
+  // right after a resume on another number of workers too).
+  uint64_t epoch() const { return epoch_; }
   void send(const control::ControlMessage& message) { channel_.send(0, message); }
   void failure(uint64_t step, const std::string& message);
   bool flush() { return channel_.flush(std::chrono::seconds(10)); }
 
  private:
+  std::map<uint64_t, uint64_t> epochs_;  // step -> epoch, for the assigned steps
+  uint64_t epoch_ = 0;
   void drain();  // handles every message that has arrived
   void handle(const control::ControlMessage& message);
 

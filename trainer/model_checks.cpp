@@ -6,6 +6,8 @@
 #include "common/error.h"
 #include "trainer/data/dataset.h"
 #include "trainer/model/model_io.h"
+#include "trainer/sparsity/pruner.h"
+#include "trainer/sparsity/structure_groups.h"
 
 namespace distill::trainer {
 
@@ -46,6 +48,17 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config, Job
     if (n >= 0 && student >= 0 && n != student) {
       problems.push_back(detail::concat(field, ": teacher ", teacher.name(), " (", teacher.path(), ") has ", n,
                                         " outputs, the student (", config.student().path(), ") has ", student));
+    }
+  }
+  // The sparsity rules against the student's parameters and structure groups:
+  // granularities that do not fit a parameter, groups that do not fit the model.
+  const auto& sp = config.sparsity();
+  if (student >= 0 && (sp.enabled() || !sp.gradient_mask().kind().empty())) {
+    try {
+      sparsity::Pruner(model::namedParameters(models.student), sp, sparsity::modelGroups(models.student, sp),
+                       /*total_steps=*/int64_t{1} << 40, config.seed());
+    } catch (const std::exception& e) {
+      problems.push_back(detail::concat("sparsity (student ", config.student().path(), "): ", e.what()));
     }
   }
   if (loaded && problems.empty()) *loaded = std::move(models);

@@ -24,9 +24,9 @@
 #include "trainer/optim/grad_clip.h"
 #include "trainer/optim/lr_schedule.h"
 #include "trainer/rows.h"
-#include "trainer/sparsity/criterion.h"
 #include "trainer/sparsity/mask_set.h"
-#include "trainer/sparsity/schedule.h"
+#include "trainer/sparsity/pruner.h"
+#include "trainer/sparsity/structure_groups.h"
 
 namespace distill::trainer {
 namespace fs = std::filesystem;
@@ -48,13 +48,14 @@ struct Worker::State {
   std::unique_ptr<optim::AdamW> optimizer;
   std::unique_ptr<optim::LearningRateSchedule> lr_schedule;
   std::unique_ptr<kd::TeacherCombiner> combiner;
-  std::unique_ptr<sparsity::MaskSet> masks;  // null when sparsity is off
-  std::unique_ptr<sparsity::ImportanceCriterion> criterion;
-  std::unique_ptr<sparsity::SparsitySchedule> sparsity_schedule;
+  std::unique_ptr<sparsity::Pruner> pruner;  // null without weight or gradient masks
+  sparsity::MaskSet* masks = nullptr;         // pruner's weight masks; null when sparsity is off
   std::string student_module;  // the architecture file checkpoints refer to
   uint64_t step = 0;           // optimizer steps done
   uint64_t samples_since_report = 0;
   uint64_t tokens_since_report = 0;
+  uint64_t mask_changes_since_report = 0;
+  bool densities_due = true;  // the first report and those after a mask update carry per-layer densities
 
   State(config::JobConfig c, control::Bootstrap b, control::MpiChannel& channel, const Placement& where)
       : config(std::move(c)),
@@ -66,7 +67,7 @@ struct Worker::State {
 
   void setUp();
   void trainStep(uint64_t step, const std::vector<uint64_t>& samples);
-  void updateMasks(uint64_t step);
+  void afterMaskUpdate(uint64_t step, const sparsity::MaskUpdate& update);
   void verifyMasksAgree(uint64_t step);
   uint64_t checkpoint(uint64_t step);
   void evaluateAndReport(uint64_t step);
@@ -121,10 +122,10 @@ void Worker::State::setUp() {
   optimizer = std::make_unique<optim::AdamW>(params, optim::adamwOptions(cfg.optimizer()));
   lr_schedule = std::make_unique<optim::LearningRateSchedule>(cfg.optimizer(), static_cast<int64_t>(boot.total_steps()));
 
-  if (cfg.sparsity().enabled()) {
-    masks = std::make_unique<sparsity::MaskSet>(sparsity::MaskSet::select(params, cfg.sparsity()));
-    criterion = sparsity::makeCriterion(cfg.sparsity());
-    sparsity_schedule = sparsity::makeSchedule(cfg.sparsity(), static_cast<int64_t>(boot.total_steps()));
+  if (cfg.sparsity().enabled() || !cfg.sparsity().gradient_mask().kind().empty()) {
+    pruner = std::make_unique<sparsity::Pruner>(params, cfg.sparsity(), sparsity::modelGroups(student, cfg.sparsity()),
+                                                static_cast<int64_t>(boot.total_steps()), cfg.seed());
+    masks = pruner->masks();
   }
 
   link.enter(step, "rendezvous");
@@ -141,13 +142,14 @@ void Worker::State::setUp() {
 
   if (!boot.resume_from().empty()) {
     link.enter(step, "resume");
-    checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), masks.get(), 0, student_module};
+    checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), pruner.get(), 0, student_module, cfg.seed()};
     checkpoint::readCheckpoint(boot.resume_from(), worker, ckpt);
     step = ckpt.step;
     DISTILL_CHECK(step == boot.start_step(), boot.resume_from(), ": trainer state is at step ", step,
                   ", the coordinator's ledger at step ", boot.start_step());
-  } else if (masks && sparsity_schedule->isUpdateStep(0)) {
-    updateMasks(0);  // one-shot and constant schedules prune before the first step
+  } else if (pruner) {
+    link.enter(step, "masks");
+    afterMaskUpdate(0, pruner->start());  // schedules that prune before the first step
   }
 }
 
@@ -180,7 +182,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();
   }
   loss.total.backward();
-  if (masks) masks->maskGradients();
+  if (pruner) pruner->beforeAllReduce();
 
   link.enter(s, "allreduce");
   std::vector<torch::Tensor> grads;
@@ -189,23 +191,27 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     grads.push_back(p.tensor.grad());
   }
   group->averageGradients(grads);
+  if (pruner) pruner->afterAllReduce();
 
   link.enter(s, "optimizer");
   samples_since_report += static_cast<uint64_t>(batch.input_ids.size(0));
   tokens_since_report += static_cast<uint64_t>(batch.attention_mask.sum().item<int64_t>());
   const double grad_norm = optim::clipGradNorm(params, config.optimizer().max_grad_norm());
   const double lr = lr_schedule->at(static_cast<int64_t>(s));
-  optimizer->step(lr, masks.get());
+  if (pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
+  optimizer->step(lr, masks);
   step = s + 1;
-
-  if (masks && sparsity_schedule->isUpdateStep(static_cast<int64_t>(step))) updateMasks(step);
+  if (pruner) {
+    link.enter(s, "masks");
+    afterMaskUpdate(step, pruner->afterOptimizer(static_cast<int64_t>(step), lr));
+  }
 
   if (step % std::max<uint32_t>(config.metrics().report_every(), 1) == 0 || step == boot.total_steps()) {
     link.enter(s, "report");
     control::ControlMessage message;
     auto* r = message.mutable_report();
     r->set_step(step);
-    r->set_epoch(s / std::max<uint64_t>(boot.steps_per_epoch(), 1));
+    r->set_epoch(link.epoch());
     (*r->mutable_losses())["total"] = loss.total.item<double>();
     (*r->mutable_losses())["task"] = loss.task;
     (*r->mutable_losses())["kd"] = loss.kd;
@@ -222,16 +228,26 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     for (const auto& [phase, seconds] : link.takePhaseSeconds()) (*r->mutable_phase_seconds())[phase] = seconds;
     r->set_learning_rate(lr);
     r->set_grad_norm(grad_norm);
-    r->set_sparsity_target(masks ? sparsity_schedule->target(static_cast<int64_t>(step)) : 0.0);
-    r->set_sparsity_actual(masks ? masks->sparsity() : 0.0);
+    if (pruner) {
+      r->set_sparsity_target(pruner->target(static_cast<int64_t>(step)));
+      r->set_sparsity_actual(pruner->actual());
+      r->set_mask_changes(std::exchange(mask_changes_since_report, 0));
+      r->set_score_bytes(static_cast<uint64_t>(pruner->stateBytes()));
+      r->set_criterion_trainable(static_cast<uint64_t>(pruner->trainableCount()));
+      if (masks && std::exchange(densities_due, false)) {
+        const auto names = masks->names();
+        const auto densities = masks->densities();
+        for (size_t i = 0; i < names.size(); ++i) (*r->mutable_layer_density())[names[i]] = densities[i];
+      }
+    }
     link.send(message);
   }
 }
 
-void Worker::State::updateMasks(uint64_t s) {
-  link.enter(s, "masks");
-  masks->update(sparsity_schedule->target(static_cast<int64_t>(s)), *criterion, config.sparsity().scope());
-  masks->applyToWeights();
+void Worker::State::afterMaskUpdate(uint64_t s, const sparsity::MaskUpdate& update) {
+  if (!update.updated) return;
+  mask_changes_since_report += static_cast<uint64_t>(update.changed);
+  densities_due = true;
   verifyMasksAgree(s);
 }
 
@@ -261,7 +277,7 @@ void Worker::State::verifyMasksAgree(uint64_t s) {
 uint64_t Worker::State::checkpoint(uint64_t s) {
   link.enter(s, "checkpoint");
   const std::string dir = checkpoint_layout::stagingDir(config.run_dir(), s);
-  checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), masks.get(), s, student_module};
+  checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), pruner.get(), s, student_module, config.seed()};
   checkpoint::writeCheckpoint(dir, worker, ckpt);
   control::ControlMessage message;
   message.mutable_checkpoint_written()->set_step(s);

@@ -31,6 +31,12 @@ expect_failure missing_model "student\.path.*$WORK/missing\.pt" --set student.pa
 expect_failure class_mismatch 'distill\.teachers\[0\]\.path.*teacher5\.pt.*5 outputs.*6' \
   --set "distill.teachers[0].path=$WORK/teacher5.pt"
 
+# Sparsity rules the student cannot meet are caught with the student loaded, naming the parameter.
+expect_failure blocks_do_not_tile 'sparsity.*block_shape \[5, 5\] does not tile parameter "layer0\.qkv_weight"' \
+  --set sparsity.granularity=blocks --set 'sparsity.block_shape=[5, 5]'
+expect_failure nm_does_not_divide 'sparsity\.granularity 2:3: parameter "layer0\.qkv_weight" has a last dimension of 32, not a multiple of 3' \
+  --set sparsity.granularity=2:3 --set sparsity.final_sparsity=0.3333333333333333 --set sparsity.schedule=one_shot
+
 # Corrupt one byte in the middle of a shard: its checksum no longer matches the manifest.
 shard="$(ls "$WORK"/data/train/*.safetensors | head -1)"
 size=$(stat -c %s "$shard")

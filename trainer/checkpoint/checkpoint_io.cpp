@@ -13,6 +13,7 @@
 #include "trainer/data/tensor_io.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/sparsity/mask_set.h"
+#include "trainer/sparsity/pruner.h"
 
 namespace distill::checkpoint {
 namespace fs = std::filesystem;
@@ -49,13 +50,21 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
   if (worker == 0) {
     data::saveTensors(at(dir, layout::kModelFile), pairs(ckpt.params));
     data::saveTensors(at(dir, layout::kOptimizerFile), pairs(ckpt.optimizer->stateTensors()));
-    if (ckpt.masks) data::saveTensors(at(dir, layout::kMasksFile), pairs(ckpt.masks->masks()));
-    const nlohmann::json state = {
+    const sparsity::MaskSet* masks = ckpt.pruner ? ckpt.pruner->masks() : nullptr;
+    if (masks) data::saveTensors(at(dir, layout::kMasksFile), pairs(masks->masks()));
+    if (ckpt.pruner) data::saveTensors(at(dir, layout::kSparsityStateFile), pairs(ckpt.pruner->state()));
+    nlohmann::json state = {
         {"step", ckpt.step},
         {"optimizer_steps", ckpt.optimizer->stepCount()},
         {"student_module", ckpt.student_module},
-        {"sparsity", ckpt.masks ? ckpt.masks->sparsity() : 0.0},
+        {"sparsity", masks ? masks->sparsity() : 0.0},
     };
+    if (masks) {
+      state["sparsity_spec"] = {{"criterion", ckpt.pruner->criterionName()},
+                                {"granularity", masks->granularity().name},
+                                {"scope", ckpt.pruner->spec().scope()},
+                                {"target", ckpt.pruner->target(static_cast<int64_t>(ckpt.step))}};
+    }
     files::writeFileAtomic(at(dir, layout::kTrainerStateFile), state.dump(2) + "\n");
   }
   const torch::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
@@ -72,15 +81,27 @@ void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt)
   } catch (const Error& e) {
     DISTILL_FAIL(optimizer_file, ": ", e.what());
   }
-  if (ckpt.masks) {
+  sparsity::MaskSet* masks = ckpt.pruner ? ckpt.pruner->masks() : nullptr;
+  if (masks) {
     const std::string masks_file = at(dir, layout::kMasksFile);
     DISTILL_CHECK(files::exists(masks_file), masks_file,
                   ": missing: the checkpoint was written without sparsity, the config enables it");
-    copyInto(masks_file, data::loadTensors(masks_file), ckpt.masks->masks());
+    copyInto(masks_file, data::loadTensors(masks_file), masks->masks());
   }
-  // The coordinator refuses a resume on another worker count, so this worker's
-  // generator state is in the checkpoint.
+  if (ckpt.pruner) {
+    const std::string state_file = at(dir, layout::kSparsityStateFile);
+    const auto saved = files::exists(state_file) ? data::loadTensors(state_file) : std::map<std::string, torch::Tensor>{};
+    ckpt.pruner->load(saved, state_file);
+  }
   const std::string rng_file = at(dir, layout::rngFile(worker));
+  if (!files::exists(rng_file)) {
+    // Resumed on more workers than wrote the checkpoint: a fresh, distinct stream.
+    const uint64_t seed = ckpt.seed + 1000003ULL * static_cast<uint64_t>(worker) + 7919ULL * ckpt.step;
+    log::info("worker ", worker, ": ", rng_file, " absent (the checkpoint was written by fewer workers); seeding ",
+              "the generator from the job seed, worker and step");
+    torch::manual_seed(seed);
+    return;
+  }
   const auto rng = data::loadTensors(rng_file);
   DISTILL_CHECK(rng.count("cpu_generator"), rng_file, ": no tensor \"cpu_generator\"");
   at::Generator generator = at::detail::getDefaultCPUGenerator();  // shares the global generator

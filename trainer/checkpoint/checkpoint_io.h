@@ -2,7 +2,7 @@
 // directory; the coordinator commits it (coordinator/checkpoint_commit.h).
 // Layout in common/checkpoint_layout.h; docs/checkpoints.md for users.
 //
-//   TrainerCheckpoint ckpt{params, &optimizer, &masks, step, student_module};
+//   TrainerCheckpoint ckpt{params, &optimizer, &pruner, step, student_module, seed};
 //   writeCheckpoint(stagingDir, worker, ckpt);   // worker 0 writes the model
 //   readCheckpoint(committedDir, worker, num_workers, ckpt);
 #pragma once
@@ -17,7 +17,7 @@ namespace distill::optim {
 class AdamW;
 }
 namespace distill::sparsity {
-class MaskSet;
+class Pruner;
 }
 
 namespace distill::checkpoint {
@@ -25,15 +25,18 @@ namespace distill::checkpoint {
 struct TrainerCheckpoint {
   std::vector<sparsity::NamedTensor> params;  // the student's parameters, in place
   optim::AdamW* optimizer = nullptr;
-  sparsity::MaskSet* masks = nullptr;         // may be null: no sparsity
+  sparsity::Pruner* pruner = nullptr;         // masks, criterion and gradient-mask state; may be null
   uint64_t step = 0;                          // optimizer steps done
   std::string student_module;                 // the student's architecture, relative to the run directory
+  uint64_t seed = 0;                          // job seed: reseeds a worker the checkpoint has no RNG state for
 };
 
 // Worker 0 writes model, optimizer, masks and trainer.json; every worker writes its RNG state.
 void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint& ckpt);
 // Loads a committed checkpoint into `ckpt` (in place), with this worker's RNG
-// state. Errors name the file and tensor.
+// state; a worker the checkpoint has none for (the job was resumed on more
+// workers) seeds its generator from (seed, worker, step). Errors name the file
+// and tensor.
 void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt);
 
 }  // namespace distill::checkpoint

@@ -29,6 +29,7 @@ AdamW::AdamW(std::vector<NamedTensor> params, AdamWOptions options)
     DISTILL_ASSERT(seen.insert(p.name).second, "parameter listed twice: ", p.name);
     moments_.push_back({torch::zeros_like(p.tensor), torch::zeros_like(p.tensor)});
   }
+  enforced_version_.assign(params_.size(), kNever);
 }
 
 void AdamW::step(double lr, const sparsity::MaskSet* masks) {
@@ -46,9 +47,14 @@ void AdamW::step(double lr, const sparsity::MaskSet* masks) {
     DISTILL_CHECK(!grad.is_sparse(), "AdamW: sparse gradient for ", params_[i].name, " is not supported");
     const torch::Tensor* mask = masks != nullptr ? masks->find(params_[i].name) : nullptr;
     torch::Tensor pruned;
+    // W, m and v of a pruned entry are exactly +0.0 once enforced, and with
+    // g = 0 every update below leaves them +0.0; so they are re-zeroed only
+    // when the masks changed (or were loaded) since this parameter's last step.
+    bool enforce = false;
     if (mask != nullptr) {
-      pruned = *mask == 0;
+      pruned = mask->logical_not();
       grad.masked_fill_(pruned, 0.0);
+      enforce = enforced_masks_ != masks || enforced_version_[i] != masks->version();
     }
     torch::Tensor& m = moments_[i].exp_avg;
     torch::Tensor& v = moments_[i].exp_avg_sq;
@@ -59,11 +65,19 @@ void AdamW::step(double lr, const sparsity::MaskSet* masks) {
     const torch::Tensor denom = (v.sqrt() / std::sqrt(bias_correction2)).add_(options_.eps);
     w.addcdiv_(m, denom, -lr / bias_correction1);
 
-    if (mask != nullptr) {
+    if (enforce) {
       w.masked_fill_(pruned, 0.0);
       m.masked_fill_(pruned, 0.0);
       v.masked_fill_(pruned, 0.0);
+      enforced_version_[i] = masks->version();
     }
+  }
+  if (masks != enforced_masks_) {
+    // Parameters skipped this step (no gradient) must be enforced on their next step.
+    for (size_t i = 0; i < params_.size(); ++i) {
+      if (!params_[i].tensor.grad().defined()) enforced_version_[i] = kNever;
+    }
+    enforced_masks_ = masks;
   }
 }
 
@@ -98,6 +112,7 @@ void AdamW::loadState(const std::map<std::string, torch::Tensor>& tensors, int64
   torch::NoGradGuard no_grad;
   for (NamedTensor& s : stateTensors()) s.tensor.copy_(tensors.at(s.name));
   step_count_ = step_count;
+  enforced_version_.assign(params_.size(), kNever);
 }
 
 }  // namespace distill::optim

@@ -72,6 +72,10 @@ class AdamW {
   std::vector<Moments> moments_;
   AdamWOptions options_;
   int64_t step_count_ = 0;
+  // Mask version (MaskSet::version) last enforced on each parameter's W, m, v.
+  static constexpr uint64_t kNever = UINT64_MAX;
+  const sparsity::MaskSet* enforced_masks_ = nullptr;
+  std::vector<uint64_t> enforced_version_;
 };
 
 }  // namespace distill::optim

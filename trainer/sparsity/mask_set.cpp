@@ -1,81 +1,54 @@
 #include "trainer/sparsity/mask_set.h"
 
 #include <cmath>
-#include <regex>
+#include <set>
 
 #include "common/error.h"
+#include "trainer/sparsity/parameter_selection.h"
 
 namespace distill::sparsity {
-namespace {
 
-std::vector<std::regex> compile(const google::protobuf::RepeatedPtrField<std::string>& patterns,
-                                const char* field) {
-  std::vector<std::regex> out;
-  for (int i = 0; i < patterns.size(); ++i) {
-    try {
-      out.emplace_back(patterns.Get(i));
-    } catch (const std::regex_error& e) {
-      DISTILL_FAIL("sparsity.", field, "[", i, "]: invalid regular expression '", patterns.Get(i), "': ", e.what());
-    }
-  }
-  return out;
-}
-
-bool matchesAny(const std::string& name, const std::vector<std::regex>& patterns) {
-  for (const std::regex& re : patterns) {
-    if (std::regex_search(name, re)) return true;
-  }
-  return false;
-}
-
-// Flat bool tensor marking the k lowest entries of `flat`, ties taken in
-// index order: the same result as a stable ascending sort, in O(n).
-torch::Tensor lowestK(const torch::Tensor& flat, int64_t k) {
-  const int64_t n = flat.numel();
-  const auto options = flat.options().dtype(torch::kBool);
-  if (k <= 0) return torch::zeros({n}, options);
-  if (k >= n) return torch::ones({n}, options);
-  const torch::Tensor threshold = std::get<0>(flat.kthvalue(k));  // k-th smallest
-  const torch::Tensor below = flat < threshold;
-  const torch::Tensor tied = flat == threshold;
-  const int64_t room = k - below.sum().item<int64_t>();  // tied entries still to prune
-  return below | (tied & (tied.to(torch::kLong).cumsum(0) <= room));
-}
-
-int64_t countToPrune(double sparsity, int64_t n) {
-  return std::llround(sparsity * static_cast<double>(n));
-}
-
-}  // namespace
-
-MaskSet MaskSet::select(const std::vector<NamedTensor>& params, const config::SparsitySpec& spec) {
-  DISTILL_CHECK(spec.granularity() == "unstructured", "sparsity.granularity: '", spec.granularity(),
-                "' is not supported; this version prunes 'unstructured'");
-  const std::vector<std::regex> include = compile(spec.include(), "include");
-  const std::vector<std::regex> exclude = compile(spec.exclude(), "exclude");
-  static const std::regex kEmbedding("embed");
-
+MaskSet MaskSet::select(const std::vector<NamedTensor>& params, const config::SparsitySpec& spec,
+                        const std::vector<StructureGroup>& groups) {
   MaskSet set;
+  set.granularity_ = parseGranularity(spec);
+  set.min_density_ = spec.min_density();
+  std::vector<NamedTensor> picked = selectParameters(params, spec.include(), spec.exclude(), "sparsity");
+  if (set.granularity_.usesGroups()) {
+    std::vector<std::pair<std::string, std::vector<int64_t>>> all_shapes;
+    for (const NamedTensor& p : params) all_shapes.emplace_back(p.name, p.tensor.sizes().vec());
+    checkGroups(groups, all_shapes);  // every member, masked or not, must fit the model
+    std::set<std::string> members;
+    for (const StructureGroup& g : groups) {
+      if (g.kind != set.granularity_.groupKind()) continue;
+      for (const GroupMember& m : g.members) members.insert(m.param);
+    }
+    std::vector<NamedTensor> in_groups;
+    for (const NamedTensor& p : picked) {
+      if (members.count(p.name)) in_groups.push_back(p);
+    }
+    picked = std::move(in_groups);
+  }
   torch::NoGradGuard no_grad;
-  for (const NamedTensor& p : params) {
-    const bool included = include.empty()
-                              ? p.tensor.dim() >= 2 && !std::regex_search(p.name, kEmbedding)
-                              : matchesAny(p.name, include);
-    if (!included || matchesAny(p.name, exclude)) continue;
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const NamedTensor& p : picked) {
     DISTILL_ASSERT(set.index_.count(p.name) == 0, "parameter listed twice: ", p.name);
     set.index_[p.name] = set.masks_.size();
     set.params_.push_back(p);
-    set.masks_.push_back({p.name, torch::ones_like(p.tensor, torch::MemoryFormat::Contiguous)});
+    set.masks_.push_back({p.name, torch::ones(p.tensor.sizes(), p.tensor.options().dtype(torch::kBool))});
+    names.push_back(p.name);
+    shapes.push_back(p.tensor.sizes().vec());
   }
   DISTILL_CHECK(!spec.enabled() || !set.empty(), "sparsity: include/exclude select none of the model's ",
-                params.size(), " parameters; check sparsity.include and sparsity.exclude");
+                params.size(), " parameters", set.granularity_.usesGroups() ? " that belong to its " + set.granularity_.groupKind() + " groups" : "",
+                "; check sparsity.include and sparsity.exclude");
+  set.plan_ = std::make_shared<RankingPlan>(RankingPlan::make(names, shapes, set.granularity_, groups));
   return set;
 }
 
 int64_t MaskSet::update(double sparsity, const ImportanceCriterion& criterion, const std::string& scope) {
   DISTILL_CHECK(sparsity >= 0 && sparsity <= 1, "sparsity target must be in [0, 1], got ", sparsity);
-  DISTILL_CHECK(scope == "global" || scope == "per_layer", "sparsity.scope: unknown scope '", scope,
-                "'; known: global, per_layer");
   if (masks_.empty()) return 0;
   torch::NoGradGuard no_grad;
 
@@ -88,24 +61,19 @@ int64_t MaskSet::update(double sparsity, const ImportanceCriterion& criterion, c
     DISTILL_CHECK(!s.isnan().any().item<bool>(), "sparsity: criterion '", criterion.name(),
                   "' gives NaN scores for ", p.name, " (are its weights NaN? lower the learning rate)");
     any_double = any_double || s.scalar_type() == torch::kDouble;
-    scores.push_back(s.reshape({-1}));
+    scores.push_back(s);
   }
   // One dtype for global ranking; float32 holds |W| of f16/bf16/f32 exactly.
   for (torch::Tensor& s : scores) s = s.to(any_double ? torch::kDouble : torch::kFloat);
 
-  std::vector<torch::Tensor> pruned;
-  if (scope == "global") {
-    const torch::Tensor all = torch::cat(scores);
-    const torch::Tensor flat = lowestK(all, countToPrune(sparsity, all.numel()));
-    int64_t offset = 0;
-    for (const torch::Tensor& s : scores) {
-      pruned.push_back(flat.narrow(0, offset, s.numel()));
-      offset += s.numel();
-    }
-  } else {
-    for (const torch::Tensor& s : scores) pruned.push_back(lowestK(s, countToPrune(sparsity, s.numel())));
-  }
+  RankingTarget target;
+  target.sparsity = sparsity;
+  target.scope = scope;
+  target.min_density = min_density_;
+  target.threshold = criterion.threshold();
+  const std::vector<torch::Tensor> pruned = plan_->prune(scores, target);
 
+  ++version_;
   int64_t changed = 0;
   for (size_t i = 0; i < masks_.size(); ++i) {
     torch::Tensor& mask = masks_[i].tensor;
@@ -116,16 +84,23 @@ int64_t MaskSet::update(double sparsity, const ImportanceCriterion& criterion, c
   return changed;
 }
 
+void MaskSet::writeEffectiveWeights(const ImportanceCriterion& criterion) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < masks_.size(); ++i) {
+    params_[i].tensor.copy_(criterion.effectiveWeight(params_[i].name) * masks_[i].tensor);
+  }
+}
+
 void MaskSet::applyToWeights() {
   torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < masks_.size(); ++i) params_[i].tensor.masked_fill_(masks_[i].tensor == 0, 0.0);
+  for (size_t i = 0; i < masks_.size(); ++i) params_[i].tensor.masked_fill_(masks_[i].tensor.logical_not(), 0.0);
 }
 
 void MaskSet::maskGradients() {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < masks_.size(); ++i) {
     torch::Tensor grad = params_[i].tensor.grad();
-    if (grad.defined()) grad.masked_fill_(masks_[i].tensor == 0, 0.0);
+    if (grad.defined()) grad.masked_fill_(masks_[i].tensor.logical_not(), 0.0);
   }
 }
 
@@ -144,7 +119,10 @@ double MaskSet::sparsity() const {
   return total == 0 ? 0.0 : static_cast<double>(zeros) / static_cast<double>(total);
 }
 
-std::vector<NamedTensor>& MaskSet::masks() { return masks_; }
+std::vector<NamedTensor>& MaskSet::masks() {
+  ++version_;
+  return masks_;
+}
 const std::vector<NamedTensor>& MaskSet::masks() const { return masks_; }
 const std::vector<NamedTensor>& MaskSet::params() const { return params_; }
 

@@ -5,20 +5,32 @@
 #include "common/error.h"
 #include "trainer/sparsity/constant_schedule.h"
 #include "trainer/sparsity/cubic_schedule.h"
+#include "trainer/sparsity/iterative_schedule.h"
+#include "trainer/sparsity/one_shot_schedule.h"
+#include "trainer/sparsity/reverse_cubic_schedule.h"
 #include "trainer/sparsity/schedule.h"
 
 namespace distill::sparsity {
 namespace {
 
-using Factory = std::function<std::unique_ptr<SparsitySchedule>(const config::SparsitySpec&, int64_t)>;
+using Spec = config::SparsitySpec;
+using Factory = std::function<std::unique_ptr<SparsitySchedule>(const Spec&, int64_t)>;
 
 const std::vector<std::pair<std::string, Factory>>& registry() {
   static const std::vector<std::pair<std::string, Factory>> kSchedules = {
-      {"cubic", [](const config::SparsitySpec& s, int64_t total) {
+      {"one_shot", [](const Spec& s, int64_t) {
+         return std::make_unique<OneShotSchedule>(s.final_sparsity(), s.warmup_steps()); }},
+      {"constant", [](const Spec& s, int64_t) {
+         return std::make_unique<ConstantSchedule>(s.final_sparsity(), s.warmup_steps(), s.interval()); }},
+      {"iterative", [](const Spec& s, int64_t) {
+         return std::make_unique<IterativeSchedule>(s.final_sparsity(), s.iterative_fraction(), s.warmup_steps(),
+                                                    s.interval()); }},
+      {"cubic", [](const Spec& s, int64_t total) {
          return std::make_unique<CubicSchedule>(s.initial_sparsity(), s.final_sparsity(), s.warmup_steps(),
                                                 total - static_cast<int64_t>(s.cooldown_steps()), s.interval()); }},
-      {"constant", [](const config::SparsitySpec& s, int64_t) {
-         return std::make_unique<ConstantSchedule>(s.final_sparsity(), s.interval()); }},
+      {"reverse_cubic", [](const Spec& s, int64_t total) {
+         return std::make_unique<ReverseCubicSchedule>(s.initial_sparsity(), s.final_sparsity(), s.warmup_steps(),
+                                                       total - static_cast<int64_t>(s.cooldown_steps()), s.interval()); }},
   };
   return kSchedules;
 }

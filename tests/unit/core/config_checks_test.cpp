@@ -157,17 +157,78 @@ TEST_F(ConfigChecks, KnownNamesListTheAcceptedValues) {
   expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_decay("step"); },
                 "optimizer.decay: unknown decay \"step\" (accepted: constant, linear, cosine)");
   expectProblem([](JobConfig& c) { c.mutable_distill()->set_combiner("max"); },
-                "distill.combiner: unknown combiner \"max\" (accepted: mean, weights, confidence)");
+                "distill.combiner: unknown combiner \"max\" (accepted: mean, weights, confidence, mc_dropout, "
+                "competency, amalgamation)");
   expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_criterion("movement2"); },
-                "sparsity.criterion: unknown criterion \"movement2\" (accepted: magnitude)");
-  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_granularity("2:4"); },
-                "sparsity.granularity: unknown granularity \"2:4\" (accepted: unstructured)");
+                "sparsity.criterion: unknown criterion \"movement2\" (accepted: magnitude, taylor, fisher, movement, "
+                "soft_movement, pst, learned)");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_granularity("diagonal"); },
+                "sparsity.granularity: unknown granularity \"diagonal\" (accepted: unstructured, N:M, blocks, rows, "
+                "columns, neurons, heads)");
   expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_scope("local"); },
                 "sparsity.scope: unknown scope \"local\" (accepted: global, per_layer)");
   expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_schedule("linear"); },
-                "sparsity.schedule: unknown schedule \"linear\" (accepted: cubic, constant)");
+                "sparsity.schedule: unknown schedule \"linear\" (accepted: one_shot, constant, iterative, cubic, "
+                "reverse_cubic)");
   expectProblem([](JobConfig& c) { c.mutable_runtime()->set_backend("mpi"); },
                 "runtime.backend: unknown backend \"mpi\" (accepted: auto, gloo, nccl)");
+}
+
+// Every combination the config allows works; the others are rejected with the reason.
+TEST_F(ConfigChecks, SparsityCombinationsSayWhyTheyAreRejected) {
+  auto sp = [](JobConfig& c) { return c.mutable_sparsity(); };
+  // One change can break several rules; each rejection must carry its reason.
+  auto expectProblem = [&](const std::function<void(JobConfig&)>& change, const std::string& part) {
+    JobConfig cfg = valid();
+    change(cfg);
+    const std::string all = joined(checkJobConfig(cfg));
+    EXPECT_NE(all.find(part), std::string::npos) << "missing: " << part << "\nin: " << all;
+  };
+  expectProblem([&](JobConfig& c) { sp(c)->set_granularity("4:2"); },
+                "sparsity.granularity: \"4:2\" must be N:M with 0 < N < M");
+  expectProblem([&](JobConfig& c) { sp(c)->set_granularity("2:4"); },
+                "sparsity.final_sparsity: granularity 2:4 prunes exactly 0.5 of the entries; set final_sparsity: 0.5");
+  expectProblem([&](JobConfig& c) { sp(c)->set_granularity("2:4"); sp(c)->set_final_sparsity(0.5); },
+                "sparsity.schedule: granularity 2:4 is a fixed pattern, it cannot follow the \"cubic\" curve");
+  expectProblem([&](JobConfig& c) {
+    sp(c)->set_granularity("2:4"); sp(c)->set_final_sparsity(0.5); sp(c)->set_schedule("one_shot");
+    sp(c)->set_criterion("learned");
+  }, "sparsity.criterion: \"learned\" keeps entries above a threshold, which cannot guarantee 2:4");
+  expectProblem([&](JobConfig& c) { sp(c)->set_criterion("movement"); sp(c)->set_warmup_steps(0); },
+                "sparsity.warmup_steps: criterion \"movement\" scores from gradients");
+  expectProblem([&](JobConfig& c) { sp(c)->set_criterion("learned"); },
+                "sparsity.final_sparsity: criterion \"learned\" keeps the entries whose score exceeds");
+  expectProblem([&](JobConfig& c) { sp(c)->set_criterion("soft_movement"); sp(c)->set_final_sparsity(0); },
+                "sparsity.schedule: criterion \"soft_movement\" recomputes its masks from the threshold");
+  expectProblem([&](JobConfig& c) {
+    sp(c)->set_criterion("pst"); sp(c)->mutable_gradient_mask()->set_kind("child_tuning_f");
+  }, "sparsity.gradient_mask.kind: \"child_tuning_f\" masks weight gradients, but criterion \"pst\" freezes");
+  expectProblem([&](JobConfig& c) { sp(c)->mutable_gradient_mask()->set_kind("child_tuning_x"); },
+                "sparsity.gradient_mask.kind: unknown gradient mask \"child_tuning_x\"");
+  expectProblem([&](JobConfig& c) { sp(c)->mutable_gradient_mask()->set_kind("child_tuning_f");
+                                    sp(c)->mutable_gradient_mask()->set_keep(0); },
+                "sparsity.gradient_mask.keep: must be in (0, 1], got 0");
+  expectProblem([&](JobConfig& c) { sp(c)->set_schedule("iterative"); sp(c)->set_iterative_fraction(1.5); },
+                "sparsity.iterative_fraction: must be in (0, 1), got 1.5");
+  expectProblem([&](JobConfig& c) { sp(c)->set_granularity("blocks"); sp(c)->clear_block_shape(); sp(c)->add_block_shape(4); },
+                "sparsity.block_shape: must be [rows, columns], both >= 1");
+  expectProblem([&](JobConfig& c) { sp(c)->add_groups()->set_kind("experts"); },
+                "sparsity.groups[0].kind: unknown group kind \"experts\" (accepted: heads, neurons)");
+  expectProblem([&](JobConfig& c) { sp(c)->set_final_sparsity(0); sp(c)->set_initial_sparsity(0); },
+                "sparsity.final_sparsity: sparsity is enabled but final_sparsity is 0");
+
+  // Accepted combinations: no problem at all.
+  for (const auto& change : std::vector<std::function<void(JobConfig&)>>{
+           [&](JobConfig& c) { sp(c)->set_granularity("2:4"); sp(c)->set_final_sparsity(0.5); sp(c)->set_schedule("one_shot"); sp(c)->set_warmup_steps(5); },
+           [&](JobConfig& c) { sp(c)->set_criterion("movement"); sp(c)->set_warmup_steps(2); sp(c)->set_granularity("heads"); },
+           [&](JobConfig& c) { sp(c)->set_criterion("learned"); sp(c)->set_final_sparsity(0); sp(c)->set_schedule("constant"); },
+           [&](JobConfig& c) { sp(c)->set_criterion("pst"); sp(c)->set_scope("per_layer"); sp(c)->set_schedule("reverse_cubic"); },
+           [&](JobConfig& c) { sp(c)->set_enabled(false); sp(c)->mutable_gradient_mask()->set_kind("child_tuning_d"); },
+       }) {
+    JobConfig c = valid();
+    change(c);
+    EXPECT_EQ(joined(checkJobConfig(c)), "") << c.sparsity().DebugString();
+  }
 }
 
 TEST_F(ConfigChecks, TeacherRules) {

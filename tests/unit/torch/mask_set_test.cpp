@@ -34,7 +34,7 @@ TEST(MaskSet, DefaultSelectionSkipsVectorsAndEmbeddings) {
   EXPECT_EQ(masks.names(), (std::vector<std::string>{"layer.a.weight", "layer.b.weight"}));
   EXPECT_EQ(masks.find("layer.a.bias"), nullptr);
   ASSERT_NE(masks.find("layer.a.weight"), nullptr);
-  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), torch::ones({2, 2})));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), torch::ones({2, 2}, torch::kBool)));
   EXPECT_EQ(masks.sparsity(), 0.0);
 }
 
@@ -67,12 +67,12 @@ TEST(MaskSet, GlobalMagnitudeBreaksTiesByIndex) {
   const MagnitudeCriterion magnitude;
   // 25%: round(0.25 * 8) = 2 pruned: a0 and b1 (b2 ties with b1 but has the higher index)
   EXPECT_EQ(masks.update(0.25, magnitude, "global"), 2);
-  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), matrix({0, 1, 1, 1})));
-  EXPECT_TRUE(torch::equal(*masks.find("layer.b.weight"), matrix({1, 0, 1, 1})));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), matrix({0, 1, 1, 1}).to(torch::kBool)));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.b.weight"), matrix({1, 0, 1, 1}).to(torch::kBool)));
   // 50%: 4 pruned: a0 b1 b2 a3; two entries change (b2, a3)
   EXPECT_EQ(masks.update(0.5, magnitude, "global"), 2);
-  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), matrix({0, 1, 1, 0})));
-  EXPECT_TRUE(torch::equal(*masks.find("layer.b.weight"), matrix({1, 0, 0, 1})));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), matrix({0, 1, 1, 0}).to(torch::kBool)));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.b.weight"), matrix({1, 0, 0, 1}).to(torch::kBool)));
   EXPECT_DOUBLE_EQ(masks.sparsity(), 0.5);
   // 0.3 * 8 = 2.4 rounds to 2 pruned: back to the 25% masks, 2 entries change
   EXPECT_EQ(masks.update(0.3, magnitude, "global"), 2);
@@ -85,14 +85,14 @@ TEST(MaskSet, GlobalAndPerLayerDiffer) {
   const MagnitudeCriterion magnitude;
   // global 50%: the 4 smallest of 8 are all of `small`
   EXPECT_EQ(masks.update(0.5, magnitude, "global"), 4);
-  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), matrix({0, 0, 0, 0})));
-  EXPECT_TRUE(torch::equal(*masks.find("layer.b.weight"), matrix({1, 1, 1, 1})));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), matrix({0, 0, 0, 0}).to(torch::kBool)));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.b.weight"), matrix({1, 1, 1, 1}).to(torch::kBool)));
   EXPECT_EQ(masks.densities(), (std::vector<double>{0.0, 1.0}));
   // per layer 25%: round(0.25 * 4) = 1 each: small loses 1 (index 0); large has a tie
   // 10 (index 0) / 10 (index 2) and loses index 0. Changes: small 3 back on, large 1 off = 4.
   EXPECT_EQ(masks.update(0.25, magnitude, "per_layer"), 4);
-  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), matrix({0, 1, 1, 1})));
-  EXPECT_TRUE(torch::equal(*masks.find("layer.b.weight"), matrix({0, 1, 1, 1})));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.a.weight"), matrix({0, 1, 1, 1}).to(torch::kBool)));
+  EXPECT_TRUE(torch::equal(*masks.find("layer.b.weight"), matrix({0, 1, 1, 1}).to(torch::kBool)));
   EXPECT_EQ(masks.densities(), (std::vector<double>{0.75, 0.75}));
   // same target again: nothing changes
   EXPECT_EQ(masks.update(0.25, magnitude, "per_layer"), 0);
@@ -147,11 +147,14 @@ TEST(MaskSet, ChecksumsAreFnv1aAndChangeWhenOneEntryFlips) {
   EXPECT_NE(before[1], after[1]);
 }
 
-TEST(MaskSet, MasksFollowTheWeightsDtype) {
+// Masks are bool (one byte per entry) whatever the weight's dtype, on the weight's device.
+TEST(MaskSet, MasksAreBoolForAnyWeightDtype) {
   std::vector<NamedTensor> params = {{"w", torch::tensor({1.0, 2.0, 3.0, 4.0}, torch::kDouble).reshape({2, 2})}};
   MaskSet masks = MaskSet::select(params, spec());
-  EXPECT_EQ(masks.masks()[0].tensor.scalar_type(), torch::kDouble);
+  EXPECT_EQ(masks.masks()[0].tensor.scalar_type(), torch::kBool);
   EXPECT_EQ(masks.update(0.5, MagnitudeCriterion(), "global"), 2);
+  masks.applyToWeights();
+  EXPECT_TRUE(torch::equal(params[0].tensor, torch::tensor({0.0, 0.0, 3.0, 4.0}, torch::kDouble).reshape({2, 2})));
 }
 
 }  // namespace

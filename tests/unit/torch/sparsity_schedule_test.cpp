@@ -1,4 +1,4 @@
-// Cubic (Zhu & Gupta) and constant sparsity schedules against hand-computed values.
+// Sparsity schedules (one-shot, constant, iterative, cubic, reverse-cubic) against hand-computed values.
 #include <gtest/gtest.h>
 
 #include "common/error.h"
@@ -77,8 +77,67 @@ TEST(ConstantSchedule, PrunesAtStartAndEveryInterval) {
   EXPECT_TRUE(schedule->isUpdateStep(200));
 }
 
+TEST(ConstantSchedule, StartsAfterWarmup) {
+  const auto schedule = makeSchedule(spec("constant", 0.0, 0.5, 5, 0, 10), 100);
+  EXPECT_DOUBLE_EQ(schedule->target(4), 0.0);
+  EXPECT_DOUBLE_EQ(schedule->target(5), 0.5);
+  EXPECT_FALSE(schedule->isUpdateStep(0));
+  EXPECT_TRUE(schedule->isUpdateStep(5));
+  EXPECT_FALSE(schedule->isUpdateStep(10));
+  EXPECT_TRUE(schedule->isUpdateStep(15));
+}
+
+TEST(OneShotSchedule, PrunesOnceAtWarmup) {
+  const auto schedule = makeSchedule(spec("one_shot", 0.0, 0.5, 20, 0, 10), 100);
+  EXPECT_EQ(schedule->name(), "one_shot");
+  EXPECT_DOUBLE_EQ(schedule->target(19), 0.0);
+  EXPECT_DOUBLE_EQ(schedule->target(20), 0.5);
+  EXPECT_DOUBLE_EQ(schedule->target(99), 0.5);
+  int updates = 0;
+  for (int64_t t = 0; t <= 100; ++t) updates += schedule->isUpdateStep(t);
+  EXPECT_EQ(updates, 1);
+  EXPECT_TRUE(schedule->isUpdateStep(20));
+  EXPECT_TRUE(makeSchedule(spec("one_shot", 0.0, 0.5, 0, 0, 10), 100)->isUpdateStep(0));
+}
+
+TEST(IterativeSchedule, PrunesAFixedFractionOfWhatRemains) {
+  config::SparsitySpec s = spec("iterative", 0.0, 0.6, 10, 0, 5);
+  s.set_iterative_fraction(0.25);
+  const auto schedule = makeSchedule(s, 100);
+  // 1 - 0.75 = 0.25, 1 - 0.75^2 = 0.4375, 1 - 0.75^3 = 0.578125, then capped at 0.6 (4th update).
+  EXPECT_DOUBLE_EQ(schedule->target(9), 0.0);
+  EXPECT_DOUBLE_EQ(schedule->target(10), 0.25);
+  EXPECT_DOUBLE_EQ(schedule->target(14), 0.25);
+  EXPECT_DOUBLE_EQ(schedule->target(15), 0.4375);
+  EXPECT_DOUBLE_EQ(schedule->target(20), 0.578125);
+  EXPECT_DOUBLE_EQ(schedule->target(25), 0.6);
+  EXPECT_DOUBLE_EQ(schedule->target(90), 0.6);
+  EXPECT_TRUE(schedule->isUpdateStep(10));
+  EXPECT_FALSE(schedule->isUpdateStep(12));
+  EXPECT_TRUE(schedule->isUpdateStep(25));
+  EXPECT_FALSE(schedule->isUpdateStep(30));  // final reached: no more updates
+  s.set_iterative_fraction(1.0);
+  EXPECT_THROW(makeSchedule(s, 100), Error);
+}
+
+TEST(ReverseCubicSchedule, SlowFirstFastLast) {
+  const auto schedule = makeSchedule(spec("reverse_cubic", 0.0, 0.8, 10, 10, 10), 110);
+  // begin 10, end 100: s(t) = 0.8 * ((t - 10) / 90)^3
+  EXPECT_EQ(schedule->name(), "reverse_cubic");
+  EXPECT_DOUBLE_EQ(schedule->target(10), 0.0);
+  EXPECT_NEAR(schedule->target(40), 0.8 / 27.0, 1e-12);
+  EXPECT_NEAR(schedule->target(70), 0.8 * 8.0 / 27.0, 1e-12);
+  EXPECT_DOUBLE_EQ(schedule->target(100), 0.8);
+  const auto cubic = makeSchedule(spec("cubic", 0.0, 0.8, 10, 10, 10), 110);
+  EXPECT_NEAR(schedule->target(40) + cubic->target(70), 0.8, 1e-12);  // mirror images
+  EXPECT_TRUE(schedule->isUpdateStep(100));
+  EXPECT_FALSE(schedule->isUpdateStep(15));
+  EXPECT_THROW(makeSchedule(spec("reverse_cubic", 0.0, 0.8, 60, 60, 10), 100), Error);
+}
+
 TEST(SparsitySchedule, RegistryListsAndRejectsNames) {
-  EXPECT_EQ(scheduleNames(), (std::vector<std::string>{"cubic", "constant"}));
+  EXPECT_EQ(scheduleNames(),
+            (std::vector<std::string>{"one_shot", "constant", "iterative", "cubic", "reverse_cubic"}));
   try {
     makeSchedule(spec("one_shot_typo", 0, 0.5, 0, 0, 1), 10);
     FAIL() << "unknown schedule accepted";

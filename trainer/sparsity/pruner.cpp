@@ -1,0 +1,109 @@
+#include "trainer/sparsity/pruner.h"
+
+#include <limits>
+
+#include "trainer/sparsity/criterion.h"
+#include "trainer/sparsity/gradient_mask.h"
+#include "trainer/sparsity/mask_set.h"
+#include "trainer/sparsity/schedule.h"
+
+namespace distill::sparsity {
+
+Pruner::Pruner(const std::vector<NamedTensor>& params, const config::SparsitySpec& spec,
+               const std::vector<StructureGroup>& groups, int64_t total_steps, uint64_t seed)
+    : spec_(spec) {
+  if (spec.enabled()) {
+    masks_ = std::make_unique<MaskSet>(MaskSet::select(params, spec, groups));
+    criterion_ = makeCriterion(spec);
+    criterion_->attach(masks_->params());
+    schedule_ = makeSchedule(spec, total_steps);
+  }
+  gradient_mask_ = makeGradientMask(spec.gradient_mask(), params, seed);
+}
+
+Pruner::~Pruner() = default;
+
+void Pruner::writeWeights() {
+  if (criterion_->freezesWeights()) {
+    masks_->writeEffectiveWeights(*criterion_);
+  } else {
+    masks_->applyToWeights();
+  }
+}
+
+MaskUpdate Pruner::start() {
+  if (!masks_ || !schedule_->isUpdateStep(0)) return {};
+  MaskUpdate u{true, masks_->update(schedule_->target(0), *criterion_, spec_.scope())};
+  criterion_->onMasksUpdated();
+  writeWeights();
+  return u;
+}
+
+void Pruner::beforeAllReduce() {
+  // Frozen criteria need the gradient of masked entries too (the straight-through
+  // estimator lets a pruned entry's score rise again); the optimizer never sees it.
+  if (masks_ && !criterion_->freezesWeights()) masks_->maskGradients();
+}
+
+void Pruner::afterAllReduce() {
+  if (!masks_) return;
+  criterion_->observe(masks_->params());
+  if (criterion_->freezesWeights()) {
+    for (const auto& p : masks_->params()) {
+      const_cast<torch::Tensor&>(p.tensor).mutable_grad() = torch::Tensor();  // frozen: the optimizer skips it
+    }
+  }
+}
+
+void Pruner::beforeOptimizer(int64_t step) {
+  if (gradient_mask_) gradient_mask_->apply(step);
+}
+
+MaskUpdate Pruner::afterOptimizer(int64_t step_done, double lr) {
+  if (!masks_) return {};
+  criterion_->step(lr);
+  MaskUpdate u;
+  if (schedule_->isUpdateStep(step_done)) {
+    u.updated = true;
+    u.changed = masks_->update(schedule_->target(step_done), *criterion_, spec_.scope());
+    criterion_->onMasksUpdated();
+  }
+  if (u.updated || criterion_->freezesWeights()) writeWeights();
+  return u;
+}
+
+double Pruner::target(int64_t step) const {
+  if (!schedule_) return 0.0;
+  // Thresholded criteria learn their sparsity: there is no target to report.
+  if (criterion_->threshold()) return std::numeric_limits<double>::quiet_NaN();
+  return schedule_->target(step);
+}
+
+double Pruner::actual() const { return masks_ ? masks_->sparsity() : 0.0; }
+
+std::vector<NamedTensor> Pruner::state() const {
+  std::vector<NamedTensor> out;
+  if (criterion_) out = criterion_->state();
+  if (gradient_mask_) {
+    for (const auto& t : gradient_mask_->state()) out.push_back(t);
+  }
+  return out;
+}
+
+void Pruner::load(const std::map<std::string, torch::Tensor>& saved, const std::string& file) {
+  if (criterion_) criterion_->load(saved, file);
+  if (gradient_mask_) gradient_mask_->load(saved, file);
+  if (masks_ && criterion_->freezesWeights()) masks_->writeEffectiveWeights(*criterion_);
+}
+
+int64_t Pruner::stateBytes() const {
+  int64_t bytes = bytesOf(state());
+  if (masks_) bytes += bytesOf(masks_->masks());
+  return bytes;
+}
+
+int64_t Pruner::trainableCount() const { return criterion_ ? criterion_->trainableCount() : 0; }
+
+std::string Pruner::criterionName() const { return criterion_ ? criterion_->name() : ""; }
+
+}  // namespace distill::sparsity
