@@ -17,11 +17,10 @@
 #include "common/dataset_manifest.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "common/json_file.h"
 #include "common/log.h"
 #include "control/mpi_channel.h"
 #include "coordinator/checkpoint_commit.h"
-#include "coordinator/data_schedule.h"
+#include "coordinator/data_ledger.h"
 #include "coordinator/progress_line.h"
 #include "coordinator/watchdog.h"
 #include "monitoring/job_metrics.h"
@@ -54,7 +53,7 @@ struct Coordinator::State {
   int workers = 0;
   uint64_t start_step = 0;
   uint64_t total_steps = 0;
-  std::unique_ptr<DataSchedule> schedule;
+  std::unique_ptr<DataLedger> data_ledger;  // the data ledger: which samples each step takes
   std::unique_ptr<Watchdog> watchdog;
   std::unique_ptr<CheckpointCommitter> committer;
   std::unique_ptr<monitoring::JobMetrics> metrics;
@@ -90,18 +89,11 @@ void Coordinator::State::abortJob(const std::string& message) {
 }
 
 nlohmann::json Coordinator::State::ledger(uint64_t step) const {
-  return {
-      {"step", step},
-      {"epoch", schedule->epochOf(step)},
-      {"steps_per_epoch", schedule->stepsPerEpoch()},
-      {"global_batch", schedule->globalBatch()},
-      {"samples_consumed", step * schedule->globalBatch()},
-      {"num_workers", workers},
-      {"seed", config.seed()},
-      {"total_steps", total_steps},
-      {"job", config.name()},
-      {"committed_at_unix", clock::unixSeconds()},
-  };
+  nlohmann::json state = data_ledger->record(step);
+  state["total_steps"] = total_steps;
+  state["job"] = config.name();
+  state["committed_at_unix"] = clock::unixSeconds();
+  return state;
 }
 
 void Coordinator::State::sendAssignments(int worker) {
@@ -112,8 +104,8 @@ void Coordinator::State::sendAssignments(int worker) {
   for (uint64_t step = sent_through[worker]; step < horizon; ++step) {
     auto* batch = assignment->add_batches();
     batch->set_step(step);
-    batch->set_epoch(schedule->epochOf(step));
-    for (uint64_t id : schedule->samples(step, worker)) batch->add_samples(id);
+    batch->set_epoch(data_ledger->schedule().epochOf(step));
+    for (uint64_t id : data_ledger->schedule().samples(step, worker)) batch->add_samples(id);
   }
   channel.send(worker + 1, message);
   sent_through[worker] = horizon;
@@ -151,7 +143,10 @@ void Coordinator::State::handle(const control::Incoming& in) {
       if (worker == 0) {
         progress->recordStep(r.step(), now);
         const double eta = progress->etaSeconds(total_steps);
-        metrics->setJobState(r.step(), total_steps, r.epoch(), eta);
+        // The epoch of the step just done, from the ledger: after a resume on
+        // another worker count it is no longer step / steps_per_epoch.
+        const uint64_t epoch = data_ledger->schedule().epochOf(std::max(r.step(), start_step + 1) - 1);
+        metrics->setJobState(r.step(), total_steps, epoch, eta);
         if (progress->due(now) || r.step() == total_steps) {
           const auto summary = metrics->summary();  // the same numbers the dashboard shows
           ProgressState line;
@@ -224,29 +219,39 @@ int Coordinator::run() {
       DISTILL_FAIL(field, ": ", e.what());
     }
   }
-  std::vector<uint64_t> shard_sizes;
-  for (const auto& shard : manifest.shards) shard_sizes.push_back(shard.num_samples);
-  s.schedule = std::make_unique<DataSchedule>(shard_sizes, cfg.seed(), s.workers, cfg.training().batch_size());
-  s.total_steps = cfg.training().max_steps() > 0 ? cfg.training().max_steps()
-                                                 : s.schedule->stepsPerEpoch() * cfg.training().epochs();
+  DataShape shape;
+  for (const auto& shard : manifest.shards) shape.shard_sizes.push_back(shard.num_samples);
+  shape.seed = cfg.seed();
+  shape.batch_size = cfg.training().batch_size();
+  shape.num_workers = s.workers;
+  shape.dataset_digest = datasetDigest(manifest);
 
   std::string resume_from;
   const auto latest = checkpoint_layout::latest(cfg.run_dir());
   if (s.options.resume && latest) {
     resume_from = *latest;
     s.start_step = checkpoint_layout::committedStep(resume_from);
+    // The ledger continues where the checkpoint's stopped, on any worker count
+    // (docs/checkpoints.md); it refuses a changed seed, batch size or dataset.
     const std::string ledger_file = (fs::path(resume_from) / checkpoint_layout::kStateFile).string();
-    const int written_by = JsonFile(ledger_file).get<int>("num_workers");
-    // The data order maps steps to samples through the global batch, so the
-    // worker count is part of the resumed state in this version.
-    DISTILL_CHECK(written_by == s.workers, ledger_file, ": the checkpoint was written by ", written_by,
-                  " workers and this job has ", s.workers, ": resume with ", written_by, " workers");
-    log::info("resuming from ", resume_from, " at step ", s.start_step);
-  } else if (s.options.resume) {
-    log::info("--resume: no checkpoint in ", checkpoint_layout::root(cfg.run_dir()), ", starting at step 0");
+    s.data_ledger = std::make_unique<DataLedger>(DataLedger::resume(ledger_file, shape));
+    s.total_steps = s.data_ledger->totalSteps(cfg.training().max_steps(), cfg.training().epochs());
+    DISTILL_CHECK(s.total_steps >= s.start_step, ledger_file, ": the checkpoint is at step ", s.start_step,
+                  ", past the ", s.total_steps, " steps of this job (training.max_steps = ", cfg.training().max_steps(),
+                  "): raise training.max_steps or start a new run_dir");
+    const LedgerPosition at = s.data_ledger->schedule().start();
+    log::info("resuming from ", resume_from, " at step ", s.start_step, " (epoch ", at.epoch, ", sample ", at.offset,
+              " of its order; checkpoint written by ", s.data_ledger->resumedWorkers(), " workers, now ", s.workers,
+              ", global batch ", s.data_ledger->schedule().globalBatch(), ")");
   } else {
-    DISTILL_CHECK(!latest, "run_dir: ", cfg.run_dir(), " already holds checkpoints (latest: ", *latest,
-                  "): pass --resume to continue that run, or choose another run_dir");
+    if (s.options.resume) {
+      log::info("--resume: no checkpoint in ", checkpoint_layout::root(cfg.run_dir()), ", starting at step 0");
+    } else {
+      DISTILL_CHECK(!latest, "run_dir: ", cfg.run_dir(), " already holds checkpoints (latest: ", *latest,
+                    "): pass --resume to continue that run, or choose another run_dir");
+    }
+    s.data_ledger = std::make_unique<DataLedger>(shape);
+    s.total_steps = s.data_ledger->totalSteps(cfg.training().max_steps(), cfg.training().epochs());
   }
   s.committer = std::make_unique<CheckpointCommitter>(cfg.run_dir(), s.workers, cfg.checkpoint().keep());
 
@@ -257,8 +262,8 @@ int Coordinator::run() {
   const std::string endpoint = cfg.metrics().address() + ":" + std::to_string(s.metrics->port());
   files::writeFileAtomic((fs::path(cfg.run_dir()) / "metrics_endpoint").string(), endpoint + "\n");
   log::info("job ", cfg.name(), ": ", s.workers, " workers, ", s.total_steps, " steps (",
-            s.schedule->stepsPerEpoch(), " per epoch, global batch ", s.schedule->globalBatch(), "), metrics on http://",
-            endpoint, "/metrics");
+            s.data_ledger->schedule().stepsPerEpoch(), " per epoch, global batch ",
+            s.data_ledger->schedule().globalBatch(), "), metrics on http://", endpoint, "/metrics");
 
   // Rendezvous: the store server lives in this process; workers learn where over MPI.
   uint16_t store_port = 0;
@@ -279,7 +284,7 @@ int Coordinator::run() {
   boot.set_start_step(s.start_step);
   boot.set_total_steps(s.total_steps);
   boot.set_resume_from(resume_from);
-  boot.set_steps_per_epoch(s.schedule->stepsPerEpoch());
+  boot.set_steps_per_epoch(s.data_ledger->schedule().stepsPerEpoch());
   control::broadcastBootstrap(boot);
 
   // Loading models, the rendezvous, checkpoints and evaluation may take longer

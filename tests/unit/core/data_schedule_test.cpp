@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "common/error.h"
+
 namespace distill::coordinator {
 namespace {
 
@@ -55,6 +57,90 @@ TEST(DataSchedule, DropsThePartialLastBatchAndCoversEachSampleOncePerEpoch) {
       for (uint64_t id : plan.samples(step, w)) EXPECT_TRUE(seen.insert(id).second) << id;
   EXPECT_EQ(seen.size(), 20u);
   EXPECT_EQ(plan.epochOf(2), 1u);
+}
+
+TEST(DataSchedule, PositionOfAFreshJobIsStepOverStepsPerEpoch) {
+  DataSchedule plan({60, 40}, 3, 2, 4);  // 100 samples, global batch 8 -> 12 steps, 4 dropped
+  EXPECT_EQ(plan.position(0), (LedgerPosition{0, 0, 0}));
+  EXPECT_EQ(plan.position(5), (LedgerPosition{5, 0, 40}));
+  EXPECT_EQ(plan.position(11), (LedgerPosition{11, 0, 88}));
+  EXPECT_EQ(plan.position(12), (LedgerPosition{12, 1, 0}));
+  EXPECT_EQ(plan.position(30), (LedgerPosition{30, 2, 48}));
+  EXPECT_EQ(plan.stepsForEpochs(3), 36u);
+}
+
+// 100 samples; 2 workers x 4 (global batch 8, 12 steps an epoch) for 4 steps,
+// then 3 workers x 4 (global batch 12) from sample 32 of epoch 0: 68 left, 5
+// steps take 60 and drop 8; epoch 1 has 8 steps of 12 and drops 4.
+TEST(DataSchedule, ASegmentOnThreeWorkersContinuesWhereTwoWorkersStopped) {
+  const std::vector<uint64_t> shards{40, 30, 30};
+  DataSchedule two(shards, 9, 2, 4);
+  const LedgerPosition stop = two.position(4);
+  EXPECT_EQ(stop, (LedgerPosition{4, 0, 32}));
+  DataSchedule three(shards, 9, 3, 4, stop);
+  EXPECT_EQ(three.start(), stop);
+  EXPECT_EQ(three.stepsPerEpoch(), 8u);
+  EXPECT_EQ(three.stepsForEpochs(1), 4u + 5u);
+  EXPECT_EQ(three.stepsForEpochs(2), 4u + 5u + 8u);
+  EXPECT_EQ(three.stepsForEpochs(3), 4u + 5u + 8u + 8u);
+  EXPECT_EQ(three.position(8), (LedgerPosition{8, 0, 32 + 4 * 12}));
+  EXPECT_EQ(three.position(9), (LedgerPosition{9, 1, 0}));
+  EXPECT_EQ(three.position(12), (LedgerPosition{12, 1, 36}));
+  EXPECT_EQ(three.position(17), (LedgerPosition{17, 2, 0}));
+  EXPECT_EQ(three.epochOf(8), 0u);
+  EXPECT_EQ(three.epochOf(9), 1u);
+
+  // Per epoch, the samples in step and worker order are a prefix of the
+  // epoch's order: no sample twice, none skipped but the dropped remainder.
+  std::vector<std::vector<uint64_t>> seen(2);
+  for (uint64_t step = 0; step < 4; ++step)
+    for (int w = 0; w < 2; ++w) {
+      const auto ids = two.samples(step, w);
+      seen[0].insert(seen[0].end(), ids.begin(), ids.end());
+    }
+  for (uint64_t step = 4; step < three.stepsForEpochs(2); ++step)
+    for (int w = 0; w < 3; ++w) {
+      const auto ids = three.samples(step, w);
+      seen[three.epochOf(step)].insert(seen[three.epochOf(step)].end(), ids.begin(), ids.end());
+    }
+  const auto order0 = two.epochOrder(0), order1 = two.epochOrder(1);
+  ASSERT_EQ(seen[0].size(), 92u);  // 4 x 8 + 5 x 12; the last 8 of the order are dropped
+  ASSERT_EQ(seen[1].size(), 96u);  // 8 x 12; the last 4 are dropped
+  EXPECT_EQ(seen[0], std::vector<uint64_t>(order0.begin(), order0.begin() + 92));
+  EXPECT_EQ(seen[1], std::vector<uint64_t>(order1.begin(), order1.begin() + 96));
+  EXPECT_EQ(std::set<uint64_t>(seen[0].begin(), seen[0].end()).size(), 92u);
+}
+
+TEST(DataSchedule, ResumeOnTheSameWorkerCountIsTheUninterruptedSchedule) {
+  const std::vector<uint64_t> shards{21, 17, 30};  // 68 samples, global batch 10: 6 steps, 8 dropped
+  DataSchedule straight(shards, 4, 2, 5);
+  for (uint64_t k = 0; k <= 3 * straight.stepsPerEpoch(); ++k) {
+    DataSchedule resumed(shards, 4, 2, 5, straight.position(k));
+    EXPECT_EQ(resumed.stepsForEpochs(3), straight.stepsForEpochs(3)) << "resumed at " << k;
+    for (uint64_t step = k; step < k + 2 * straight.stepsPerEpoch(); ++step) {
+      ASSERT_EQ(resumed.position(step), straight.position(step)) << "resumed at " << k << ", step " << step;
+      for (int w = 0; w < 2; ++w) ASSERT_EQ(resumed.samples(step, w), straight.samples(step, w)) << step;
+    }
+  }
+}
+
+TEST(DataSchedule, LessThanAGlobalBatchLeftStartsTheNextEpoch) {
+  // 100 samples, global batch 12: from sample 95 of epoch 0 only 5 are left.
+  DataSchedule plan({100}, 2, 3, 4, LedgerPosition{7, 0, 95});
+  EXPECT_EQ(plan.start(), (LedgerPosition{7, 1, 0}));
+  EXPECT_EQ(plan.stepsForEpochs(1), 7u);  // epoch 0 is already done
+  EXPECT_EQ(plan.stepsForEpochs(2), 7u + 8u);
+  const auto order = plan.epochOrder(1);
+  EXPECT_EQ(plan.samples(7, 0), std::vector<uint64_t>(order.begin(), order.begin() + 4));
+}
+
+TEST(DataSchedule, AnOffsetPastTheEpochIsAnError) {
+  try {
+    DataSchedule plan({10, 10}, 1, 1, 2, LedgerPosition{3, 0, 21});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sample 21"), std::string::npos) << e.what();
+  }
 }
 
 TEST(DataSchedule, FewerSamplesThanOneGlobalBatchIsAnError) {
