@@ -88,6 +88,7 @@ struct JobMetrics::State {
     Gauge* step = nullptr;
     Gauge* last_progress = nullptr;
     Gauge* since_progress = nullptr;
+    Gauge* sparsity_state_bytes = nullptr;
     std::map<std::string, Gauge*> phase_seconds;
     std::map<std::string, Gauge*> phase;  // state set: 1 for the current phase, 0 for the others
   };
@@ -104,7 +105,12 @@ struct JobMetrics::State {
   Family<Gauge>* teacher_weight = nullptr;
   Family<Gauge>* phase_seconds = nullptr;
   Family<Gauge>* worker_phase = nullptr;
-  std::unique_ptr<LabelledGauges> loss_by_term, kl_by_teacher, weight_by_teacher;
+  Family<Gauge>* layer_density = nullptr;
+  std::unique_ptr<LabelledGauges> loss_by_term, kl_by_teacher, weight_by_teacher, density_by_param;
+  // Step of the report the per-layer densities come from; densities of an
+  // older report (a worker still behind) never overwrite newer ones.
+  bool has_density = false;
+  uint64_t density_step = 0;
 
   Counter* samples = nullptr;
   Counter* tokens = nullptr;
@@ -112,6 +118,8 @@ struct JobMetrics::State {
   Gauge* grad_norm = nullptr;
   Gauge* sparsity_target = nullptr;
   Gauge* sparsity_actual = nullptr;
+  Counter* mask_changes = nullptr;
+  Gauge* criterion_trainable = nullptr;
   Gauge* step = nullptr;
   Gauge* total_steps = nullptr;
   Gauge* epoch = nullptr;
@@ -179,6 +187,14 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
   s.sparsity_actual = &s.single("distill_sparsity_actual_ratio",
                                 "Fraction of prunable weights that are masked (exactly zero) at the latest reported step.",
                                 kUnknown);
+  s.layer_density = &s.gauge("distill_layer_density_ratio",
+                             "Fraction of entries kept by the mask of each masked parameter, as of the latest mask update.");
+  s.density_by_param = std::make_unique<LabelledGauges>(*s.layer_density, "param");
+  s.mask_changes = &s.counter("distill_mask_changes_total",
+                              "Mask entries changed (pruned or revived) by mask updates; masks are the same on every worker.");
+  s.criterion_trainable = &s.single(
+      "distill_criterion_trainable_parameters",
+      "Trainable entries the importance criterion adds to the student (PST's small matrices, learned scores).", kUnknown);
   s.step = &s.single("distill_step", "Current training step as the coordinator sees it.", 0);
   s.total_steps = &s.single("distill_total_steps", "Number of training steps of the job.", 0);
   s.epoch = &s.single("distill_epoch", "Current epoch (0-based).", 0);
@@ -215,6 +231,8 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
   s.phase_seconds = &s.gauge("distill_phase_seconds", "Seconds each phase of each worker's latest reported step took.");
   s.worker_phase = &s.gauge("distill_worker_phase",
                             "Phase each worker is in: 1 for the current phase, 0 for phases it was in before.");
+  auto& state_bytes = s.gauge("distill_sparsity_state_bytes",
+                              "Bytes each worker holds for masks, importance scores and criterion state.");
 
   s.per_worker.resize(num_workers);
   for (int i = 0; i < num_workers; ++i) {
@@ -229,6 +247,8 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
     w.step = &worker_step.Add(label);
     w.last_progress = &last_progress.Add(label);
     w.since_progress = &since_progress.Add(label);
+    w.sparsity_state_bytes = &state_bytes.Add(label);
+    w.sparsity_state_bytes->Set(kUnknown);
   }
 }
 
@@ -252,6 +272,16 @@ void JobMetrics::recordReport(int worker, const control::StepReport& report) {
   s.tokens->Increment(static_cast<double>(report.tokens()));
   w.reports->Increment();
   w.step_duration->Observe(report.step_seconds());
+  // Masks are shared state (every worker derives the same ones, checked by
+  // checksum), so every worker changes the same entries: counting each
+  // worker's changes would count them once per worker.
+  if (worker == 0) s.mask_changes->Increment(static_cast<double>(report.mask_changes()));
+  // Densities arrive only after a mask update; they stay until newer ones come.
+  if (!report.layer_density().empty() && (!s.has_density || report.step() >= s.density_step)) {
+    for (const auto& [param, density] : report.layer_density()) s.density_by_param->get(param).Set(density);
+    s.has_density = true;
+    s.density_step = report.step();
+  }
 
   if (w.has_report && report.step() <= w.latest.step()) return;  // late or repeated: gauges keep the newer one
 
@@ -266,6 +296,7 @@ void JobMetrics::recordReport(int worker, const control::StepReport& report) {
   w.has_report = true;
   w.latest = report;
   w.step->Set(std::max(w.step->Value(), static_cast<double>(report.step())));
+  w.sparsity_state_bytes->Set(static_cast<double>(report.score_bytes()));
 
   const std::string label = std::to_string(worker);
   for (const auto& [phase, seconds] : report.phase_seconds()) {
@@ -298,7 +329,7 @@ void JobMetrics::State::updateJobGauges() {
     void add(double v) { total += v, ++count; }
   };
   std::map<std::string, Sum> losses, kls, weights;
-  Sum lr, norm, target, actual;
+  Sum lr, norm, target, actual, trainable;
   for (const control::StepReport* r : current) {
     for (const auto& [term, value] : r->losses()) losses[term].add(value);
     for (const auto& t : r->teachers()) {
@@ -309,6 +340,7 @@ void JobMetrics::State::updateJobGauges() {
     norm.add(r->grad_norm());
     target.add(r->sparsity_target());
     actual.add(r->sparsity_actual());
+    trainable.add(static_cast<double>(r->criterion_trainable()));
   }
   for (const auto& [term, sum] : losses) loss_by_term->get(term).Set(mean(sum.total, sum.count));
   for (const auto& [name, sum] : kls) kl_by_teacher->get(name).Set(mean(sum.total, sum.count));
@@ -317,6 +349,7 @@ void JobMetrics::State::updateJobGauges() {
   grad_norm->Set(mean(norm.total, norm.count));
   sparsity_target->Set(mean(target.total, target.count));
   sparsity_actual->Set(mean(actual.total, actual.count));
+  criterion_trainable->Set(mean(trainable.total, trainable.count));
 }
 
 void JobMetrics::State::setPhase(Worker& w, const std::string& worker_label, const std::string& phase) {

@@ -53,6 +53,10 @@ class JobMetrics {
   // world rank worker+1). Counters add the report's samples and tokens; job
   // gauges show the mean over the workers whose latest report is at the newest
   // reported step. Reports older than the worker's latest only feed counters.
+  // Sparsity state: per-layer density comes from the newest report that
+  // carries it (any worker: masks are identical), mask changes are counted
+  // from worker 0 only (every worker changes the same entries), state bytes
+  // are per worker.
   void recordReport(int worker, const control::StepReport& report);
   // A heartbeat: worker `worker` entered `phase` of `step` at `unix_seconds`.
   void recordProgress(int worker, uint64_t step, const std::string& phase, double unix_seconds);

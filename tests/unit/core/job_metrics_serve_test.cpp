@@ -67,6 +67,11 @@ void fillRealisticJob(JobMetrics& m) {
       r.set_grad_norm(0.9);
       r.set_sparsity_target(0.65);
       r.set_sparsity_actual(0.62);
+      (*r.mutable_layer_density())["encoder.layers.0.ffn.up.weight"] = 0.375;
+      (*r.mutable_layer_density())["encoder.layers.0.attention.query.weight"] = 0.34;
+      r.set_mask_changes(1200);
+      r.set_score_bytes(3 << 20);
+      r.set_criterion_trainable(24576);
       m.recordReport(w, r);
       m.recordProgress(w, step + 1, "forward", 1700000000 + step);
       m.setWatchdog(w, 0.5);

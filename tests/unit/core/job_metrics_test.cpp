@@ -56,6 +56,11 @@ TEST(JobMetrics, BeforeAnyReportSeriesExistWithNaNOrZero) {
   EXPECT_TRUE(hasLine(text, R"(distill_worker_samples_per_second{job_name="demo",worker="1"} Nan)"));
   EXPECT_TRUE(hasLine(text, R"(distill_checkpoint_last_timestamp_seconds{job_name="demo"} 0)"));
   EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_count{job_name="demo",worker="0"} 0)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_mask_changes_total{job_name="demo"} 0)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_sparsity_state_bytes{job_name="demo",worker="1"} Nan)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_criterion_trainable_parameters{job_name="demo"} Nan)"));
+  // Parameter names are known only from the first report.
+  EXPECT_EQ(text.find("distill_layer_density_ratio{"), std::string::npos);
   EXPECT_EQ(m.port(), 0);
 }
 
@@ -187,10 +192,69 @@ TEST(JobMetrics, NewLossTermsAndTeachersGetSeriesOnFirstReport) {
   EXPECT_TRUE(hasLine(text, R"(distill_teacher_kl{job_name="demo",teacher="bert"} Nan)"));
 }
 
+control::StepReport withSparsityState(control::StepReport r, uint64_t mask_changes, uint64_t score_bytes,
+                                      uint64_t trainable) {
+  r.set_mask_changes(mask_changes);
+  r.set_score_bytes(score_bytes);
+  r.set_criterion_trainable(trainable);
+  return r;
+}
+
+TEST(JobMetrics, SparsityStateLandsWithItsLabels) {
+  JobMetrics m("demo", 2, {});
+  control::StepReport a = withSparsityState(makeReport(10, 1, 8, 0.5), 96, 4096, 384);
+  (*a.mutable_layer_density())["layers.0.ffn.up.weight"] = 0.5;
+  (*a.mutable_layer_density())["layers.0.attn.q.weight"] = 0.75;
+  control::StepReport b = withSparsityState(makeReport(10, 1, 8, 0.5), 96, 8192, 384);
+  (*b.mutable_layer_density())["layers.0.ffn.up.weight"] = 0.5;
+  (*b.mutable_layer_density())["layers.0.attn.q.weight"] = 0.75;
+  m.recordReport(0, a);
+  m.recordReport(1, b);
+  std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_layer_density_ratio{job_name="demo",param="layers.0.attn.q.weight"} 0.75)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_layer_density_ratio{job_name="demo",param="layers.0.ffn.up.weight"} 0.5)"));
+  // The same 96 entries changed on both workers: counted once.
+  EXPECT_TRUE(hasLine(text, R"(distill_mask_changes_total{job_name="demo"} 96)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_sparsity_state_bytes{job_name="demo",worker="0"} 4096)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_sparsity_state_bytes{job_name="demo",worker="1"} 8192)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_criterion_trainable_parameters{job_name="demo"} 384)"));
+
+  // A report without densities (no mask update since the previous one) keeps
+  // them; mask changes add up over reports.
+  m.recordReport(0, withSparsityState(makeReport(20, 1, 8, 0.5), 32, 4096, 384));
+  text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_layer_density_ratio{job_name="demo",param="layers.0.ffn.up.weight"} 0.5)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_mask_changes_total{job_name="demo"} 128)"));
+
+  // Worker 1 reports a newer update (step 30); worker 0's report of step 20,
+  // still behind, does not overwrite it.
+  control::StepReport newer = withSparsityState(makeReport(30, 1, 8, 0.5), 16, 8192, 384);
+  (*newer.mutable_layer_density())["layers.0.ffn.up.weight"] = 0.25;
+  m.recordReport(1, newer);
+  control::StepReport older = withSparsityState(makeReport(25, 1, 8, 0.5), 0, 4096, 384);
+  (*older.mutable_layer_density())["layers.0.ffn.up.weight"] = 0.375;
+  m.recordReport(0, older);
+  text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_layer_density_ratio{job_name="demo",param="layers.0.ffn.up.weight"} 0.25)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_layer_density_ratio{job_name="demo",param="layers.0.attn.q.weight"} 0.75)"));
+  // Worker 1's changes are not counted (worker 0's are the job's).
+  EXPECT_TRUE(hasLine(text, R"(distill_mask_changes_total{job_name="demo"} 128)"));
+}
+
+TEST(JobMetrics, CriterionTrainableIsTheMeanAtTheNewestStep) {
+  JobMetrics m("demo", 2, {});
+  m.recordReport(0, withSparsityState(makeReport(10, 1, 8, 0.5), 0, 0, 256));
+  m.recordReport(1, withSparsityState(makeReport(10, 1, 8, 0.5), 0, 0, 512));
+  EXPECT_TRUE(hasLine(m.exposition(), R"(distill_criterion_trainable_parameters{job_name="demo"} 384)"));
+  m.recordReport(0, withSparsityState(makeReport(20, 1, 8, 0.5), 0, 0, 128));
+  EXPECT_TRUE(hasLine(m.exposition(), R"(distill_criterion_trainable_parameters{job_name="demo"} 128)"));
+}
+
 TEST(JobMetrics, EveryFamilyHasHelpText) {
   JobMetrics m("demo", 1, {"bert"});
   control::StepReport r = makeReport(1, 1, 4, 0.5);
   (*r.mutable_phase_seconds())["forward"] = 0.125;
+  (*r.mutable_layer_density())["layers.0.ffn.up.weight"] = 0.5;
   m.recordReport(0, r);
   m.recordProgress(0, 2, "data", 1700000000);
   const std::string text = m.exposition();
@@ -202,7 +266,7 @@ TEST(JobMetrics, EveryFamilyHasHelpText) {
     EXPECT_GT(text.find('\n', help) - help, name.size() + 20) << "help of " << name << " is too short";
     ++families;
   }
-  EXPECT_EQ(families, 28u);  // docs/metrics.md lists each one
+  EXPECT_EQ(families, 32u);  // docs/metrics.md lists each one
 }
 
 TEST(JobMetrics, SummaryFeedsTheProgressLine) {
