@@ -20,6 +20,10 @@ void addExport(CLI::App& app, Run& run) {
       const auto summary = checkpoint::exportStudent(*checkpoint, *out);
       std::printf("exported %s: sparsity %.4f of masked parameters, %.4f of all parameters\n",
                   summary.out_dir.c_str(), summary.pruned_sparsity, summary.total_sparsity);
+      if (summary.structured)
+        std::printf("removed pruned heads and neurons: %lld -> %lld parameters (distill inspect %s)\n",
+                    static_cast<long long>(summary.parameters_before), static_cast<long long>(summary.parameters_after),
+                    summary.out_dir.c_str());
       return 0;
     };
   });

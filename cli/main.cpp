@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   distill::cli::addPrepareData(app, run);
   distill::cli::addExport(app, run);
   distill::cli::addEvaluate(app, run);
+  distill::cli::addInspect(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,12 +10,50 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/json_file.h"
+#include "common/log.h"
+#include "trainer/checkpoint/export_report.h"
+#include "trainer/checkpoint/structured_export.h"
 #include "trainer/data/tensor_io.h"
 #include "trainer/model/model_io.h"
+#include "trainer/sparsity/structure_groups.h"
 
 namespace distill::checkpoint {
 namespace fs = std::filesystem;
 namespace layout = checkpoint_layout;
+
+namespace {
+
+// Cuts the zero heads and neurons out of a built-in student when the run
+// pruned whole heads or neurons; otherwise says why nothing was cut.
+StructuredRemoval removeStructure(torch::jit::Module& module, const SparsitySettings& settings,
+                                  const std::string& module_file) {
+  StructuredRemoval removal;
+  if (!settings.structured()) {
+    removal.note = "granularity " + settings.granularity + ": only heads and neurons are removed physically";
+    return removal;
+  }
+  if (!module.hasattr("distill_arch")) {
+    removal.note = "not a built-in architecture: heads and neurons are only masked";
+    return removal;
+  }
+  if (!supportsStructuredRemoval(module)) {
+    removal.note = "the student module predates structured export: heads and neurons are only masked";
+    log::warn(module_file, ": written before structured export existed; exporting with masks only "
+              "(write the student again with distill init-model to get heads and neurons removed)");
+    return removal;
+  }
+  StructuredExport cut = removeZeroUnits(module, sparsity::builtinGroups(module));
+  module = cut.module;
+  removal.applied = true;
+  removal.parameters_before = cut.parameters_before;
+  removal.parameters_after = cut.parameters_after;
+  removal.groups = std::move(cut.groups);
+  return removal;
+}
+
+int64_t countZeros(const torch::Tensor& t) { return (t == 0).sum().item<int64_t>(); }
+
+}  // namespace
 
 ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir) {
   DISTILL_CHECK(fs::is_directory(checkpoint_dir), checkpoint_dir, ": no such checkpoint directory");
@@ -23,6 +61,7 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
   DISTILL_CHECK(files::exists((dir / layout::kStateFile).string()), checkpoint_dir,
                 " is not a committed checkpoint (no ", layout::kStateFile, ")");
   const JsonFile state((dir / layout::kTrainerStateFile).string());
+  const SparsitySettings settings = sparsitySettings(state.json());
   // <run_dir>/checkpoints/step-N/ -> <run_dir>/<student module>
   const std::string module_file = (dir.parent_path().parent_path() / state.get<std::string>("student_module")).string();
   auto module = model::loadModel(module_file);
@@ -32,9 +71,8 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
   std::map<std::string, torch::Tensor> masks;
   if (files::exists((dir / layout::kMasksFile).string())) masks = data::loadTensors((dir / layout::kMasksFile).string());
 
-  nlohmann::json params = nlohmann::json::array();
-  std::vector<std::pair<std::string, torch::Tensor>> exported;
-  double zeros = 0, total = 0, pruned_zeros = 0, pruned_total = 0;
+  // W*M into the module: the masked model, which the export must compute exactly.
+  std::map<std::string, ParameterSparsity> records;
   torch::NoGradGuard no_grad;
   for (auto& p : model::namedParameters(module)) {
     auto it = weights.find(p.name);
@@ -44,41 +82,35 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
     auto m = masks.find(p.name);
     if (m != masks.end()) w = w * m->second.to(w.dtype());  // W*M is the weight the model computes with
     p.tensor.copy_(w);
-    const double n = static_cast<double>(w.numel());
-    const double z = static_cast<double>((w == 0).sum().item<int64_t>());
-    zeros += z;
-    total += n;
-    if (m != masks.end()) {
-      pruned_zeros += z;
-      pruned_total += n;
-    }
-    params.push_back({{"name", p.name},
-                      {"shape", w.sizes().vec()},
-                      {"numel", w.numel()},
-                      {"zeros", static_cast<int64_t>(z)},
-                      {"density", 1.0 - z / n},
-                      {"masked", m != masks.end()},
-                      {"granularity", m != masks.end() ? "unstructured" : "dense"}});
-    exported.emplace_back(p.name, w.contiguous());
+    records[p.name] = {p.name, {}, w.sizes().vec(), 0, m != masks.end()};
+  }
+
+  const StructuredRemoval removal = removeStructure(module, settings, module_file);
+
+  std::vector<ParameterSparsity> params;
+  std::vector<std::pair<std::string, torch::Tensor>> exported;
+  for (const auto& p : model::namedParameters(module)) {
+    ParameterSparsity record = records.at(p.name);
+    record.shape = p.tensor.sizes().vec();
+    record.zeros = countZeros(p.tensor);
+    params.push_back(record);
+    exported.emplace_back(p.name, p.tensor.detach().contiguous());
   }
 
   files::makeDirs(out_dir);
   const fs::path out = out_dir;
   module.save((out / "model.pt").string());
   data::saveTensors((out / "model.safetensors").string(), exported, {{"format", "pt"}});
-  ExportSummary summary{out_dir, total > 0 ? zeros / total : 0.0,
-                        pruned_total > 0 ? pruned_zeros / pruned_total : 0.0};
-  const nlohmann::json report = {
-      {"checkpoint", dir.string()},
-      {"step", state.get<uint64_t>("step")},
-      {"total_parameters", static_cast<int64_t>(total)},
-      {"total_zeros", static_cast<int64_t>(zeros)},
-      {"total_sparsity", summary.total_sparsity},
-      {"masked_parameters", static_cast<int64_t>(pruned_total)},
-      {"masked_sparsity", summary.pruned_sparsity},
-      {"parameters", params},
-  };
+  const nlohmann::json report = sparsityReport(dir.string(), state.get<uint64_t>("step"), settings, params, removal);
   files::writeFileAtomic((out / "sparsity_report.json").string(), report.dump(2) + "\n");
+
+  ExportSummary summary;
+  summary.out_dir = out_dir;
+  summary.total_sparsity = report.at("total_sparsity").get<double>();
+  summary.pruned_sparsity = report.at("masked_sparsity").get<double>();
+  summary.structured = removal.applied;
+  summary.parameters_before = removal.applied ? removal.parameters_before : report.at("total_parameters").get<int64_t>();
+  summary.parameters_after = report.at("exported_parameters").get<int64_t>();
   return summary;
 }
 

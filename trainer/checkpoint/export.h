@@ -1,22 +1,29 @@
 // `distill export`: turns a committed checkpoint into a student that loads
 // anywhere: TorchScript with the masks applied (model.pt), the same weights as
-// safetensors (model.safetensors) and sparsity_report.json.
+// safetensors (model.safetensors) and sparsity_report.json (export_report.h).
+// When the run pruned whole heads or neurons of a built-in student, they are
+// removed physically (structured_export.h): the student gets smaller and
+// computes the same outputs.
 //
-//   exportStudent("runs/demo/checkpoints/latest", "student/");
+//   auto summary = exportStudent("runs/demo/checkpoints/latest", "student/");
 #pragma once
 
+#include <cstdint>
 #include <string>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace distill::checkpoint {
 
 struct ExportSummary {
   std::string out_dir;
-  double total_sparsity = 0;   // zeros over all parameters
+  double total_sparsity = 0;   // zeros over all parameters (of the masked model)
   double pruned_sparsity = 0;  // zeros over the parameters that had masks
+  bool structured = false;     // heads/neurons were removed physically
+  int64_t parameters_before = 0;  // scalar parameters of the checkpoint's model
+  int64_t parameters_after = 0;   // of the exported model
 };
 
+// Throws distill::Error naming the file when the checkpoint is incomplete or
+// does not match its student module.
 ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir);
 
 }  // namespace distill::checkpoint

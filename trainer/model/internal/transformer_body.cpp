@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -17,6 +18,13 @@ namespace {
 // Masked scores get -1e4 rather than -inf so a row with no visible key (a
 // padded position with nothing before it) gives no NaN; multiplying by
 // `allowed` then makes masked probabilities exactly 0 and such rows all zero.
+// After structured export (trainer/checkpoint/structured_export.h) a block may
+// compute fewer heads than d_model / head_dim (num_heads, possibly 0, with
+// head_ids their original indices): context is num_heads * head_dim wide, and
+// `all_heads` still returns one map per original head so `attentions` keeps
+// its [L, B, H, T, T] shape. A removed head's map is the uniform map over the
+// allowed keys, which is exactly what it computed while its q/k/v rows were
+// masked to 0 (its scores were a constant per query).
 constexpr const char* kBlockSource = R"TS(
 def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
     B = x.size(0)
@@ -31,14 +39,23 @@ def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
     scores = scores.masked_fill(allowed.logical_not(), -10000.0)
     probs = torch.softmax(scores, -1) * allowed.to(scores.dtype)
     context = torch.matmul(torch.dropout(probs, self.dropout_p, self.training), v)
-    context = context.transpose(1, 2).reshape(B, T, self.d_model)
+    context = context.transpose(1, 2).reshape(B, T, self.num_heads * self.head_dim)
     attended = torch.linear(context, self.out_weight, self.out_bias)
     x = x + torch.dropout(attended, self.dropout_p, self.training)
     h = torch.layer_norm(x, [self.d_model], self.ln2_weight, self.ln2_bias, 1e-5)
     h = torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias))
     h = torch.linear(h, self.ff2_weight, self.ff2_bias)
     x = x + torch.dropout(h, self.dropout_p, self.training)
-    return x, probs
+    return x, self.all_heads(probs, allowed)
+
+def all_heads(self, probs: Tensor, allowed: Tensor) -> Tensor:
+    total = self.d_model // self.head_dim
+    if self.num_heads == total:
+        return probs
+    keep = allowed.to(probs.dtype).expand(probs.size(0), total, probs.size(2), probs.size(3))
+    uniform = keep / keep.sum(-1, keepdim=True).clamp_min(1.0)
+    index = torch.tensor(self.head_ids).to(probs.device)
+    return uniform.index_copy(1, index, probs)
 )TS";
 
 // Gives one block its attributes and freshly initialised parameters. Called
@@ -52,6 +69,9 @@ void registerBlockState(torch::jit::Module& block, const TransformerSize& size,
   block.register_attribute("d_model", c10::IntType::get(), d);
   block.register_attribute("num_heads", c10::IntType::get(), size.num_heads);
   block.register_attribute("head_dim", c10::IntType::get(), head_dim);
+  std::vector<int64_t> head_ids(size.num_heads);
+  for (int64_t h = 0; h < size.num_heads; ++h) head_ids[h] = h;
+  block.register_attribute("head_ids", c10::ListType::ofInts(), c10::List<int64_t>(head_ids));
   block.register_attribute("scale", c10::FloatType::get(),
                            1.0 / std::sqrt(static_cast<double>(head_dim)));
   block.register_parameter("ln1_weight", init.ones({d}), false);
