@@ -3,9 +3,12 @@
 #include <utility>
 
 #include "common/error.h"
+#include "trainer/distill/amalgamation_combiner.h"
 #include "trainer/distill/combiner.h"
+#include "trainer/distill/competency_combiner.h"
 #include "trainer/distill/confidence_combiner.h"
 #include "trainer/distill/fixed_weights_combiner.h"
+#include "trainer/distill/mc_dropout_combiner.h"
 #include "trainer/distill/mean_combiner.h"
 
 namespace distill::kd {
@@ -19,6 +22,11 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"weights", [](const config::DistillSpec& s) { return std::make_unique<FixedWeightsCombiner>(s); }},
       {"confidence", [](const config::DistillSpec& s) {
          return std::make_unique<ConfidenceCombiner>(s.temperature(), s.confidence_temperature()); }},
+      {"mc_dropout", [](const config::DistillSpec& s) {
+         return std::make_unique<McDropoutCombiner>(s.temperature(), s.mc_dropout()); }},
+      {"competency", [](const config::DistillSpec& s) {
+         return std::make_unique<CompetencyCombiner>(s.temperature(), s.competency().temperature()); }},
+      {"amalgamation", [](const config::DistillSpec& s) { return std::make_unique<AmalgamationCombiner>(s); }},
   };
   return kCombiners;
 }

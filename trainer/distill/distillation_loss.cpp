@@ -3,13 +3,14 @@
 #include "common/error.h"
 #include "trainer/distill/logit_kl.h"
 #include "trainer/distill/task_loss.h"
+#include "trainer/distill/teacher_class_map.h"
 
 namespace distill::kd {
 
 LossBreakdown distillationLoss(const torch::Tensor& student_logits,
                                const std::vector<torch::Tensor>& teacher_logits,
                                const torch::Tensor& labels, const config::DistillSpec& spec,
-                               const TeacherCombiner* combiner) {
+                               const TeacherCombiner* combiner, const CombinerExtras* extras) {
   DISTILL_CHECK(student_logits.dim() == 2, "distillation loss: student logits must be [rows, classes], got ",
                 student_logits.sizes());
   const bool labelled = labels.defined();
@@ -29,14 +30,20 @@ LossBreakdown distillationLoss(const torch::Tensor& student_logits,
   torch::Tensor total = spec.task_weight() * task;
 
   std::vector<torch::Tensor> stats = {task.detach()};
+  torch::Tensor weights;
   if (teachers > 0) {
-    const torch::Tensor weights = combiner->weights(teacher_logits, student_logits.detach());
+    const int64_t classes = student_logits.size(1);
+    const std::vector<torch::Tensor> mapped = teachersInStudentClasses(teacher_logits, spec, classes);
+    CombinerExtras combiner_extras = extras ? *extras : CombinerExtras{};
+    combiner_extras.teacher_passes = teachersInStudentClasses(combiner_extras.teacher_passes, spec, classes);
+    if (!combiner_extras.labels.defined()) combiner_extras.labels = labels;
+    weights = combiner->weightsWith(mapped, student_logits.detach(), combiner_extras);
     DISTILL_CHECK(weights.dim() == 2 && weights.size(0) == teachers &&
                       weights.size(1) == student_logits.size(0),
                   "combiner '", combiner->name(), "' returned weights ", weights.sizes(),
                   ", expected [", teachers, ", ", student_logits.size(0), "]");
     std::vector<torch::Tensor> kl_rows;
-    for (const torch::Tensor& t : teacher_logits) kl_rows.push_back(logitKL(student_logits, t, spec.temperature()));
+    for (const torch::Tensor& t : mapped) kl_rows.push_back(logitKL(student_logits, t, spec.temperature()));
     const torch::Tensor kl = torch::stack(kl_rows);  // [K,B]
     const torch::Tensor kd = ((weights * kl).sum(/*dim=*/0) * counted).sum() / denominator;
     total = total + spec.kd_weight() * kd;
@@ -68,6 +75,7 @@ LossBreakdown distillationLoss(const torch::Tensor& student_logits,
     out.teacher_weight.assign(v + 2 + teachers, v + 2 + 2 * teachers);
   }
   out.rows = static_cast<int64_t>(v[host.numel() - 1]);
+  out.weights = weights;
   return out;
 }
 

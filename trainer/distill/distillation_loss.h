@@ -9,7 +9,9 @@
 //
 // total = task_weight * mean_b CE_b + kd_weight * mean_b sum_k w_kb KL_kb
 // where the means run over rows whose label is not -100, w comes from the
-// combiner and KL_kb = logitKL(student_b, teacher_kb, temperature).
+// combiner and KL_kb = logitKL(student_b, teacher_kb, temperature). Teachers
+// with a class list (distill.teachers[k].classes, amalgamation) are first
+// mapped into the student's classes (teacher_class_map.h).
 #pragma once
 
 #include <vector>
@@ -28,6 +30,7 @@ struct LossBreakdown {
   std::vector<double> teacher_kl;   // per teacher: mean KL over counted rows
   std::vector<double> teacher_weight;  // per teacher: mean combiner weight over counted rows
   int64_t rows = 0;                 // rows counted (label != -100)
+  torch::Tensor weights;            // [K,B] combiner weights used (no grad); undefined without teachers
 };
 
 // student_logits [B,C]; teacher_logits K tensors [B,C] (K may be 0: task loss
@@ -35,10 +38,12 @@ struct LossBreakdown {
 // tensor means unlabelled data: every row counts and the task term is 0.
 // `combiner` may be null only when there are no teachers. When no row counts,
 // total is a zero that still backpropagates (zero gradients), so every worker
-// runs the same collectives.
+// runs the same collectives. `extras` carries what the combiner asks for
+// beyond the logits (teacher_passes for mc_dropout, in the teachers' own
+// classes like teacher_logits); its labels default to `labels`.
 LossBreakdown distillationLoss(const torch::Tensor& student_logits,
                                const std::vector<torch::Tensor>& teacher_logits,
                                const torch::Tensor& labels, const config::DistillSpec& spec,
-                               const TeacherCombiner* combiner);
+                               const TeacherCombiner* combiner, const CombinerExtras* extras = nullptr);
 
 }  // namespace distill::kd

@@ -86,7 +86,7 @@ TEST(ConfigLoader, UnknownNestedFieldNamesTheSection) {
 
 TEST(ConfigLoader, UnknownFieldInsideAListNamesTheIndex) {
   std::string e = parseError("distill:\n  teachers:\n    - path: a.pt\n    - pth: b.pt\n");
-  EXPECT_EQ(e, "job.yaml: distill.teachers[1]: unknown field \"pth\" (known: name, path, weight); "
+  EXPECT_EQ(e, "job.yaml: distill.teachers[1]: unknown field \"pth\" (known: name, path, weight, classes); "
                "did you mean \"path\"? (line 4)");
 }
 

@@ -86,7 +86,7 @@ TEST(ConfigOverrides, LaterOverridesWinAndEmptyValuesUnset) {
 TEST(ConfigOverrides, UnknownPathsNameTheFieldPath) {
   EXPECT_EQ(overrideError("distill.teachers[0].pth=2"),
             "--set distill.teachers[0].pth=2: distill.teachers[0]: unknown field \"pth\" (known: name, path, "
-            "weight); did you mean \"path\"?");
+            "weight, classes); did you mean \"path\"?");
   EXPECT_CONTAINS(overrideError("trainig.batch_size=1"),
                   "--set trainig.batch_size=1: top level: unknown field \"trainig\"");
   EXPECT_CONTAINS(overrideError("training.batchSize=1"), "training: unknown field \"batchSize\"");

@@ -70,7 +70,8 @@ TEST(TeacherCombiner, ConfidenceFavoursTheLowerEntropyTeacher) {
 }
 
 TEST(TeacherCombiner, RegistryListsAndRejectsNames) {
-  EXPECT_EQ(combinerNames(), (std::vector<std::string>{"mean", "weights", "confidence"}));
+  EXPECT_EQ(combinerNames(), (std::vector<std::string>{"mean", "weights", "confidence", "mc_dropout", "competency",
+                                                       "amalgamation"}));
   try {
     makeCombiner(spec("muka"));
     FAIL() << "unknown combiner accepted";
