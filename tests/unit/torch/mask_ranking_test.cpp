@@ -93,6 +93,25 @@ TEST(MaskRanking, HeadsGroupQkvRowsAndOutputColumns) {
   EXPECT_TRUE(torch::equal(asInt(pruned[1]), torch::tensor({0, 1, 0, 1}, torch::kInt).reshape({2, 2})));
 }
 
+TEST(MaskRanking, NeuronsGroupFfnRowsAndColumns) {
+  // d = 2, d_ff = 3: ff1 [3, 2] rows are neurons, ff2 [2, 3] columns read them.
+  torch::Tensor ff1 = torch::ones({3, 2});
+  torch::Tensor ff2 = torch::ones({2, 3});
+  ff1.index_put_({2}, 0.2);                            // neuron 2 is weak in ff1
+  ff2.index_put_({torch::indexing::Slice(), 2}, 0.2);  // and in ff2
+  ff2.index_put_({torch::indexing::Slice(), 0}, 0.5);  // neuron 0 half as strong in ff2 only
+  const std::vector<StructureGroup> groups = {
+      {"layer0.neurons", "neurons", 3, {{"p0", 0, 0, 1}, {"p1", 1, 0, 1}}},
+      {"layer0.heads", "heads", 1, {{"p0", 0, 0, 3}}}};  // another kind: ignored
+  // Unit scores: neuron 0 (1 + 1 + 0.5 + 0.5) / 4 = 0.75, neuron 1: 1, neuron 2: 0.2. 1/3 -> neuron 2.
+  const auto pruned = prune("neurons", {ff1, ff2}, 1.0 / 3, "global", 0, std::nullopt, groups);
+  EXPECT_TRUE(torch::equal(asInt(pruned[0]), torch::tensor({0, 0, 0, 0, 1, 1}, torch::kInt).reshape({3, 2})));
+  EXPECT_TRUE(torch::equal(asInt(pruned[1]), torch::tensor({0, 0, 1, 0, 0, 1}, torch::kInt).reshape({2, 3})));
+  // 2/3 -> neurons 2 and 0.
+  const auto more = prune("neurons", {ff1, ff2}, 2.0 / 3, "global", 0, std::nullopt, groups);
+  EXPECT_TRUE(torch::equal(asInt(more[1]), torch::tensor({1, 0, 1, 1, 0, 1}, torch::kInt).reshape({2, 3})));
+}
+
 TEST(MaskRanking, GlobalRankingAcrossParameters) {
   // Global: the two lowest entries over both parameters; per layer: the lowest of each.
   const std::vector<torch::Tensor> scores = {t2({1, 2, 3, 4}, 2, 2), t2({5, 6, 7, 0.5}, 2, 2)};
