@@ -1,5 +1,7 @@
-// `distill evaluate --model FILE --data DIR`: accuracy and mean task loss of a
-// TorchScript model on a dataset, printed as one JSON line.
+// `distill evaluate --model FILE --data DIR [--classes 2,3]`: accuracy and mean
+// task loss of a TorchScript model on a dataset, printed as one JSON line.
+// --classes scores a model that knows some of the dataset's classes (output j
+// is class classes[j], as in distill.teachers[k].classes) on all of them.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -19,6 +21,7 @@ struct EvaluateArgs {
   std::string data;
   int64_t batch_size = 128;
   int threads = 1;
+  std::vector<int64_t> classes;
 };
 
 int evaluateModel(const EvaluateArgs& args) {
@@ -26,7 +29,7 @@ int evaluateModel(const EvaluateArgs& args) {
   auto module = model::loadModel(args.model);
   const auto dataset = data::ShardedDataset::open(args.data);
   const auto ids = trainer::evalShard(dataset.manifest().num_samples, 0, 1);
-  const auto totals = trainer::evaluate(module, dataset, ids, args.batch_size, args.model);
+  const auto totals = trainer::evaluate(module, dataset, ids, args.batch_size, args.model, args.classes);
   std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"accuracy\": %.6f, \"loss\": %.6f, \"rows\": %.0f}\n",
               args.model.c_str(), args.data.c_str(), totals.accuracy(), totals.loss(), totals.rows);
   return 0;
@@ -41,6 +44,8 @@ void addEvaluate(CLI::App& app, Run& run) {
   cmd->add_option("--data", args->data, "Dataset directory (dataset.json + shards)")->required();
   cmd->add_option("--batch-size", args->batch_size, "Samples per forward pass");
   cmd->add_option("--threads", args->threads, "LibTorch threads");
+  cmd->add_option("--classes", args->classes, "Class map of a partial model: output j is dataset class classes[j]")
+      ->delimiter(',');
   cmd->callback([args, &run] { run = [args] { return evaluateModel(*args); }; });
 }
 

@@ -80,6 +80,8 @@ void addPrepareData(CLI::App& app, Run& run) {
   cmd->add_option("--label-noise", a->synth.label_noise, "Synthetic: fraction of flipped labels")
       ->capture_default_str();
   cmd->add_option("--classes", a->classes, "Synthetic: keep only these classes, e.g. 0,1");
+  cmd->add_flag("--relabel", a->synth.relabel,
+                "Synthetic, with --classes: write class classes[j] as label j (data for a partial-class teacher)");
   cmd->callback([a, &run] {
     run = [a] {
       if (a->samples_per_shard > 0) a->prepare.samples_per_shard = a->synth.samples_per_shard = a->samples_per_shard;

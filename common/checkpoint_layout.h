@@ -31,6 +31,9 @@ inline constexpr const char* kOptimizerFile = "optimizer.safetensors";
 inline constexpr const char* kMasksFile = "masks.safetensors";
 // Criterion scores, PST factors, learned scores, Child-Tuning state (sparsity/pruner.h).
 inline constexpr const char* kSparsityStateFile = "sparsity_state.safetensors";
+// The learned projections of the intermediate terms (trainer/distill/projection.h):
+// trained with the student, resumed from here, never exported.
+inline constexpr const char* kProjectionsFile = "projections.safetensors";
 inline constexpr const char* kTrainerStateFile = "trainer.json";
 inline constexpr const char* kStateFile = "state.json";
 std::string rngFile(int worker);                                     // rng-worker-<w>.safetensors

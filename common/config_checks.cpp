@@ -112,6 +112,13 @@ void checkFilesAndTraining(Problems& p, const JobConfig& cfg) {
   if (t.max_steps() == 0 && t.epochs() == 0) {
     p.add("training.epochs", "must be > 0 when training.max_steps is 0 (nothing would be trained)");
   }
+  // 0 is the default and means off; whether the fraction keeps at least one
+  // global batch depends on the dataset and the worker count, so the
+  // coordinator checks that at start.
+  const double fraction = t.data_selection().fraction();
+  if (fraction != 0 && !(fraction > 0 && fraction <= 1)) {
+    p.add("training.data_selection.fraction", "must be in (0, 1], or 0 to turn data selection off, got ", fraction);
+  }
 }
 
 void checkOptimizer(Problems& p, const OptimizerSpec& o) {
@@ -168,6 +175,10 @@ void checkDistillTerms(Problems& p, const DistillSpec& d) {
     if (t.name().empty()) p.add(field + ".name", "must not be empty");
     if (!names.insert(t.name()).second) {
       p.add(field + ".name", "term name \"", t.name(), "\" is used twice; give each term of the same kind a name");
+    }
+    if (t.name() == "total" || t.name() == "task" || t.name() == "kd") {
+      p.add(field + ".name", "\"", t.name(), "\" is reserved (distill_loss{term} reports total, task and kd); "
+            "choose another name");
     }
     checkNonNegative(p, field + ".weight", t.weight());
     if (t.kind() == "embedding_mse") {

@@ -56,6 +56,7 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(t, epochs, 1);
   DISTILL_DEFAULT(t, max_steps, 0);
   DISTILL_DEFAULT(t, eval_every, 0);
+  DISTILL_DEFAULT(*t.mutable_data_selection(), fraction, 0.0);
 
   OptimizerSpec& o = *cfg.mutable_optimizer();
   DISTILL_DEFAULT(o, name, "adamw");

@@ -60,6 +60,7 @@ struct Coordinator::State {
   std::unique_ptr<ProgressLine> progress;
   std::vector<uint64_t> sent_through;   // per worker: batches sent for steps < this
   std::vector<uint64_t> worker_step;    // per worker: last step seen
+  std::vector<uint64_t> scored_through; // per worker, with data selection: SampleScores in for steps < this
   std::vector<bool> finished;
   uint64_t stop_after = UINT64_MAX;     // set by SIGTERM/SIGINT
   bool stopping = false;
@@ -68,6 +69,8 @@ struct Coordinator::State {
       : config(std::move(c)), options(std::move(o)), channel(ch), start_store(std::move(s)) {}
 
   void sendAssignments(int worker);
+  void recordScores(int worker, const control::SampleScores& scores);
+  void selectWhenScored();
   void handle(const control::Incoming& in);
   void requestStop(int signal);
   nlohmann::json ledger(uint64_t step) const;
@@ -97,7 +100,9 @@ nlohmann::json Coordinator::State::ledger(uint64_t step) const {
 }
 
 void Coordinator::State::sendAssignments(int worker) {
-  const uint64_t horizon = std::min({total_steps, stop_after, worker_step[worker] + kLookahead});
+  // With data selection, an epoch's batches exist once it is selected.
+  const uint64_t horizon = std::min({total_steps, stop_after, worker_step[worker] + kLookahead,
+                                     data_ledger->schedule().selectionHorizon()});
   if (sent_through[worker] >= horizon) return;
   control::ControlMessage message;
   auto* assignment = message.mutable_assignment();
@@ -109,6 +114,44 @@ void Coordinator::State::sendAssignments(int worker) {
   }
   channel.send(worker + 1, message);
   sent_through[worker] = horizon;
+}
+
+// Data selection: every worker sends the entropies of each step it trained,
+// in step order, before it waits for its next batch. The next epoch is
+// selected once every worker has scored every step before it, so the choice
+// does not depend on message timing, and the workers, all waiting for their
+// first batch of that epoch, get it right after.
+void Coordinator::State::recordScores(int worker, const control::SampleScores& scores) {
+  if (!data_ledger->selecting()) {
+    abortJob(detail::concat("worker ", worker, " (rank ", worker + 1, ") sent data selection scores for step ",
+                            scores.step(), ", but training.data_selection is off"));
+  }
+  if (scores.step() != scored_through[worker]) {
+    abortJob(detail::concat("worker ", worker, " (rank ", worker + 1, ") sent data selection scores for step ",
+                            scores.step(), ", expected step ", scored_through[worker],
+                            " (one SampleScores per step, in step order)"));
+  }
+  try {
+    data_ledger->recordScores(scores.step(), {scores.samples().begin(), scores.samples().end()},
+                              {scores.entropy().begin(), scores.entropy().end()});
+  } catch (const Error& e) {
+    abortJob(detail::concat("worker ", worker, " (rank ", worker + 1, "): ", e.what()));
+  }
+  scored_through[worker] = scores.step() + 1;
+  selectWhenScored();
+}
+
+void Coordinator::State::selectWhenScored() {
+  if (!data_ledger->selecting()) return;
+  const uint64_t first_step = data_ledger->schedule().selectionHorizon();
+  // An epoch that starts at the job's end is never trained: not selected.
+  if (first_step >= std::min(total_steps, stop_after)) return;
+  if (*std::min_element(scored_through.begin(), scored_through.end()) < first_step) return;
+  const EpochSelection chosen = data_ledger->selectNextEpoch();
+  log::info("data selection for epoch ", chosen.epoch, ": kept ", chosen.kept, " of ", chosen.num_samples,
+            " samples (entropy >= ", chosen.min_entropy, ")",
+            chosen.never_scored > 0 ? detail::concat(", ", chosen.never_scored, " of them never scored") : "");
+  for (int w = 0; w < workers; ++w) sendAssignments(w);
 }
 
 void Coordinator::State::requestStop(int signal) {
@@ -135,6 +178,9 @@ void Coordinator::State::handle(const control::Incoming& in) {
       metrics->recordProgress(worker, m.progress().step(), m.progress().phase(), now);
       worker_step[worker] = std::max(worker_step[worker], m.progress().step());
       sendAssignments(worker);
+      break;
+    case control::ControlMessage::kScores:
+      recordScores(worker, m.scores());
       break;
     case control::ControlMessage::kReport: {
       const auto& r = m.report();
@@ -166,6 +212,7 @@ void Coordinator::State::handle(const control::Incoming& in) {
       const uint64_t step = m.checkpoint_written().step();
       if (committer->partWritten(step, worker)) {
         const std::string dir = committer->commit(step, ledger(step));
+        data_ledger->prune(step);  // what no later checkpoint can record
         metrics->recordCheckpoint(step, now);
         log::info("checkpoint committed: ", dir);
         // Test hook (docs/testing.md): a crash right after a commit.
@@ -225,6 +272,7 @@ int Coordinator::run() {
   shape.batch_size = cfg.training().batch_size();
   shape.num_workers = s.workers;
   shape.dataset_digest = datasetDigest(manifest);
+  shape.selection_fraction = cfg.training().data_selection().fraction();
 
   std::string resume_from;
   const auto latest = checkpoint_layout::latest(cfg.run_dir());
@@ -297,6 +345,17 @@ int Coordinator::run() {
   s.sent_through.assign(s.workers, s.start_step);
   s.worker_step.assign(s.workers, s.start_step);
   s.finished.assign(s.workers, false);
+  s.scored_through.assign(s.workers, s.start_step);
+  if (s.data_ledger->selecting()) {
+    const auto& plan = s.data_ledger->schedule();
+    log::info("data selection: every epoch after the first trains on the ", plan.keptPerEpoch(), " of ",
+              plan.numSamples(), " samples with the highest student entropy (training.data_selection.fraction ",
+              cfg.training().data_selection().fraction(), ", ", plan.keptPerEpoch() / plan.globalBatch(),
+              " steps an epoch)");
+  }
+  // A resume at the first step of an epoch not selected yet selects it now:
+  // the checkpoint's scores cover every step before it.
+  s.selectWhenScored();
   for (int w = 0; w < s.workers; ++w) s.sendAssignments(w);
 
   // SIGUSR1 is what launch/distill-mpirun sends (mpirun forwards it to every

@@ -1,7 +1,8 @@
 // The coordinator (world rank 0): owns the job's state and decides; loads no model.
 //
-// It plans the data order (DataSchedule), streams batch assignments to the
-// workers a few steps ahead, watches their progress (Watchdog), commits
+// It plans the data order (DataSchedule), selects each epoch's samples from
+// the workers' entropies when training.data_selection is on (DataSelection),
+// streams batch assignments to the workers a few steps ahead, watches their progress (Watchdog), commits
 // checkpoints (CheckpointCommitter), serves /metrics (JobMetrics) and prints the
 // progress line. The protocol is written down in proto/control.proto.
 //

@@ -1,5 +1,9 @@
 #include "coordinator/data_ledger.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "common/dataset_manifest.h"
@@ -32,6 +36,78 @@ std::vector<LedgerSegment> readSegments(const std::string& file, const nlohmann:
   return out;
 }
 
+uint64_t totalSamples(const DataShape& shape) {
+  uint64_t n = 0;
+  for (uint64_t s : shape.shard_sizes) n += s;
+  return n;
+}
+
+// The epochs' shape under training.data_selection; a dataset smaller than one
+// global batch is left to the schedule, whose message says that.
+SubsetEpochs subsetEpochs(const DataShape& shape, std::vector<uint64_t> start_epoch_samples) {
+  SubsetEpochs out;
+  const uint64_t global_batch = shape.batch_size * static_cast<uint64_t>(std::max(shape.num_workers, 0));
+  if (shape.selection_fraction > 0 && global_batch > 0 && totalSamples(shape) >= global_batch) {
+    out.kept_per_epoch = DataSelection::keptPerEpoch(shape.selection_fraction, totalSamples(shape), global_batch);
+    out.start_epoch_samples = std::move(start_epoch_samples);
+  }
+  return out;
+}
+
+// A fraction as --set must write it to get the same double back.
+std::string exactly(double fraction) { return nlohmann::json(fraction).dump(); }
+
+// Entropies as the 9 significant digits that give the same float back: a
+// float widened to double would print 17.
+nlohmann::json scoresJson(const ScoreTable& t) {
+  nlohmann::json entropy = nlohmann::json::array();
+  char text[32];
+  for (float e : t.entropy) {
+    std::snprintf(text, sizeof(text), "%.9g", static_cast<double>(e));
+    entropy.push_back(std::strtod(text, nullptr));
+  }
+  return {{"samples", t.samples}, {"steps", t.steps}, {"entropy", std::move(entropy)}};
+}
+
+// The checkpoint's data selection record against this job's fraction; returns
+// the selected samples of the checkpoint's epoch and the scores.
+std::pair<std::vector<uint64_t>, ScoreTable> readSelection(const std::string& file, const nlohmann::json& fields,
+                                                           uint64_t epoch, double fraction) {
+  const bool recorded = fields.contains("data_selection");
+  DISTILL_CHECK(recorded || fraction == 0, file, ": field \"data_selection\" is missing: the checkpoint was trained ",
+                "without data selection and this job has training.data_selection.fraction ", exactly(fraction),
+                ": resume with --set training.data_selection.fraction=0 (selection cannot start in the middle of a ",
+                "run)");
+  if (!recorded) return {};
+  std::pair<std::vector<uint64_t>, ScoreTable> out;
+  double was = 0;
+  uint64_t was_epoch = 0;
+  try {
+    const nlohmann::json& ds = fields.at("data_selection");
+    was = ds.at("fraction").get<double>();
+    was_epoch = ds.at("epoch").get<uint64_t>();
+    out.first = ds.at("selected").get<std::vector<uint64_t>>();
+    const nlohmann::json& scores = ds.at("scores");
+    out.second.samples = scores.at("samples").get<std::vector<uint64_t>>();
+    out.second.steps = scores.at("steps").get<std::vector<uint64_t>>();
+    out.second.entropy = scores.at("entropy").get<std::vector<float>>();
+  } catch (const nlohmann::json::exception& e) {
+    DISTILL_FAIL(file, ": key \"data_selection\" is not a data selection record (fraction, epoch, selected, ",
+                 "scores): ", e.what());
+  }
+  DISTILL_CHECK(fraction > 0, file, ": field \"data_selection\": the checkpoint was trained with ",
+                "training.data_selection.fraction ", exactly(was), " and this job has data selection off: resume with ",
+                "--set training.data_selection.fraction=", exactly(was));
+  DISTILL_CHECK(was == fraction, file, ": field \"data_selection.fraction\": the checkpoint was trained with ",
+                "training.data_selection.fraction ", exactly(was), " and this job has ", exactly(fraction),
+                ": resume with --set training.data_selection.fraction=", exactly(was),
+                " (another fraction changes the size of the epoch in progress)");
+  DISTILL_CHECK(was_epoch == epoch, file, ": field \"data_selection.epoch\" is ", was_epoch,
+                ", not the checkpoint's epoch ", epoch);
+  if (epoch == 0) out.first.clear();  // epoch 0 trains on every sample
+  return out;
+}
+
 }  // namespace
 
 std::string datasetDigest(const data::DatasetManifest& manifest) {
@@ -46,12 +122,14 @@ std::string datasetDigest(const data::DatasetManifest& manifest) {
 DataLedger::DataLedger(DataShape shape) : DataLedger(std::move(shape), LedgerPosition{}, {}, 0, 0) {}
 
 DataLedger::DataLedger(DataShape shape, LedgerPosition start, std::vector<LedgerSegment> earlier,
-                       uint64_t consumed_before, int resumed_workers)
+                       uint64_t consumed_before, int resumed_workers, std::vector<uint64_t> start_epoch_samples)
     : shape_(std::move(shape)),
-      schedule_(shape_.shard_sizes, shape_.seed, shape_.num_workers, shape_.batch_size, start),
+      schedule_(shape_.shard_sizes, shape_.seed, shape_.num_workers, shape_.batch_size, start,
+                subsetEpochs(shape_, std::move(start_epoch_samples))),
       segments_(std::move(earlier)),
       consumed_before_(consumed_before),
       resumed_workers_(resumed_workers) {
+  if (schedule_.selecting()) selection_.emplace(schedule_.numSamples());
   // The same global batch continues the last segment: its arithmetic gives the
   // same samples from any of its steps on, so nothing new needs recording.
   if (segments_.empty() || segments_.back().global_batch != schedule_.globalBatch() ||
@@ -100,8 +178,12 @@ DataLedger DataLedger::resume(const std::string& state_file, DataShape shape) {
   std::vector<LedgerSegment> segments =
       fields.contains("segments") ? readSegments(state_file, fields.at("segments"))
                                   : std::vector<LedgerSegment>{{LedgerPosition{}, global_batch, workers}};
+  auto [selected, scores] = readSelection(state_file, fields, at.epoch, shape.selection_fraction);
+  const auto consumed = state.get<uint64_t>("samples_consumed");
   try {
-    return DataLedger(std::move(shape), at, std::move(segments), state.get<uint64_t>("samples_consumed"), workers);
+    DataLedger ledger(std::move(shape), at, std::move(segments), consumed, workers, std::move(selected));
+    if (ledger.selection_) ledger.selection_->restore(scores);
+    return ledger;
   } catch (const Error& e) {
     DISTILL_FAIL(state_file, ": ", e.what());
   }
@@ -120,9 +202,8 @@ nlohmann::json DataLedger::record(uint64_t step) const {
   const LedgerPosition at = schedule_.position(step);
   nlohmann::json segments = nlohmann::json::array();
   for (const auto& s : segments_) segments.push_back(segmentJson(s));
-  uint64_t samples = 0;
-  for (uint64_t n : shape_.shard_sizes) samples += n;
-  return {
+  const uint64_t samples = totalSamples(shape_);
+  nlohmann::json state = {
       {"step", step},
       {"epoch", at.epoch},
       {"epoch_offset", at.offset},
@@ -136,6 +217,44 @@ nlohmann::json DataLedger::record(uint64_t step) const {
       {"dataset_sha256", shape_.dataset_digest},
       {"segments", segments},
   };
+  if (selection_) {
+    // The subset of the epoch the checkpoint is in (none in epoch 0, and none
+    // yet at the first step of an epoch not selected: a resume selects it from
+    // the scores, which are complete up to that step).
+    std::vector<uint64_t> selected;
+    if (at.epoch > 0 && schedule_.hasSamples(at.epoch)) selected = schedule_.epochSamples(at.epoch);
+    state["data_selection"] = {{"fraction", shape_.selection_fraction},
+                               {"kept_per_epoch", schedule_.keptPerEpoch()},
+                               {"epoch", at.epoch},
+                               {"selected", selected},
+                               {"scores", scoresJson(selection_->scoresAt(step))}};
+  }
+  return state;
+}
+
+void DataLedger::recordScores(uint64_t step, const std::vector<uint64_t>& samples, const std::vector<float>& entropy) {
+  DISTILL_ASSERT(selection_, "scores recorded without data selection");
+  selection_->record(step, samples, entropy);
+}
+
+EpochSelection DataLedger::selectNextEpoch() {
+  DISTILL_ASSERT(selection_, "selection without data selection");
+  EpochSelection out;
+  out.epoch = schedule_.nextUnselectedEpoch();
+  out.first_step = schedule_.selectionHorizon();
+  out.kept = schedule_.keptPerEpoch();
+  out.num_samples = schedule_.numSamples();
+  SelectedSamples chosen = selection_->select(out.kept, out.first_step);
+  out.min_entropy = chosen.min_entropy;
+  out.never_scored = chosen.never_scored;
+  schedule_.setEpochSamples(out.epoch, std::move(chosen.samples));
+  return out;
+}
+
+void DataLedger::prune(uint64_t committed_step) {
+  if (!selection_) return;
+  selection_->prune(committed_step);
+  schedule_.forgetEpochsBefore(schedule_.epochOf(std::max(committed_step, schedule_.start().step)));
 }
 
 }  // namespace distill::coordinator

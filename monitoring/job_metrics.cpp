@@ -103,6 +103,8 @@ struct JobMetrics::State {
   Family<Gauge>* loss = nullptr;
   Family<Gauge>* teacher_kl = nullptr;
   Family<Gauge>* teacher_weight = nullptr;
+  Family<Gauge>* teacher_term = nullptr;
+  std::map<std::pair<std::string, std::string>, Gauge*> term_by_teacher;  // (teacher, term)
   Family<Gauge>* phase_seconds = nullptr;
   Family<Gauge>* worker_phase = nullptr;
   Family<Gauge>* layer_density = nullptr;
@@ -175,6 +177,9 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
     s.kl_by_teacher->get(name);
     s.weight_by_teacher->get(name);
   }
+  s.teacher_term = &s.gauge("distill_teacher_term_loss",
+                            "Each intermediate distillation term (distill.terms) against each teacher, before the "
+                            "combiner's weights: mean over samples and workers at the newest reported step.");
 
   s.samples = &s.counter("distill_samples_total", "Training samples consumed, summed over workers.");
   s.tokens = &s.counter("distill_tokens_total", "Training tokens (non-padding) consumed, summed over workers.");
@@ -329,12 +334,14 @@ void JobMetrics::State::updateJobGauges() {
     void add(double v) { total += v, ++count; }
   };
   std::map<std::string, Sum> losses, kls, weights;
+  std::map<std::pair<std::string, std::string>, Sum> terms;
   Sum lr, norm, target, actual, trainable;
   for (const control::StepReport* r : current) {
     for (const auto& [term, value] : r->losses()) losses[term].add(value);
     for (const auto& t : r->teachers()) {
       kls[t.name()].add(t.kl());
       weights[t.name()].add(t.weight());
+      for (const auto& [term, value] : t.terms()) terms[{t.name(), term}].add(value);
     }
     lr.add(r->learning_rate());
     norm.add(r->grad_norm());
@@ -345,6 +352,13 @@ void JobMetrics::State::updateJobGauges() {
   for (const auto& [term, sum] : losses) loss_by_term->get(term).Set(mean(sum.total, sum.count));
   for (const auto& [name, sum] : kls) kl_by_teacher->get(name).Set(mean(sum.total, sum.count));
   for (const auto& [name, sum] : weights) weight_by_teacher->get(name).Set(mean(sum.total, sum.count));
+  for (const auto& [key, sum] : terms) {
+    auto it = term_by_teacher.find(key);
+    if (it == term_by_teacher.end()) {
+      it = term_by_teacher.emplace(key, &teacher_term->Add({{"teacher", key.first}, {"term", key.second}})).first;
+    }
+    it->second->Set(mean(sum.total, sum.count));
+  }
   learning_rate->Set(mean(lr.total, lr.count));
   grad_norm->Set(mean(norm.total, norm.count));
   sparsity_target->Set(mean(target.total, target.count));

@@ -6,13 +6,15 @@
 #include "common/error.h"
 #include "trainer/data/dataset.h"
 #include "trainer/distill/task_loss.h"
+#include "trainer/distill/teacher_class_map.h"
 #include "trainer/model/model_io.h"
 #include "trainer/rows.h"
 
 namespace distill::trainer {
 
 EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& dataset,
-                    const std::vector<uint64_t>& sample_ids, int64_t batch_size, const std::string& model_name) {
+                    const std::vector<uint64_t>& sample_ids, int64_t batch_size, const std::string& model_name,
+                    const std::vector<int64_t>& classes) {
   DISTILL_CHECK(batch_size > 0, "evaluation batch size must be positive, got ", batch_size);
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
@@ -25,12 +27,22 @@ EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& datas
                                     sample_ids.begin() + static_cast<long>(end));
     const data::Batch batch = dataset.gather(ids).to(device);
     const auto out = model::runModel(model, batch.input_ids, batch.attention_mask, model_name);
-    const Rows rows = toRows(out.logits, batch.labels);
+    Rows rows = toRows(out.logits, batch.labels);
     const torch::Tensor valid = rows.labels.ne(-100);
+    torch::Tensor in_loss = valid;
+    if (!classes.empty()) {
+      const int64_t dataset_classes = dataset.manifest().num_classes;
+      rows.logits = kd::toStudentClasses(rows.logits, classes, dataset_classes, "--classes");
+      const torch::Tensor covered = torch::zeros({dataset_classes}, torch::dtype(torch::kBool).device(device));
+      covered.index_fill_(0, torch::tensor(classes, torch::kInt64).to(device), true);
+      in_loss = valid.logical_and(covered.index({rows.labels.clamp_min(0)}));
+    }
     const torch::Tensor hits = rows.logits.argmax(-1).eq(rows.labels).logical_and(valid);
     totals.correct += hits.sum().item<double>();
-    totals.loss_sum += kd::crossEntropyPerSample(rows.logits, rows.labels).sum().item<double>();
+    const torch::Tensor ce = kd::crossEntropyPerSample(rows.logits, rows.labels);
+    totals.loss_sum += torch::where(in_loss, ce, torch::zeros_like(ce)).sum().item<double>();
     totals.rows += valid.sum().item<double>();
+    totals.loss_rows += in_loss.sum().item<double>();
   }
   if (was_training) model.train();
   return totals;

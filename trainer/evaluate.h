@@ -22,12 +22,19 @@ struct EvalTotals {
   double correct = 0;  // rows whose argmax equals the label (tokens, for per-token labels)
   double loss_sum = 0;
   double rows = 0;
+  double loss_rows = 0;  // rows in loss_sum: all rows, or those whose label a partial model covers
   double accuracy() const { return rows > 0 ? correct / rows : 0.0; }
-  double loss() const { return rows > 0 ? loss_sum / rows : 0.0; }
+  double loss() const { return loss_rows > 0 ? loss_sum / loss_rows : 0.0; }
 };
 
+// `classes` (optional) is a class map as in distill.teachers[k].classes: model
+// output j is dataset class classes[j]. The model's predictions are mapped
+// into the dataset's classes, so a model that knows some classes (a teacher
+// for amalgamation) is scored on all of them: a row whose label it does not
+// cover counts as a miss for the accuracy and is left out of the loss.
 EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& dataset,
-                    const std::vector<uint64_t>& sample_ids, int64_t batch_size, const std::string& model_name);
+                    const std::vector<uint64_t>& sample_ids, int64_t batch_size, const std::string& model_name,
+                    const std::vector<int64_t>& classes = {});
 
 // Every index of the dataset that worker `worker` of `workers` evaluates: w, w+N, ...
 std::vector<uint64_t> evalShard(uint64_t num_samples, int worker, int workers);

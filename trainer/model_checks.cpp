@@ -5,11 +5,50 @@
 #include "common/dataset_manifest.h"
 #include "common/error.h"
 #include "trainer/data/dataset.h"
+#include "trainer/distill/intermediate_loss.h"
 #include "trainer/model/model_io.h"
 #include "trainer/sparsity/pruner.h"
 #include "trainer/sparsity/structure_groups.h"
 
 namespace distill::trainer {
+namespace {
+
+// The layer outputs of one forward on a dummy sample of `seq_len` real tokens.
+kd::LayerOutputs dummyForward(torch::jit::Module& m, int64_t seq_len, const std::string& name) {
+  torch::NoGradGuard no_grad;
+  const auto ids = torch::ones({1, seq_len}, torch::kInt64);
+  const auto out = model::runModel(m, ids, torch::ones_like(ids), name);
+  return {out.hidden_states, out.attentions};
+}
+
+// Runs every term once, so a missing output, a layer out of range or a head
+// count that does not map fails here (and in `distill validate`), naming the
+// term's field, instead of at the first step.
+void checkTerms(const config::JobConfig& config, int64_t seq_len, JobModels& models,
+                std::vector<std::string>& problems) {
+  const auto& spec = config.distill();
+  try {
+    const kd::LayerOutputs student = dummyForward(models.student, seq_len, "student " + config.student().path());
+    models.student_shape = kd::shapeOf(student, "student " + config.student().path());
+    std::vector<kd::LayerOutputs> teachers;
+    models.teacher_shapes.clear();
+    for (int k = 0; k < spec.teachers_size(); ++k) {
+      const std::string name = "teacher " + spec.teachers(k).name() + " (" + spec.teachers(k).path() + ")";
+      teachers.push_back(dummyForward(models.teachers[static_cast<size_t>(k)], seq_len, name));
+      models.teacher_shapes.push_back(kd::shapeOf(teachers.back(), name));
+    }
+    const kd::Projections projections =
+        kd::createProjections(spec, models.student_shape, models.teacher_shapes, config.seed());
+    const auto k = static_cast<int64_t>(teachers.size());
+    torch::NoGradGuard no_grad;
+    kd::intermediateLoss(spec, student, teachers, torch::ones({1, seq_len}, torch::kInt64),
+                         torch::full({k, 1}, 1.0 / static_cast<double>(std::max<int64_t>(k, 1))), projections);
+  } catch (const std::exception& e) {
+    problems.push_back(e.what());
+  }
+}
+
+}  // namespace
 
 std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded) {
   std::vector<std::string> problems;
@@ -45,7 +84,14 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config, Job
     const std::string field = detail::concat("distill.teachers[", i, "].path");
     models.teachers.emplace_back();
     const int64_t n = outputsOf(field, teacher.path(), models.teachers.back());
-    if (n >= 0 && student >= 0 && n != student) {
+    if (n >= 0 && teacher.classes_size() > 0) {
+      // Amalgamation: the class map says which student class each output is.
+      if (n != teacher.classes_size()) {
+        problems.push_back(detail::concat("distill.teachers[", i, "].classes: teacher ", teacher.name(), " (",
+                                          teacher.path(), ") has ", n, " outputs, the class map lists ",
+                                          teacher.classes_size()));
+      }
+    } else if (n >= 0 && student >= 0 && n != student) {
       problems.push_back(detail::concat(field, ": teacher ", teacher.name(), " (", teacher.path(), ") has ", n,
                                         " outputs, the student (", config.student().path(), ") has ", student));
     }
@@ -60,6 +106,9 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config, Job
     } catch (const std::exception& e) {
       problems.push_back(detail::concat("sparsity (student ", config.student().path(), "): ", e.what()));
     }
+  }
+  if (problems.empty() && config.distill().terms_size() > 0) {
+    checkTerms(config, manifest.seq_len, models, problems);
   }
   if (loaded && problems.empty()) *loaded = std::move(models);
   return problems;

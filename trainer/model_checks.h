@@ -1,6 +1,8 @@
 // Checks of a job config that need the models and the data: the student loads,
-// every teacher loads, and their output sizes agree with each other and with
-// the dataset's classes. Used by `distill validate` and by every worker at start.
+// every teacher loads, their output sizes agree with each other and with
+// the dataset's classes (or a teacher's class map), the sparsity rules fit the
+// student, and the intermediate terms (distill.terms) find the outputs and
+// layers they name: one forward of every model on a dummy sample runs them. Used by `distill validate` and by every worker at start.
 #pragma once
 
 #include <string>
@@ -9,6 +11,7 @@
 #include <torch/script.h>
 
 #include "proto/config.pb.h"
+#include "trainer/distill/layer_outputs.h"
 
 namespace distill::trainer {
 
@@ -16,6 +19,9 @@ namespace distill::trainer {
 struct JobModels {
   torch::jit::Module student;
   std::vector<torch::jit::Module> teachers;
+  // Layers, width and heads of each model; measured only when distill.terms is not empty.
+  kd::ModelShape student_shape;
+  std::vector<kd::ModelShape> teacher_shapes;
 };
 
 // Every problem found, each naming the config field and the file. When `loaded`

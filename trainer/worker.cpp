@@ -1,6 +1,7 @@
 #include "trainer/worker.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -16,17 +17,17 @@
 #include "trainer/control_link.h"
 #include "trainer/data/dataset.h"
 #include "trainer/distill/combiner.h"
-#include "trainer/distill/distillation_loss.h"
+#include "trainer/distill/intermediate_loss.h"
 #include "trainer/evaluate.h"
 #include "trainer/model/model_io.h"
 #include "trainer/model_checks.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/optim/grad_clip.h"
 #include "trainer/optim/lr_schedule.h"
-#include "trainer/rows.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/pruner.h"
 #include "trainer/sparsity/structure_groups.h"
+#include "trainer/step_loss.h"
 
 namespace distill::trainer {
 namespace fs = std::filesystem;
@@ -44,7 +45,9 @@ struct Worker::State {
   std::unique_ptr<data::ShardedDataset> eval_data;  // null without data.eval
   torch::jit::Module student;
   std::vector<torch::jit::Module> teachers;
-  std::vector<sparsity::NamedTensor> params;
+  std::vector<sparsity::NamedTensor> params;       // the student's
+  kd::Projections projections;                     // distill.terms' learned projections
+  std::vector<sparsity::NamedTensor> trained;      // params, then the projections: what AdamW updates
   std::unique_ptr<optim::AdamW> optimizer;
   std::unique_ptr<optim::LearningRateSchedule> lr_schedule;
   std::unique_ptr<kd::TeacherCombiner> combiner;
@@ -52,6 +55,8 @@ struct Worker::State {
   sparsity::MaskSet* masks = nullptr;         // pruner's weight masks; null when sparsity is off
   std::string student_module;  // the architecture file checkpoints refer to
   uint64_t step = 0;           // optimizer steps done
+  bool report_scores = false;  // training.data_selection: per-sample entropies go to the coordinator
+  std::unique_ptr<std::ofstream> sample_trace;  // DISTILL_TRACE_SAMPLES test hook (docs/testing.md)
   uint64_t samples_since_report = 0;
   uint64_t tokens_since_report = 0;
   uint64_t mask_changes_since_report = 0;
@@ -71,6 +76,8 @@ struct Worker::State {
   void verifyMasksAgree(uint64_t step);
   uint64_t checkpoint(uint64_t step);
   void evaluateAndReport(uint64_t step);
+  void sendScores(uint64_t step, const std::vector<uint64_t>& samples, const torch::Tensor& entropy);
+  checkpoint::TrainerCheckpoint checkpointState(uint64_t step);
 };
 
 Worker::Worker(config::JobConfig config, control::Bootstrap boot, control::MpiChannel& channel, const Placement& where)
@@ -118,8 +125,19 @@ void Worker::State::setUp() {
     for (auto& p : model::namedParameters(teacher)) p.tensor.requires_grad_(false);
   }
   combiner = kd::makeCombiner(cfg.distill());
+  // Projections are trained like the student's parameters (one AdamW, one
+  // all-reduce, one clipping norm) but are not part of the model.
+  projections = kd::createProjections(cfg.distill(), models.student_shape, models.teacher_shapes, cfg.seed(), device);
+  trained = params;
+  for (const auto& [name, w] : projections) trained.push_back({name, w});
+  report_scores = cfg.training().data_selection().fraction() > 0;
+  if (const char* trace = std::getenv("DISTILL_TRACE_SAMPLES")) {
+    fs::create_directories(trace);
+    sample_trace = std::make_unique<std::ofstream>(fs::path(trace) / ("worker-" + std::to_string(worker) + ".txt"),
+                                                   std::ios::app);
+  }
 
-  optimizer = std::make_unique<optim::AdamW>(params, optim::adamwOptions(cfg.optimizer()));
+  optimizer = std::make_unique<optim::AdamW>(trained, optim::adamwOptions(cfg.optimizer()));
   lr_schedule = std::make_unique<optim::LearningRateSchedule>(cfg.optimizer(), static_cast<int64_t>(boot.total_steps()));
 
   if (cfg.sparsity().enabled() || !cfg.sparsity().gradient_mask().kind().empty()) {
@@ -142,7 +160,7 @@ void Worker::State::setUp() {
 
   if (!boot.resume_from().empty()) {
     link.enter(step, "resume");
-    checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), pruner.get(), 0, student_module, cfg.seed()};
+    checkpoint::TrainerCheckpoint ckpt = checkpointState(0);
     checkpoint::readCheckpoint(boot.resume_from(), worker, ckpt);
     step = ckpt.step;
     DISTILL_CHECK(step == boot.start_step(), boot.resume_from(), ": trainer state is at step ", step,
@@ -160,33 +178,35 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
 
   const data::Batch batch = train_data->gather(samples).to(device);
 
-  link.enter(s, "teachers");
-  std::vector<torch::Tensor> teacher_logits;
-  {
-    torch::NoGradGuard no_grad;
-    for (size_t k = 0; k < teachers.size(); ++k) {
-      const auto out = model::runModel(teachers[k], batch.input_ids, batch.attention_mask, kd_spec.teachers(k).name());
-      teacher_logits.push_back(logitRows(out.logits));
-    }
+  if (sample_trace) {
+    *sample_trace << s << ' ' << link.epoch();
+    for (uint64_t id : samples) *sample_trace << ' ' << id;
+    *sample_trace << std::endl;
   }
+
+  link.enter(s, "teachers");
+  const kd::TeacherOutputs teacher_out = kd::runTeachers(teachers, batch, kd_spec, combiner ? combiner->stochasticPasses() : 1);
 
   link.enter(s, "forward");
   const auto out = model::runModel(student, batch.input_ids, batch.attention_mask, "student");
-  const Rows rows = toRows(out.logits, batch.labels);
-  const kd::LossBreakdown loss = kd::distillationLoss(rows.logits, teacher_logits, rows.labels, kd_spec, combiner.get());
-  DISTILL_CHECK(std::isfinite(loss.total.item<double>()), "loss is not finite at step ", s + 1,
-                " (task ", loss.task, ", kd ", loss.kd, "): lower optimizer.lr or check the data");
+  const config::DistillSpec spec_now =
+      kd::specAtStep(kd_spec, static_cast<int64_t>(s), static_cast<int64_t>(boot.total_steps()));
+  const kd::StepLoss step_loss = kd::stepLoss(out, batch, teacher_out, spec_now, combiner.get(), projections);
+  const kd::LossBreakdown& loss = step_loss.logits;
+  DISTILL_CHECK(std::isfinite(step_loss.total.item<double>()), "loss is not finite at step ", s + 1, " (task ",
+                loss.task, ", kd ", loss.kd, "): lower optimizer.lr or check the data");
+  if (report_scores) sendScores(s, samples, step_loss.sample_entropy);
 
   link.enter(s, "backward");
-  for (auto& p : params) {
+  for (auto& p : trained) {
     if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();
   }
-  loss.total.backward();
+  step_loss.total.backward();
   if (pruner) pruner->beforeAllReduce();
 
   link.enter(s, "allreduce");
   std::vector<torch::Tensor> grads;
-  for (auto& p : params) {
+  for (auto& p : trained) {
     if (!p.tensor.grad().defined()) p.tensor.mutable_grad() = torch::zeros_like(p.tensor);
     grads.push_back(p.tensor.grad());
   }
@@ -196,7 +216,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   link.enter(s, "optimizer");
   samples_since_report += static_cast<uint64_t>(batch.input_ids.size(0));
   tokens_since_report += static_cast<uint64_t>(batch.attention_mask.sum().item<int64_t>());
-  const double grad_norm = optim::clipGradNorm(params, config.optimizer().max_grad_norm());
+  const double grad_norm = optim::clipGradNorm(trained, config.optimizer().max_grad_norm());
   const double lr = lr_schedule->at(static_cast<int64_t>(s));
   if (pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
   optimizer->step(lr, masks);
@@ -212,14 +232,16 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     auto* r = message.mutable_report();
     r->set_step(step);
     r->set_epoch(link.epoch());
-    (*r->mutable_losses())["total"] = loss.total.item<double>();
+    (*r->mutable_losses())["total"] = step_loss.total.item<double>();
     (*r->mutable_losses())["task"] = loss.task;
     (*r->mutable_losses())["kd"] = loss.kd;
+    for (const auto& term : step_loss.terms.terms) (*r->mutable_losses())[term.name] = term.value;
     for (size_t k = 0; k < teachers.size(); ++k) {
       auto* t = r->add_teachers();
       t->set_name(kd_spec.teachers(static_cast<int>(k)).name());
       t->set_kl(loss.teacher_kl[k]);
       t->set_weight(loss.teacher_weight[k]);
+      for (const auto& term : step_loss.terms.terms) (*t->mutable_terms())[term.name] = term.per_teacher[k];
     }
     // Counts since the previous report, so the _total counters are right for any report_every.
     r->set_samples(std::exchange(samples_since_report, 0));
@@ -277,13 +299,34 @@ void Worker::State::verifyMasksAgree(uint64_t s) {
 uint64_t Worker::State::checkpoint(uint64_t s) {
   link.enter(s, "checkpoint");
   const std::string dir = checkpoint_layout::stagingDir(config.run_dir(), s);
-  checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), pruner.get(), s, student_module, config.seed()};
-  checkpoint::writeCheckpoint(dir, worker, ckpt);
+  checkpoint::writeCheckpoint(dir, worker, checkpointState(s));
   control::ControlMessage message;
   message.mutable_checkpoint_written()->set_step(s);
   message.mutable_checkpoint_written()->set_staging_dir(dir);
   link.send(message);
   return s;
+}
+
+checkpoint::TrainerCheckpoint Worker::State::checkpointState(uint64_t s) {
+  checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), pruner.get(), s, student_module, config.seed()};
+  ckpt.projections.assign(trained.begin() + static_cast<long>(params.size()), trained.end());
+  return ckpt;
+}
+
+// Data selection: the student's entropy on each sample of this step, for the
+// coordinator to rank at the end of the epoch (coordinator/data_selection.h).
+void Worker::State::sendScores(uint64_t s, const std::vector<uint64_t>& samples, const torch::Tensor& entropy) {
+  DISTILL_ASSERT(entropy.numel() == static_cast<int64_t>(samples.size()));
+  control::ControlMessage message;
+  auto* scores = message.mutable_scores();
+  scores->set_step(s);
+  const torch::Tensor h = entropy.contiguous();
+  const float* v = h.data_ptr<float>();
+  for (size_t i = 0; i < samples.size(); ++i) {
+    scores->add_samples(samples[i]);
+    scores->add_entropy(v[i]);
+  }
+  link.send(message);
 }
 
 // Each worker evaluates a strided part of the eval set; totals are summed over workers.
@@ -292,10 +335,11 @@ void Worker::State::evaluateAndReport(uint64_t s) {
   link.enter(s, "eval");
   const auto ids = evalShard(eval_data->manifest().num_samples, worker, static_cast<int>(boot.num_workers()));
   const EvalTotals t = evaluate(student, *eval_data, ids, config.training().batch_size(), "student");
-  torch::Tensor totals = torch::tensor({t.correct, t.loss_sum, t.rows}, torch::kFloat64);
+  torch::Tensor totals = torch::tensor({t.correct, t.loss_sum, t.rows, t.loss_rows}, torch::kFloat64);
   group->allreduce(totals, comm::Reduce::Sum);
   if (worker != 0) return;
-  const EvalTotals sum{totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>()};
+  const EvalTotals sum{totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>(),
+                       totals[3].item<double>()};
   control::ControlMessage message;
   auto* e = message.mutable_eval();
   e->set_step(s);

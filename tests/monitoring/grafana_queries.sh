@@ -9,8 +9,9 @@ source "$(dirname "$0")/lib.sh"
 DASHBOARD="$SRC/monitoring/grafana/distill-dashboard.json"
 
 # A job that runs until stopped (run_job's timeout: 300 s) and commits a
-# checkpoint now and then, so the checkpoint-age panels have data.
-start_job --set checkpoint.every_steps=200
+# checkpoint now and then, so the checkpoint-age panels have data; with an
+# intermediate term, so the per-teacher term panel has data too.
+start_job --set checkpoint.every_steps=200 --set "distill.terms=[{kind: cka}]"
 job_name="$(sed -n 's/^name: *//p' "$WORK/job.yaml")"
 start_prometheus
 

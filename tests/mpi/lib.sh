@@ -19,7 +19,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 run_job() {  # run_job WORKERS CONFIG [args...]
   local workers="$1"; shift
   timeout -k 5 300 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS \
-    -x DISTILL_FAULT_MASK_MISMATCH -x DISTILL_FAULT_ABORT_AFTER_COMMIT \
+    -x DISTILL_FAULT_MASK_MISMATCH -x DISTILL_FAULT_ABORT_AFTER_COMMIT -x DISTILL_TRACE_SAMPLES \
     -np "$((workers + 1))" "$BIN" train "$@"
 }
 

@@ -53,6 +53,7 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
     const sparsity::MaskSet* masks = ckpt.pruner ? ckpt.pruner->masks() : nullptr;
     if (masks) data::saveTensors(at(dir, layout::kMasksFile), pairs(masks->masks()));
     if (ckpt.pruner) data::saveTensors(at(dir, layout::kSparsityStateFile), pairs(ckpt.pruner->state()));
+    if (!ckpt.projections.empty()) data::saveTensors(at(dir, layout::kProjectionsFile), pairs(ckpt.projections));
     nlohmann::json state = {
         {"step", ckpt.step},
         {"optimizer_steps", ckpt.optimizer->stepCount()},
@@ -87,6 +88,13 @@ void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt)
     DISTILL_CHECK(files::exists(masks_file), masks_file,
                   ": missing: the checkpoint was written without sparsity, the config enables it");
     copyInto(masks_file, data::loadTensors(masks_file), masks->masks());
+  }
+  if (!ckpt.projections.empty()) {
+    const std::string projections_file = at(dir, layout::kProjectionsFile);
+    DISTILL_CHECK(files::exists(projections_file), projections_file,
+                  ": missing: the checkpoint was written without intermediate terms that project "
+                  "(distill.terms), the config has them");
+    copyInto(projections_file, data::loadTensors(projections_file), ckpt.projections);
   }
   if (ckpt.pruner) {
     const std::string state_file = at(dir, layout::kSparsityStateFile);

@@ -29,9 +29,10 @@ struct TrainerCheckpoint {
   uint64_t step = 0;                          // optimizer steps done
   std::string student_module;                 // the student's architecture, relative to the run directory
   uint64_t seed = 0;                          // job seed: reseeds a worker the checkpoint has no RNG state for
+  std::vector<sparsity::NamedTensor> projections;  // distill.terms' projections, in place; may be empty
 };
 
-// Worker 0 writes model, optimizer, masks and trainer.json; every worker writes its RNG state.
+// Worker 0 writes model, optimizer, masks, projections and trainer.json; every worker writes its RNG state.
 void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint& ckpt);
 // Loads a committed checkpoint into `ckpt` (in place), with this worker's RNG
 // state; a worker the checkpoint has none for (the job was resumed on more

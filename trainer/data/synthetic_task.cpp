@@ -39,7 +39,7 @@ std::string describe(const SyntheticOptions& o) {
   if (o.task == kTaskClassification) {
     s += " num_classes=" + std::to_string(o.num_classes) + " label_noise=" + std::to_string(o.label_noise);
     if (!o.classes.empty()) {
-      s += " classes=";
+      s += o.relabel ? " relabelled_classes=" : " classes=";
       for (size_t i = 0; i < o.classes.size(); ++i) s += (i ? "," : "") + std::to_string(o.classes[i]);
     }
   }
@@ -92,6 +92,7 @@ void checkSyntheticOptions(const SyntheticOptions& o) {
                 "synthetic task: unknown task '", o.task, "' (classification or language_modeling)");
   DISTILL_CHECK(o.num_samples > 0, "synthetic task: num_samples must be positive");
   DISTILL_CHECK(o.samples_per_shard > 0, "synthetic task: samples_per_shard must be positive");
+  DISTILL_CHECK(!o.relabel || !o.classes.empty(), "synthetic task: relabel needs 'classes' (which classes, in label order)");
   if (o.task == kTaskLanguageModeling) {
     DISTILL_CHECK(o.vocab_size >= 3, "synthetic task: vocab_size must be at least 3, got ", o.vocab_size);
     DISTILL_CHECK(o.seq_len >= 2, "synthetic task: seq_len must be at least 2, got ", o.seq_len);
@@ -196,11 +197,16 @@ DatasetManifest writeSyntheticTask(const SyntheticOptions& options, const std::s
     if (!keep.empty() && keep.count(s.label) == 0) continue;
     padOrTruncate(std::vector<int64_t>(s.tokens.begin(), s.tokens.end()), options.seq_len, kPadToken,
                   &ids, &mask);
-    out.add(ids, mask, {s.label});
+    int64_t label = s.label;
+    if (options.relabel) {
+      label = std::find(options.classes.begin(), options.classes.end(), s.label) - options.classes.begin();
+    }
+    out.add(ids, mask, {label});
   }
   DISTILL_CHECK(out.numSamples() > 0, "synthetic task: no sample of ", options.num_samples,
                 " has a label in 'classes'");
-  return out.finish(kTaskClassification, options.num_classes, options.vocab_size);
+  const int64_t declared = options.relabel ? static_cast<int64_t>(options.classes.size()) : options.num_classes;
+  return out.finish(kTaskClassification, declared, options.vocab_size);
 }
 
 }  // namespace distill::data

@@ -51,6 +51,10 @@ struct SyntheticOptions {
   // in this set; empty keeps all. The kept samples are exactly those the same
   // seed gives without the filter, so subset datasets are slices of the full one.
   std::vector<int64_t> classes;
+  // With `classes`: write class classes[j] as label j, and declare
+  // classes.size() classes (the data of a teacher that knows only those; its
+  // class map in the job config is `classes`). Without: labels stay as drawn.
+  bool relabel = false;
 };
 
 inline constexpr int32_t kPadToken = 0;

@@ -132,6 +132,8 @@ TEST_F(DistillChecks, TermKindsAndNames) {
   expectProblem("  terms: [{kind: cka}, {kind: cka}]\n",
                 "distill.terms[1].name: term name \"cka\" is used twice; give each term of the same kind a name");
   expectValid("  terms: [{kind: cka}, {kind: cka, name: cka_mid, layers: uniform}]\n");
+  expectProblem("  terms: [{kind: cka, name: kd}]\n",
+                "distill.terms[0].name: \"kd\" is reserved (distill_loss{term} reports total, task and kd)");
   expectProblem("  terms: [{kind: cka, weight: -1}]\n", "distill.terms[0].weight: must be >= 0, got -1");
 }
 

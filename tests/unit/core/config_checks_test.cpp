@@ -106,6 +106,10 @@ TEST_F(ConfigChecks, RelativePathsAreRelativeToTheWorkingDirectory) {
 TEST_F(ConfigChecks, Ranges) {
   expectProblem([](JobConfig& c) { c.mutable_training()->set_batch_size(0); }, "training.batch_size: must be > 0, got 0");
   expectProblem([](JobConfig& c) { c.mutable_training()->set_epochs(0); }, "training.epochs: must be > 0");
+  expectProblem([](JobConfig& c) { c.mutable_training()->mutable_data_selection()->set_fraction(1.5); },
+                "training.data_selection.fraction: must be in (0, 1], or 0 to turn data selection off, got 1.5");
+  expectProblem([](JobConfig& c) { c.mutable_training()->mutable_data_selection()->set_fraction(-0.1); },
+                "training.data_selection.fraction: must be in (0, 1]");
   expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_lr(0); }, "optimizer.lr: must be > 0, got 0");
   expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_weight_decay(-1); }, "optimizer.weight_decay: must be >= 0");
   expectProblem([](JobConfig& c) { c.mutable_optimizer()->set_beta1(1.0); }, "optimizer.beta1: must be in [0, 1), got 1");
@@ -132,6 +136,14 @@ TEST_F(ConfigChecks, Ranges) {
                 "runtime.collective_timeout_seconds: must be > 0");
   expectProblem([](JobConfig& c) { c.mutable_runtime()->set_threads_per_worker(0); },
                 "runtime.threads_per_worker: must be > 0");
+}
+
+TEST_F(ConfigChecks, DataSelectionFractionInRangeOrOffPasses) {
+  for (double fraction : {0.0, 0.1, 0.3, 1.0}) {
+    JobConfig cfg = valid();
+    cfg.mutable_training()->mutable_data_selection()->set_fraction(fraction);
+    EXPECT_EQ(joined(checkJobConfig(cfg)), "") << fraction;
+  }
 }
 
 TEST_F(ConfigChecks, IntervalOnlyMattersWhenSparsityIsEnabled) {

@@ -23,6 +23,8 @@ TEST(ConfigDefaults, EmptyConfigGetsEveryDefault) {
   EXPECT_EQ(t.max_steps(), 0u);
   EXPECT_TRUE(t.has_eval_every());
   EXPECT_EQ(t.eval_every(), 0u);
+  EXPECT_TRUE(t.data_selection().has_fraction());
+  EXPECT_DOUBLE_EQ(t.data_selection().fraction(), 0.0);  // off
 
   const OptimizerSpec& o = cfg.optimizer();
   EXPECT_EQ(o.name(), "adamw");

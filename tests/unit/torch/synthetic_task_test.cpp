@@ -159,6 +159,30 @@ TEST(SyntheticTask, ClassFilterKeepsASliceOfTheFullStream) {
   EXPECT_THROW(writeSyntheticTask(o, dir.path("none")), Error);  // sample 0 is not class 5
 }
 
+TEST(SyntheticTask, RelabelWritesClassListIndices) {
+  ScratchDir dir;
+  SyntheticOptions o;
+  o.num_samples = 600;
+  o.classes = {4, 1};
+  writeSyntheticTask(o, dir.path("kept"));
+  o.relabel = true;
+  auto m = writeSyntheticTask(o, dir.path("relabelled"));
+  EXPECT_EQ(m.num_classes, 2);  // a 2-output teacher's data
+  auto kept = ShardedDataset::open(dir.path("kept"));
+  auto relabelled = ShardedDataset::open(dir.path("relabelled"));
+  ASSERT_EQ(kept.size(), relabelled.size());
+  Batch a = kept.gather(allIndices(kept.size()));
+  Batch b = relabelled.gather(allIndices(relabelled.size()));
+  EXPECT_TRUE(torch::equal(a.input_ids, b.input_ids));
+  // class 4 -> label 0, class 1 -> label 1 (the order of `classes`)
+  EXPECT_TRUE(torch::equal(b.labels, torch::where(a.labels == 4, torch::zeros_like(a.labels), torch::ones_like(a.labels))));
+  EXPECT_GT(b.labels.sum().item<int64_t>(), 0);
+  EXPECT_LT(b.labels.sum().item<int64_t>(), static_cast<int64_t>(b.labels.numel()));
+
+  o.classes.clear();
+  EXPECT_THROW(writeSyntheticTask(o, dir.path("no-classes")), Error);
+}
+
 TEST(SyntheticTask, LanguageModelingLabelsAreNextTokens) {
   ScratchDir dir;
   SyntheticOptions o;

@@ -1,0 +1,78 @@
+#include "trainer/step_loss.h"
+
+#include <torch/script.h>
+
+#include "common/error.h"
+#include "trainer/distill/entropy.h"
+#include "trainer/distill/task_loss.h"
+#include "trainer/distill/value_schedule.h"
+#include "trainer/rows.h"
+
+namespace distill::kd {
+
+TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data::Batch& batch,
+                           const config::DistillSpec& spec, int passes) {
+  torch::NoGradGuard no_grad;
+  TeacherOutputs out;
+  const bool layers = spec.terms_size() > 0;
+  for (size_t k = 0; k < teachers.size(); ++k) {
+    const std::string name = "teacher '" + spec.teachers(static_cast<int>(k)).name() + "'";
+    const auto o = model::runModel(teachers[k], batch.input_ids, batch.attention_mask, name);
+    out.logits.push_back(trainer::logitRows(o.logits));
+    if (layers) out.layers.push_back({o.hidden_states, o.attentions});
+    if (passes > 1) {
+      // Dropout on: the spread of these passes is the teacher's uncertainty (mc_dropout).
+      teachers[k].train();
+      std::vector<torch::Tensor> stochastic;
+      for (int m = 0; m < passes; ++m) {
+        stochastic.push_back(trainer::logitRows(
+            model::runModel(teachers[k], batch.input_ids, batch.attention_mask, name).logits));
+      }
+      teachers[k].eval();
+      out.passes.push_back(torch::stack(stochastic));
+    }
+  }
+  return out;
+}
+
+StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, const TeacherOutputs& teachers,
+                  const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections) {
+  const trainer::Rows rows = trainer::toRows(student.logits, batch.labels);
+  CombinerExtras extras;
+  extras.teacher_passes = teachers.passes;
+  StepLoss out;
+  out.logits = distillationLoss(rows.logits, teachers.logits, rows.labels, spec, combiner, &extras);
+  out.total = out.logits.total;
+  if (spec.terms_size() > 0 && !teachers.logits.empty()) {
+    const int64_t batch_size = batch.input_ids.size(0);
+    // Per-token rows (language modeling): a sample's weight is its tokens' mean.
+    const torch::Tensor weights = student.logits.dim() == 2
+                                      ? out.logits.weights
+                                      : weightsPerSample(out.logits.weights, rows.labels != kIgnoreLabel, batch_size);
+    out.terms = intermediateLoss(spec, {student.hidden_states, student.attentions}, teachers.layers,
+                                 batch.attention_mask, weights, projections);
+    out.total = out.total + out.terms.total;
+  }
+  out.sample_entropy = sampleEntropy(student.logits, batch.labels);
+  return out;
+}
+
+config::DistillSpec specAtStep(const config::DistillSpec& spec, int64_t step, int64_t total_steps) {
+  config::DistillSpec at = spec;
+  at.set_temperature(scheduledValue(spec.temperature_schedule(), spec.temperature(), step, total_steps));
+  at.set_kd_weight(scheduledValue(spec.kd_weight_schedule(), spec.kd_weight(), step, total_steps));
+  return at;
+}
+
+torch::Tensor sampleEntropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor h = entropy(torch::softmax(logits.detach().to(torch::kFloat), /*dim=*/-1), /*dim=*/-1);
+  if (logits.dim() == 2) return h.to(torch::kCPU);
+  DISTILL_CHECK(logits.dim() == 3, "sample entropy: logits must be [B,C] or [B,T,V], got ", logits.sizes());
+  // Unlabelled language-model data: every token counts.
+  const torch::Tensor counted =
+      labels.defined() ? (labels != kIgnoreLabel).to(torch::kFloat) : torch::ones_like(h);  // [B,T]
+  return ((h * counted).sum(/*dim=*/1) / counted.sum(/*dim=*/1).clamp_min(1.0)).to(torch::kCPU);
+}
+
+}  // namespace distill::kd

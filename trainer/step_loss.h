@@ -1,0 +1,63 @@
+// The loss of one training step, from the teachers' forward passes to the
+// number backward() runs on (DESIGN.md section 3, "teachers" and "forward"):
+// the logit KL combined per sample (distillation_loss.h), the intermediate
+// terms with the same per-sample weights (intermediate_loss.h), and the
+// student's per-sample entropy that data selection ranks on.
+//
+//   kd::TeacherOutputs t = kd::runTeachers(teachers, batch, spec, combiner->stochasticPasses());
+//   auto s = model::runModel(student, batch.input_ids, batch.attention_mask, "student");
+//   kd::StepLoss loss = kd::stepLoss(s, batch, t, kd::specAtStep(spec, step, total), combiner.get(), projections);
+//   loss.total.backward();
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "proto/config.pb.h"
+#include "trainer/data/dataset.h"
+#include "trainer/distill/combiner.h"
+#include "trainer/distill/distillation_loss.h"
+#include "trainer/distill/intermediate_loss.h"
+#include "trainer/model/model_io.h"
+
+namespace torch::jit {
+struct Module;
+}
+
+namespace distill::kd {
+
+// What the teachers said about one batch, in the teachers' own class spaces.
+struct TeacherOutputs {
+  std::vector<torch::Tensor> logits;   // K x [R,Ck], eval mode (dropout off)
+  std::vector<LayerOutputs> layers;    // K, filled only when spec.terms is not empty
+  std::vector<torch::Tensor> passes;   // K x [M,R,Ck] with dropout on; empty when passes <= 1
+};
+
+// Runs every teacher once in eval mode without grad, and `passes` more times
+// in train mode (dropout on) when passes > 1 (the mc_dropout combiner). The
+// teachers are left in eval mode.
+TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data::Batch& batch,
+                           const config::DistillSpec& spec, int passes);
+
+struct StepLoss {
+  torch::Tensor total;            // scalar: logit part + intermediate terms
+  LossBreakdown logits;           // task, kd, per-teacher KL and weights
+  IntermediateBreakdown terms;    // per term and teacher
+  torch::Tensor sample_entropy;   // [B] float32 on the CPU: the student's predictive entropy per sample
+};
+
+// `spec` is the step's (specAtStep); `projections` those createProjections made.
+StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, const TeacherOutputs& teachers,
+                  const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections);
+
+// `spec` with temperature and kd_weight at 0-based `step` of `total_steps`
+// (distill.temperature_schedule, distill.kd_weight_schedule).
+config::DistillSpec specAtStep(const config::DistillSpec& spec, int64_t step, int64_t total_steps);
+
+// Entropy of softmax(logits) per sample: logits [B,C], or [B,T,V] averaged over
+// the tokens whose label is not -100 (0 for a sample without any). [B] float32.
+torch::Tensor sampleEntropy(const torch::Tensor& logits, const torch::Tensor& labels);
+
+}  // namespace distill::kd
