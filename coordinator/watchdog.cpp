@@ -11,8 +11,15 @@ namespace distill::coordinator {
 std::string Stall::describe() const {
   char seconds[32];
   std::snprintf(seconds, sizeof(seconds), "%.1f", silent_seconds);
-  return detail::concat("worker ", worker, " (rank ", worker + 1, ") silent for ", seconds,
-                        " s, last seen at step ", step, " in phase ", phase);
+  std::string text = detail::concat("worker ", worker, " (rank ", worker + 1, ") silent for ", seconds,
+                                    " s, last seen at step ", step, " in phase ", phase);
+  for (size_t i = 0; i < also_silent.size(); ++i) {
+    const Stall& o = also_silent[i];
+    std::snprintf(seconds, sizeof(seconds), "%.1f", o.silent_seconds);
+    text += detail::concat(i == 0 ? " (also silent: " : "; ", "worker ", o.worker, " (rank ", o.worker + 1, ") for ",
+                           seconds, " s, at step ", o.step, " in phase ", o.phase);
+  }
+  return also_silent.empty() ? text : text + ")";
 }
 
 Watchdog::Watchdog(int num_workers, double timeout_seconds, double now, double slow_timeout_seconds,
@@ -60,8 +67,13 @@ std::optional<Stall> Watchdog::check(double now) const {
     const Seen& s = seen_[w];
     if (s.done) continue;
     if (!culprit || key(s) < key(seen_[static_cast<size_t>(culprit->worker)])) {
-      culprit = Stall{static_cast<int>(w), s.step, s.phase, now - s.at};
+      culprit = Stall{static_cast<int>(w), s.step, s.phase, now - s.at, {}};
     }
+  }
+  for (size_t w = 0; w < seen_.size(); ++w) {
+    const Seen& s = seen_[w];
+    if (s.done || static_cast<int>(w) == culprit->worker || now - s.at <= timeout_ / 2) continue;
+    culprit->also_silent.push_back(Stall{static_cast<int>(w), s.step, s.phase, now - s.at, {}});
   }
   return culprit;
 }

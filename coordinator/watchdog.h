@@ -22,7 +22,13 @@ struct Stall {
   uint64_t step = 0;
   std::string phase;
   double silent_seconds = 0;
-  std::string describe() const;  // "worker 1 (rank 2) silent for 61.0 s, last seen at step 12 in phase allreduce"
+  // Other workers silent for more than half the timeout: inside a collective
+  // the cause and its victims look alike (both silent in "allreduce"), so
+  // they are named too.
+  std::vector<Stall> also_silent;
+  // "worker 1 (rank 2) silent for 61.0 s, last seen at step 12 in phase allreduce
+  //  (also silent: worker 0 (rank 1) for 60.9 s, at step 12 in phase allreduce)"
+  std::string describe() const;
 };
 
 class Watchdog {

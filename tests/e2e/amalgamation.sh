@@ -5,26 +5,10 @@
 # must beat every teacher on all six classes (a teacher can at best get its
 # own third right) and the same student distilled with the `mean` combiner of
 # the same teachers on the same budget. Writes runs/amalgamation/summary.json.
-set -euo pipefail
-SRC="${DISTILL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
-cd "$SRC"
-BIN=build/distill
-export OMP_NUM_THREADS=1
-OUT=runs/amalgamation
-rm -rf "$OUT"
-mkdir -p "$OUT"
-accuracy() { "$BIN" evaluate --model "$1" --data "$OUT/data/eval" "${@:2}" | sed -E 's/.*"accuracy": ([0-9.]+).*/\1/'; }
-run() {  # run NAME CONFIG --set ...
-  local name="$1" config="$2"; shift 2
-  launch/distill-mpirun -n 2 "$config" --set run_dir="$OUT/$name" --set metrics.port=0 "$@" > "$OUT/$name.log" 2>&1 \
-    || { tail -30 "$OUT/$name.log"; echo "FAIL: $name training"; exit 1; }
-  "$BIN" export "$OUT/$name/checkpoints/latest" --out "$OUT/$name/model" >/dev/null
-}
-
+source "$(dirname "$0")/lib.sh"
+e2e_workdir amalgamation
 # The demo's data: 3000 noisy training samples, 1000 clean eval samples.
-"$BIN" prepare-data --synthetic classification --out "$OUT/data/train" --num-samples 3000 --seed 11 >/dev/null
-"$BIN" prepare-data --synthetic classification --out "$OUT/data/eval" --num-samples 1000 --seed 12 \
-  --label-noise 0 >/dev/null
+demo_data
 teachers=()
 for k in 0 1 2; do
   classes="$((2 * k)),$((2 * k + 1))"
@@ -33,7 +17,7 @@ for k in 0 1 2; do
     --classes "$classes" --relabel >/dev/null
   "$BIN" init-model --arch encoder-classifier --classes 2 --max-len 32 --d-model 64 --layers 2 --heads 4 --d-ff 128 \
     --dropout 0.1 --seed $((100 + k)) --out "$OUT/teacher$k-init.pt" >/dev/null
-  run "teacher$k" configs/demo-teacher.yaml --set seed=$((20 + k)) --set student.path="$OUT/teacher$k-init.pt" \
+  train "teacher$k" configs/demo-teacher.yaml --set seed=$((20 + k)) --set student.path="$OUT/teacher$k-init.pt" \
     --set data.train="$OUT/data/teacher$k" --set data.eval= --set training.epochs=8
   teachers+=("{name: classes${classes/,/-}, path: $OUT/teacher$k/model/model.pt, classes: [$classes]}")
 done
@@ -43,13 +27,13 @@ done
 list="[$(IFS=,; echo "${teachers[*]}")]"
 student=(--set student.path="$OUT/student-init.pt" --set data.train="$OUT/data/train" --set data.eval="$OUT/data/eval"
   --set sparsity.enabled=false --set "distill.teachers=$list" --set distill.task_weight=0.3 --set distill.kd_weight=0.7)
-run amalgamation configs/demo.yaml "${student[@]}" --set distill.combiner=amalgamation
-run mean configs/demo.yaml "${student[@]}" --set distill.combiner=mean
+train amalgamation configs/demo.yaml "${student[@]}" --set distill.combiner=amalgamation
+train mean configs/demo.yaml "${student[@]}" --set distill.combiner=mean
 
 t0=$(accuracy "$OUT/teacher0/model/model.pt" --classes 0,1)
 t1=$(accuracy "$OUT/teacher1/model/model.pt" --classes 2,3)
 t2=$(accuracy "$OUT/teacher2/model/model.pt" --classes 4,5)
-own0=$("$BIN" evaluate --model "$OUT/teacher0/model/model.pt" --data "$OUT/data/teacher0" | sed -E 's/.*"accuracy": ([0-9.]+).*/\1/')
+own0=$(accuracy "$OUT/teacher0/model/model.pt" --data "$OUT/data/teacher0")
 amalgamated=$(accuracy "$OUT/amalgamation/model/model.pt")
 mean=$(accuracy "$OUT/mean/model/model.pt")
 printf '%-46s %8s\n' "model (accuracy on all 6 classes, clean eval)" "accuracy"

@@ -9,37 +9,21 @@
 # demo's longer budget (6 epochs) the logit-only student catches up with the
 # teacher and the terms no longer help: docs/distillation.md has both numbers.
 # Writes runs/intermediate/summary.json.
-set -euo pipefail
-SRC="${DISTILL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
-cd "$SRC"
-BIN=build/distill
-export OMP_NUM_THREADS=1
-OUT=runs/intermediate
-rm -rf "$OUT"
-mkdir -p "$OUT"
-accuracy() { "$BIN" evaluate --model "$1" --data "$OUT/data/eval" | sed -E 's/.*"accuracy": ([0-9.]+).*/\1/'; }
-run() {  # run NAME CONFIG --set ...
-  local name="$1" config="$2"; shift 2
-  launch/distill-mpirun -n 2 "$config" --set run_dir="$OUT/$name" --set metrics.port=0 "$@" > "$OUT/$name.log" 2>&1 \
-    || { tail -30 "$OUT/$name.log"; echo "FAIL: $name training"; exit 1; }
-  "$BIN" export "$OUT/$name/checkpoints/latest" --out "$OUT/$name/model" >/dev/null
-}
-
-"$BIN" prepare-data --synthetic classification --out "$OUT/data/train" --num-samples 3000 --seed 11 >/dev/null
-"$BIN" prepare-data --synthetic classification --out "$OUT/data/eval" --num-samples 1000 --seed 12 \
-  --label-noise 0 >/dev/null
+source "$(dirname "$0")/lib.sh"
+e2e_workdir intermediate
+demo_data
 "$BIN" init-model --arch encoder-classifier --classes 6 --max-len 32 --d-model 64 --layers 4 --heads 4 --d-ff 128 \
   --dropout 0.1 --seed 100 --out "$OUT/teacher-init.pt" >/dev/null
 "$BIN" init-model --arch encoder-classifier --classes 6 --max-len 32 --d-model 32 --layers 2 --heads 2 --d-ff 64 \
   --dropout 0.1 --seed 7 --out "$OUT/student-init.pt" >/dev/null
-run teacher configs/demo-teacher.yaml --set student.path="$OUT/teacher-init.pt" --set data.train="$OUT/data/train" \
+train teacher configs/demo-teacher.yaml --set student.path="$OUT/teacher-init.pt" --set data.train="$OUT/data/train" \
   --set data.eval="$OUT/data/eval"
 
 student=(--set student.path="$OUT/student-init.pt" --set data.train="$OUT/data/train" --set data.eval="$OUT/data/eval"
   --set sparsity.enabled=false --set "distill.teachers=[{name: deep, path: $OUT/teacher/model/model.pt}]"
   --set distill.combiner=mean --set training.epochs=${STUDENT_EPOCHS:-2})
-run logits configs/demo.yaml "${student[@]}"
-run layers configs/demo.yaml "${student[@]}" \
+train logits configs/demo.yaml "${student[@]}"
+train layers configs/demo.yaml "${student[@]}" \
   --set "distill.terms=[{kind: hidden_mse, layers: uniform, weight: ${HIDDEN_WEIGHT:-1.0}}, {kind: attention_mse, layers: uniform, weight: ${ATTENTION_WEIGHT:-1.0}}]"
 
 teacher=$(accuracy "$OUT/teacher/model/model.pt")

@@ -38,6 +38,23 @@ TEST(Watchdog, BlamesTheWorkerTheOthersWaitForNotTheOneWaitingInTheCollective) {
   EXPECT_EQ(stall->phase, "backward");
 }
 
+TEST(Watchdog, NamesTheOthersSilentInsideTheCollectiveToo) {
+  // Both entered the all-reduce of step 25, then worker 0 was stopped inside it:
+  // from the outside they look alike, so both are named (worker 1, silent
+  // longer, first). Worker 2 reported 2 s ago: under half the timeout.
+  Watchdog dog(3, 6.0, 0.0);
+  dog.progress(1, 25, "allreduce", 10.0);
+  dog.progress(0, 25, "allreduce", 10.2);
+  dog.progress(2, 25, "allreduce", 14.1);
+  const auto stall = dog.check(16.1);
+  ASSERT_TRUE(stall.has_value());
+  EXPECT_EQ(stall->worker, 1);
+  ASSERT_EQ(stall->also_silent.size(), 1u);
+  EXPECT_EQ(stall->describe(),
+            "worker 1 (rank 2) silent for 6.1 s, last seen at step 25 in phase allreduce (also silent: worker 0 "
+            "(rank 1) for 5.9 s, at step 25 in phase allreduce)");
+}
+
 TEST(Watchdog, AWorkerThatNeverReportsIsStalledInStartup) {
   Watchdog dog(1, 5.0, 0.0);
   const auto stall = dog.check(6.0);
