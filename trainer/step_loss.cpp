@@ -53,7 +53,6 @@ StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, 
                                  batch.attention_mask, weights, projections);
     out.total = out.total + out.terms.total;
   }
-  out.sample_entropy = sampleEntropy(student.logits, batch.labels);
   return out;
 }
 

@@ -1,8 +1,9 @@
 // The loss of one training step, from the teachers' forward passes to the
 // number backward() runs on (DESIGN.md section 3, "teachers" and "forward"):
 // the logit KL combined per sample (distillation_loss.h), the intermediate
-// terms with the same per-sample weights (intermediate_loss.h), and the
-// student's per-sample entropy that data selection ranks on.
+// terms with the same per-sample weights (intermediate_loss.h); and the
+// student's per-sample entropy that data selection ranks on (sampleEntropy,
+// computed only when selection is on: it is off the step's hot path otherwise).
 //
 //   kd::TeacherOutputs t = kd::runTeachers(teachers, batch, spec, combiner->stochasticPasses());
 //   auto s = model::runModel(student, batch.input_ids, batch.attention_mask, "student");
@@ -45,7 +46,6 @@ struct StepLoss {
   torch::Tensor total;            // scalar: logit part + intermediate terms
   LossBreakdown logits;           // task, kd, per-teacher KL and weights
   IntermediateBreakdown terms;    // per term and teacher
-  torch::Tensor sample_entropy;   // [B] float32 on the CPU: the student's predictive entropy per sample
 };
 
 // `spec` is the step's (specAtStep); `projections` those createProjections made.

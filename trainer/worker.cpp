@@ -195,7 +195,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   const kd::LossBreakdown& loss = step_loss.logits;
   DISTILL_CHECK(std::isfinite(step_loss.total.item<double>()), "loss is not finite at step ", s + 1, " (task ",
                 loss.task, ", kd ", loss.kd, "): lower optimizer.lr or check the data");
-  if (report_scores) sendScores(s, samples, step_loss.sample_entropy);
+  if (report_scores) sendScores(s, samples, kd::sampleEntropy(out.logits, batch.labels));
 
   link.enter(s, "backward");
   for (auto& p : trained) {

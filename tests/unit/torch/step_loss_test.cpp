@@ -103,7 +103,7 @@ TEST(StepLoss, TotalIsLogitPartPlusTermsAndProjectionsGetGradients) {
   ASSERT_EQ(loss.terms.terms.size(), 1u);
   EXPECT_NEAR(loss.total.item<double>(), loss.logits.total.item<double>() + loss.terms.total.item<double>(), 1e-5);
   EXPECT_GT(loss.terms.terms[0].value, 0.0);
-  EXPECT_EQ(loss.sample_entropy.sizes(), (std::vector<int64_t>{4}));
+  EXPECT_EQ(sampleEntropy(s.logits, m.batch.labels).sizes(), (std::vector<int64_t>{4}));
   loss.total.backward();
   for (const auto& [name, w] : projections) {
     ASSERT_TRUE(w.grad().defined()) << name;
