@@ -48,4 +48,6 @@ uint64_t committedStep(const std::string& dir) {
 
 std::string rngFile(int worker) { return "rng-worker-" + std::to_string(worker) + ".safetensors"; }
 
+std::string optimizerShardFile(int worker) { return kOptimizerShardPrefix + std::to_string(worker) + ".safetensors"; }
+
 }  // namespace distill::checkpoint_layout

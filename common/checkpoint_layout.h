@@ -7,7 +7,8 @@
 //
 // A committed directory holds model.safetensors, optimizer.safetensors,
 // masks.safetensors and trainer.json (written by worker 0), rng-worker-<w>.safetensors
-// (one per worker) and state.json (the coordinator's ledger, written last).
+// (one per worker; with runtime.zero_stage 1 also optimizer-worker-<w>.safetensors
+// instead of optimizer.safetensors) and state.json (the coordinator's ledger, written last).
 #pragma once
 
 #include <cstdint>
@@ -37,5 +38,9 @@ inline constexpr const char* kProjectionsFile = "projections.safetensors";
 inline constexpr const char* kTrainerStateFile = "trainer.json";
 inline constexpr const char* kStateFile = "state.json";
 std::string rngFile(int worker);                                     // rng-worker-<w>.safetensors
+// ZeRO-1: the AdamW moments of the parameters worker <w> owns (optimizer-worker-<w>.safetensors),
+// in place of kOptimizerFile; tensors are named by parameter, so any worker count can read them.
+std::string optimizerShardFile(int worker);
+inline constexpr const char* kOptimizerShardPrefix = "optimizer-worker-";
 
 }  // namespace distill::checkpoint_layout

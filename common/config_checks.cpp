@@ -20,6 +20,7 @@ const std::vector<std::string> kScopes = {"global", "per_layer"};
 const std::vector<std::string> kSchedules = {"one_shot", "constant", "iterative", "cubic", "reverse_cubic"};
 const std::vector<std::string> kGradientMasks = {"", "child_tuning_f", "child_tuning_d"};
 const std::vector<std::string> kBackends = {"auto", "gloo", "nccl"};
+const std::vector<std::string> kPrecisions = {"fp32", "bf16", "fp16"};
 
 namespace {
 namespace fs = std::filesystem;
@@ -109,6 +110,13 @@ void checkFilesAndTraining(Problems& p, const JobConfig& cfg) {
 
   const TrainingSpec& t = cfg.training();
   checkPositive(p, "training.batch_size", t.batch_size());
+  const uint32_t micro = t.gradient_accumulation();
+  if (micro == 0) {
+    p.add("training.gradient_accumulation", "must be >= 1 (micro-batches per optimizer step), got 0");
+  } else if (t.batch_size() % micro != 0) {
+    p.add("training.gradient_accumulation", micro, " does not divide training.batch_size ", t.batch_size(),
+          ": each worker's batch is split into that many equal micro-batches");
+  }
   if (t.max_steps() == 0 && t.epochs() == 0) {
     p.add("training.epochs", "must be > 0 when training.max_steps is 0 (nothing would be trained)");
   }
@@ -428,6 +436,34 @@ void checkServices(Problems& p, const JobConfig& cfg) {
   checkPositive(p, "runtime.watchdog_seconds", r.watchdog_seconds());
   checkPositive(p, "runtime.collective_timeout_seconds", r.collective_timeout_seconds());
   checkName(p, "runtime.backend", "backend", r.backend(), kBackends);
+  checkName(p, "runtime.precision", "precision", r.precision(), kPrecisions);
+  if (r.precision() == "fp16" && r.backend() == "gloo") {
+    p.add("runtime.precision", "fp16 runs on CUDA only (with loss scaling); this job uses runtime.backend gloo, "
+          "the CPU: use bf16 or fp32");
+  }
+  checkNonNegative(p, "runtime.gradient_bucket_mb", r.gradient_bucket_mb());
+  if (r.zero_stage() > 2) {
+    p.add("runtime.zero_stage", "must be 0 (no sharding), 1 (AdamW state sharded over workers) or 2 (AdamW state "
+          "and gradients sharded), got ", r.zero_stage());
+  }
+  if (r.zero_stage() == 2) {
+    // Under ZeRO-2 a worker keeps only its own parameters' gradients.
+    const SparsitySpec& s = cfg.sparsity();
+    if (s.enabled() && s.criterion() != "magnitude") {
+      p.add("runtime.zero_stage", "2 keeps each gradient on one worker only, and sparsity.criterion \"", s.criterion(),
+            "\" scores every weight from its gradient on every worker: use zero_stage 1 (or criterion magnitude)");
+    }
+    if (s.gradient_mask().kind() == "child_tuning_d") {
+      p.add("runtime.zero_stage", "2 keeps each gradient on one worker only, and sparsity.gradient_mask "
+            "child_tuning_d ranks every gradient: use zero_stage 1");
+    }
+    if (r.precision() == "fp16") {
+      p.add("runtime.zero_stage", "2 with precision fp16 is not supported (the overflow check would see one "
+            "worker's gradients only): use zero_stage 1 or bf16");
+    }
+  }
+  checkPositive(p, "runtime.setup_seconds", r.setup_seconds());
+  checkNonNegative(p, "runtime.setup_seconds_per_gb", r.setup_seconds_per_gb());
 }
 
 }  // namespace

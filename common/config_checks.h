@@ -31,6 +31,7 @@ extern const std::vector<std::string> kGranularities;  // sparsity.granularity
 extern const std::vector<std::string> kScopes;         // sparsity.scope
 extern const std::vector<std::string> kSchedules;      // sparsity.schedule
 extern const std::vector<std::string> kBackends;       // runtime.backend
+extern const std::vector<std::string> kPrecisions;     // runtime.precision
 
 // Every problem found, one message each, "FIELD.PATH: what is wrong"; empty when valid.
 std::vector<std::string> checkJobConfig(const JobConfig& cfg);

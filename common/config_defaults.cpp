@@ -56,6 +56,7 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(t, epochs, 1);
   DISTILL_DEFAULT(t, max_steps, 0);
   DISTILL_DEFAULT(t, eval_every, 0);
+  DISTILL_DEFAULT(t, gradient_accumulation, 1);
   DISTILL_DEFAULT(*t.mutable_data_selection(), fraction, 0.0);
 
   OptimizerSpec& o = *cfg.mutable_optimizer();
@@ -142,6 +143,11 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(r, watchdog_seconds, 60.0);
   DISTILL_DEFAULT(r, collective_timeout_seconds, 120.0);
   DISTILL_DEFAULT(r, backend, "auto");
+  DISTILL_DEFAULT(r, precision, "fp32");
+  DISTILL_DEFAULT(r, gradient_bucket_mb, 25.0);
+  DISTILL_DEFAULT(r, zero_stage, 0);
+  DISTILL_DEFAULT(r, setup_seconds, 120.0);
+  DISTILL_DEFAULT(r, setup_seconds_per_gb, 60.0);
 }
 
 #undef DISTILL_DEFAULT

@@ -29,6 +29,21 @@ namespace distill::coordinator {
 namespace fs = std::filesystem;
 namespace {
 
+// Seconds a worker may spend in a slow phase (model loading first): a fixed
+// allowance plus one per GB of the student's and the teachers' files.
+double setupAllowanceSeconds(const config::JobConfig& cfg) {
+  double bytes = 0;
+  std::error_code ec;
+  auto add = [&](const std::string& path) {
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) bytes += static_cast<double>(size);
+  };
+  add(cfg.student().path());
+  for (const auto& t : cfg.distill().teachers()) add(t.path());
+  return cfg.runtime().setup_seconds() + cfg.runtime().setup_seconds_per_gb() * bytes / 1e9;
+}
+
+
 // Batches are sent this many steps ahead of a worker's progress, so a worker
 // never waits on the coordinator in the steady state.
 constexpr uint64_t kLookahead = 8;
@@ -336,10 +351,14 @@ int Coordinator::run() {
   control::broadcastBootstrap(boot);
 
   // Loading models, the rendezvous, checkpoints and evaluation may take longer
-  // than a step; they get the collective timeout when that is the longer one.
+  // than a step: they get the longest of the watchdog, the collective timeout
+  // and the set-up allowance, which grows with the bytes of model files loaded.
+  const double slow_seconds = std::max({cfg.runtime().watchdog_seconds(), cfg.runtime().collective_timeout_seconds(),
+                                        setupAllowanceSeconds(cfg)});
+  log::info("coordinator: model loading, checkpoints and evaluation may take up to ", slow_seconds,
+            " s per phase (runtime.setup_seconds + runtime.setup_seconds_per_gb per GB of model files)");
   s.watchdog = std::make_unique<Watchdog>(
-      s.workers, cfg.runtime().watchdog_seconds(), clock::unixSeconds(),
-      std::max(cfg.runtime().watchdog_seconds(), cfg.runtime().collective_timeout_seconds()),
+      s.workers, cfg.runtime().watchdog_seconds(), clock::unixSeconds(), slow_seconds,
       std::set<std::string>{"startup", "setup", "rendezvous", "resume", "checkpoint", "eval"});
   s.progress = std::make_unique<ProgressLine>(cfg.metrics().progress_seconds(), stderrIsTerminal());
   s.sent_through.assign(s.workers, s.start_step);

@@ -89,6 +89,7 @@ struct JobMetrics::State {
     Gauge* last_progress = nullptr;
     Gauge* since_progress = nullptr;
     Gauge* sparsity_state_bytes = nullptr;
+    Gauge* optimizer_state_bytes = nullptr;
     std::map<std::string, Gauge*> phase_seconds;
     std::map<std::string, Gauge*> phase;  // state set: 1 for the current phase, 0 for the others
   };
@@ -238,6 +239,8 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
                             "Phase each worker is in: 1 for the current phase, 0 for phases it was in before.");
   auto& state_bytes = s.gauge("distill_sparsity_state_bytes",
                               "Bytes each worker holds for masks, importance scores and criterion state.");
+  auto& optimizer_bytes = s.gauge("distill_optimizer_state_bytes",
+                                  "Bytes of AdamW state each worker holds (its share under ZeRO-1).");
 
   s.per_worker.resize(num_workers);
   for (int i = 0; i < num_workers; ++i) {
@@ -254,6 +257,8 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
     w.since_progress = &since_progress.Add(label);
     w.sparsity_state_bytes = &state_bytes.Add(label);
     w.sparsity_state_bytes->Set(kUnknown);
+    w.optimizer_state_bytes = &optimizer_bytes.Add(label);
+    w.optimizer_state_bytes->Set(kUnknown);
   }
 }
 
@@ -302,6 +307,7 @@ void JobMetrics::recordReport(int worker, const control::StepReport& report) {
   w.latest = report;
   w.step->Set(std::max(w.step->Value(), static_cast<double>(report.step())));
   w.sparsity_state_bytes->Set(static_cast<double>(report.score_bytes()));
+  w.optimizer_state_bytes->Set(static_cast<double>(report.optimizer_bytes()));
 
   const std::string label = std::to_string(worker);
   for (const auto& [phase, seconds] : report.phase_seconds()) {

@@ -10,28 +10,47 @@
 
 namespace distill::kd {
 
+namespace {
+
+// A teacher's output as an ordinary fp32 tensor: made outside inference mode,
+// so the loss may save it for backward, and in fp32, so losses compare in fp32
+// whatever precision the teacher ran in.
+torch::Tensor asLossInput(const torch::Tensor& t) {
+  if (!t.defined()) return t;
+  return t.scalar_type() == torch::kFloat ? t.clone() : t.to(torch::kFloat);
+}
+
+}  // namespace
+
 TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data::Batch& batch,
                            const config::DistillSpec& spec, int passes) {
-  torch::NoGradGuard no_grad;
-  TeacherOutputs out;
+  TeacherOutputs raw;
   const bool layers = spec.terms_size() > 0;
-  for (size_t k = 0; k < teachers.size(); ++k) {
-    const std::string name = "teacher '" + spec.teachers(static_cast<int>(k)).name() + "'";
-    const auto o = model::runModel(teachers[k], batch.input_ids, batch.attention_mask, name);
-    out.logits.push_back(trainer::logitRows(o.logits));
-    if (layers) out.layers.push_back({o.hidden_states, o.attentions});
-    if (passes > 1) {
-      // Dropout on: the spread of these passes is the teacher's uncertainty (mc_dropout).
-      teachers[k].train();
-      std::vector<torch::Tensor> stochastic;
-      for (int m = 0; m < passes; ++m) {
-        stochastic.push_back(trainer::logitRows(
-            model::runModel(teachers[k], batch.input_ids, batch.attention_mask, name).logits));
+  {
+    // Inference mode: no autograd bookkeeping at all (no version counters, no views tracked).
+    c10::InferenceMode inference;
+    for (size_t k = 0; k < teachers.size(); ++k) {
+      const std::string name = "teacher '" + spec.teachers(static_cast<int>(k)).name() + "'";
+      const auto o = model::runModel(teachers[k], batch.input_ids, batch.attention_mask, name);
+      raw.logits.push_back(trainer::logitRows(o.logits));
+      if (layers) raw.layers.push_back({o.hidden_states, o.attentions});
+      if (passes > 1) {
+        // Dropout on: the spread of these passes is the teacher's uncertainty (mc_dropout).
+        teachers[k].train();
+        std::vector<torch::Tensor> stochastic;
+        for (int m = 0; m < passes; ++m) {
+          stochastic.push_back(trainer::logitRows(
+              model::runModel(teachers[k], batch.input_ids, batch.attention_mask, name).logits));
+        }
+        teachers[k].eval();
+        raw.passes.push_back(torch::stack(stochastic));
       }
-      teachers[k].eval();
-      out.passes.push_back(torch::stack(stochastic));
     }
   }
+  TeacherOutputs out;
+  for (const auto& t : raw.logits) out.logits.push_back(asLossInput(t));
+  for (const auto& l : raw.layers) out.layers.push_back({asLossInput(l.hidden_states), asLossInput(l.attentions)});
+  for (const auto& t : raw.passes) out.passes.push_back(asLossInput(t));
   return out;
 }
 
@@ -54,6 +73,27 @@ StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, 
     out.total = out.total + out.terms.total;
   }
   return out;
+}
+
+void LossValues::add(const StepLoss& part, double weight) {
+  const LossBreakdown& l = part.logits;
+  total += weight * part.total.item<double>();
+  task += weight * l.task;
+  kd += weight * l.kd;
+  teacher_kl.resize(l.teacher_kl.size(), 0.0);
+  teacher_weight.resize(l.teacher_weight.size(), 0.0);
+  for (size_t k = 0; k < l.teacher_kl.size(); ++k) teacher_kl[k] += weight * l.teacher_kl[k];
+  for (size_t k = 0; k < l.teacher_weight.size(); ++k) teacher_weight[k] += weight * l.teacher_weight[k];
+  if (terms.empty()) {
+    for (const auto& t : part.terms.terms) terms.push_back({t.name, 0.0, std::vector<double>(t.per_teacher.size(), 0.0)});
+  }
+  for (size_t i = 0; i < part.terms.terms.size() && i < terms.size(); ++i) {
+    const auto& t = part.terms.terms[i];
+    terms[i].value += weight * t.value;
+    for (size_t k = 0; k < t.per_teacher.size() && k < terms[i].per_teacher.size(); ++k) {
+      terms[i].per_teacher[k] += weight * t.per_teacher[k];
+    }
+  }
 }
 
 config::DistillSpec specAtStep(const config::DistillSpec& spec, int64_t step, int64_t total_steps) {

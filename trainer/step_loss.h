@@ -36,9 +36,10 @@ struct TeacherOutputs {
   std::vector<torch::Tensor> passes;   // K x [M,R,Ck] with dropout on; empty when passes <= 1
 };
 
-// Runs every teacher once in eval mode without grad, and `passes` more times
+// Runs every teacher once in eval and inference mode, and `passes` more times
 // in train mode (dropout on) when passes > 1 (the mc_dropout combiner). The
-// teachers are left in eval mode.
+// teachers are left in eval mode. The outputs are returned as ordinary fp32
+// tensors whatever dtype the teachers compute in (losses compare in fp32).
 TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data::Batch& batch,
                            const config::DistillSpec& spec, int passes);
 
@@ -51,6 +52,15 @@ struct StepLoss {
 // `spec` is the step's (specAtStep); `projections` those createProjections made.
 StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, const TeacherOutputs& teachers,
                   const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections);
+
+// The loss values a step reports: with gradient accumulation, the mean over
+// its micro-batches (add each with weight 1/K).
+struct LossValues {
+  double total = 0, task = 0, kd = 0;
+  std::vector<double> teacher_kl, teacher_weight;  // per teacher
+  std::vector<TermBreakdown> terms;                // per distill.terms entry
+  void add(const StepLoss& part, double weight);
+};
 
 // `spec` with temperature and kd_weight at 0-based `step` of `total_steps`
 // (distill.temperature_schedule, distill.kd_weight_schedule).

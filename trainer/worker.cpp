@@ -13,17 +13,19 @@
 #include "common/log.h"
 #include "trainer/checkpoint/checkpoint_io.h"
 #include "trainer/comm/device.h"
+#include "trainer/comm/gradient_sync.h"
 #include "trainer/comm/worker_group.h"
 #include "trainer/control_link.h"
 #include "trainer/data/dataset.h"
 #include "trainer/distill/combiner.h"
+#include "trainer/distill/distill_term.h"
 #include "trainer/distill/intermediate_loss.h"
 #include "trainer/evaluate.h"
 #include "trainer/model/model_io.h"
 #include "trainer/model_checks.h"
 #include "trainer/optim/adamw.h"
-#include "trainer/optim/grad_clip.h"
 #include "trainer/optim/lr_schedule.h"
+#include "trainer/precision/precision_policy.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/pruner.h"
 #include "trainer/sparsity/structure_groups.h"
@@ -41,6 +43,9 @@ struct Worker::State {
   c10::Device device;
 
   std::unique_ptr<comm::WorkerGroup> group;
+  std::unique_ptr<precision::PrecisionPolicy> precision;  // runtime.precision
+  std::unique_ptr<comm::GradientSync> sync;                // runtime.gradient_bucket_mb, runtime.zero_stage
+  int64_t micro_batches = 1;                               // training.gradient_accumulation
   std::unique_ptr<data::ShardedDataset> train_data;
   std::unique_ptr<data::ShardedDataset> eval_data;  // null without data.eval
   torch::jit::Module student;
@@ -96,9 +101,15 @@ void Worker::State::setUp() {
   at::set_num_threads(static_cast<int>(cfg.runtime().threads_per_worker()));
   torch::manual_seed(cfg.seed() + static_cast<uint64_t>(worker));  // dropout differs per worker, like DDP
 
+  precision = precision::makePrecisionPolicy(cfg.runtime().precision(), device);
+  micro_batches = cfg.training().gradient_accumulation();
+
+  const double loading = clock::monotonicSeconds();
+  if (worker == 0) log::info("worker 0: loading the student and ", cfg.distill().teachers_size(), " teacher(s)");
   JobModels models;
   const auto problems = checkModelsAndData(cfg, &models);
   DISTILL_CHECK(problems.empty(), problems.front());
+  if (worker == 0) log::info("worker 0: models loaded and checked in ", clock::monotonicSeconds() - loading, " s");
   // The coordinator verified the shard checksums before the job started.
   train_data = std::make_unique<data::ShardedDataset>(data::ShardedDataset::open(cfg.data().train(), false));
   if (!cfg.data().eval().empty()) {
@@ -119,8 +130,16 @@ void Worker::State::setUp() {
   for (auto& p : params) p.tensor.requires_grad_(true);
 
   teachers = std::move(models.teachers);
+  // Models return only the layer outputs some loss term reads (the checks above saw them all).
+  bool reads_hidden = false, reads_attentions = false;
+  for (const auto& term : cfg.distill().terms()) {
+    (kd::findTerm(term.kind(), "distill.terms").reads_attentions ? reads_attentions : reads_hidden) = true;
+  }
+  model::setLayerOutputs(student, reads_hidden, reads_attentions);
   for (auto& teacher : teachers) {
+    model::setLayerOutputs(teacher, reads_hidden, reads_attentions);
     teacher.to(device);
+    precision->prepareTeacher(teacher);  // bf16: converted once, here
     teacher.eval();
     for (auto& p : model::namedParameters(teacher)) p.tensor.requires_grad_(false);
   }
@@ -137,7 +156,6 @@ void Worker::State::setUp() {
                                                    std::ios::app);
   }
 
-  optimizer = std::make_unique<optim::AdamW>(trained, optim::adamwOptions(cfg.optimizer()));
   lr_schedule = std::make_unique<optim::LearningRateSchedule>(cfg.optimizer(), static_cast<int64_t>(boot.total_steps()));
 
   if (cfg.sparsity().enabled() || !cfg.sparsity().gradient_mask().kind().empty()) {
@@ -158,6 +176,24 @@ void Worker::State::setUp() {
       static_cast<int64_t>(cfg.runtime().collective_timeout_seconds() * 1000));
   group = comm::WorkerGroup::connect(group_options);
 
+  comm::GradientSyncOptions sync_options;
+  sync_options.bucket_mb = cfg.runtime().gradient_bucket_mb();
+  sync_options.zero_stage = static_cast<int>(cfg.runtime().zero_stage());
+  sync_options.masks = pruner ? pruner->gradientMasks() : nullptr;
+  if (group->size() > 1 && sync_options.bucket_mb > 0) {
+    // The Reducer waits for every parameter it holds: leave out any no output depends on.
+    const data::Batch probe = train_data->gather({0}).to(device);
+    sync_options.receives_gradient = model::receivesGradient(student, params, probe.input_ids, probe.attention_mask);
+    sync_options.receives_gradient.resize(trained.size(), true);  // projections: each exists for a mapped layer
+  }
+  sync = comm::makeGradientSync(*group, trained, sync_options);
+  optimizer = std::make_unique<optim::AdamW>(sync->ownedParameters(), optim::adamwOptions(cfg.optimizer()));
+  if (worker == 0) {
+    log::info("worker 0: ", precision->name(), " precision, gradients: ", sync->describe(),
+              micro_batches > 1 ? ", " + std::to_string(micro_batches) + " micro-batches per step" : "",
+              "; AdamW state on this worker: ", optimizer->stateBytes(), " bytes");
+  }
+
   if (!boot.resume_from().empty()) {
     link.enter(step, "resume");
     checkpoint::TrainerCheckpoint ckpt = checkpointState(0);
@@ -171,7 +207,9 @@ void Worker::State::setUp() {
   }
 }
 
-// One optimizer step, in the order of DESIGN.md section 3.
+// One optimizer step, in the order of DESIGN.md section 3. With gradient
+// accumulation the batch runs as micro-batches whose gradients add up; the
+// workers communicate once, during the last micro-batch's backward.
 void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) {
   const auto& kd_spec = config.distill();
   const double started = clock::monotonicSeconds();
@@ -183,45 +221,60 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     for (uint64_t id : samples) *sample_trace << ' ' << id;
     *sample_trace << std::endl;
   }
-
-  link.enter(s, "teachers");
-  const kd::TeacherOutputs teacher_out = kd::runTeachers(teachers, batch, kd_spec, combiner ? combiner->stochasticPasses() : 1);
-
-  link.enter(s, "forward");
-  const auto out = model::runModel(student, batch.input_ids, batch.attention_mask, "student");
   const config::DistillSpec spec_now =
       kd::specAtStep(kd_spec, static_cast<int64_t>(s), static_cast<int64_t>(boot.total_steps()));
-  const kd::StepLoss step_loss = kd::stepLoss(out, batch, teacher_out, spec_now, combiner.get(), projections);
-  const kd::LossBreakdown& loss = step_loss.logits;
-  DISTILL_CHECK(std::isfinite(step_loss.total.item<double>()), "loss is not finite at step ", s + 1, " (task ",
-                loss.task, ", kd ", loss.kd, "): lower optimizer.lr or check the data");
-  if (report_scores) sendScores(s, samples, kd::sampleEntropy(out.logits, batch.labels));
-
-  link.enter(s, "backward");
   for (auto& p : trained) {
     if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();
   }
-  step_loss.total.backward();
-  if (pruner) pruner->beforeAllReduce();
+  sync->beforeForward();
+  kd::LossValues loss;
+  std::vector<torch::Tensor> entropies;
+  const int64_t micro_size = batch.input_ids.size(0) / micro_batches;
+  for (int64_t m = 0; m < micro_batches; ++m) {
+    const data::Batch micro = micro_batches == 1 ? batch : batch.rows(m * micro_size, micro_size);
+
+    link.enter(s, "teachers");
+    const kd::TeacherOutputs teacher_out =
+        kd::runTeachers(teachers, micro, kd_spec, combiner ? combiner->stochasticPasses() : 1);
+
+    link.enter(s, "forward");
+    model::ModelOutputs out;
+    {
+      const auto region = precision->studentRegion();
+      out = model::runModel(student, micro.input_ids, micro.attention_mask, "student");
+    }
+    const kd::StepLoss step_loss = kd::stepLoss(out, micro, teacher_out, spec_now, combiner.get(), projections);
+    loss.add(step_loss, 1.0 / static_cast<double>(micro_batches));
+    DISTILL_CHECK(std::isfinite(step_loss.total.item<double>()), "loss is not finite at step ", s + 1, " (task ",
+                  step_loss.logits.task, ", kd ", step_loss.logits.kd, "): lower optimizer.lr or check the data");
+    if (report_scores) entropies.push_back(kd::sampleEntropy(out.logits, micro.labels));
+
+    link.enter(s, "backward");
+    if (m == micro_batches - 1) sync->beforeBackward(step_loss.total);  // this backward reduces
+    precision->scaleLoss(step_loss.total / static_cast<double>(micro_batches)).backward();
+  }
+  if (report_scores) sendScores(s, samples, torch::cat(entropies));
 
   link.enter(s, "allreduce");
-  std::vector<torch::Tensor> grads;
-  for (auto& p : trained) {
-    if (!p.tensor.grad().defined()) p.tensor.mutable_grad() = torch::zeros_like(p.tensor);
-    grads.push_back(p.tensor.grad());
-  }
-  group->averageGradients(grads);
-  if (pruner) pruner->afterAllReduce();
+  sync->reduce();  // buckets launched during backward; waits for the last ones
+  const bool finite = precision->unscaleGradients(trained);  // fp16: false on overflow, the step is skipped
+  if (pruner && finite) pruner->afterAllReduce();
 
   link.enter(s, "optimizer");
   samples_since_report += static_cast<uint64_t>(batch.input_ids.size(0));
   tokens_since_report += static_cast<uint64_t>(batch.attention_mask.sum().item<int64_t>());
-  const double grad_norm = optim::clipGradNorm(trained, config.optimizer().max_grad_norm());
+  const double grad_norm = finite ? sync->clipGradNorm(trained, config.optimizer().max_grad_norm()) : NAN;
   const double lr = lr_schedule->at(static_cast<int64_t>(s));
-  if (pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
-  optimizer->step(lr, masks);
+  if (finite) {
+    if (pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
+    optimizer->step(lr, masks);
+    sync->afterOptimizer();  // ZeRO-1: owners send their updated parameters
+  } else {
+    log::warn("worker ", worker, ": step ", s + 1, " skipped: fp16 gradients overflowed, loss scale now ",
+              precision->lossScale());
+  }
   step = s + 1;
-  if (pruner) {
+  if (pruner && finite) {
     link.enter(s, "masks");
     afterMaskUpdate(step, pruner->afterOptimizer(static_cast<int64_t>(step), lr));
   }
@@ -232,16 +285,16 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     auto* r = message.mutable_report();
     r->set_step(step);
     r->set_epoch(link.epoch());
-    (*r->mutable_losses())["total"] = step_loss.total.item<double>();
+    (*r->mutable_losses())["total"] = loss.total;
     (*r->mutable_losses())["task"] = loss.task;
     (*r->mutable_losses())["kd"] = loss.kd;
-    for (const auto& term : step_loss.terms.terms) (*r->mutable_losses())[term.name] = term.value;
+    for (const auto& term : loss.terms) (*r->mutable_losses())[term.name] = term.value;
     for (size_t k = 0; k < teachers.size(); ++k) {
       auto* t = r->add_teachers();
       t->set_name(kd_spec.teachers(static_cast<int>(k)).name());
       t->set_kl(loss.teacher_kl[k]);
       t->set_weight(loss.teacher_weight[k]);
-      for (const auto& term : step_loss.terms.terms) (*t->mutable_terms())[term.name] = term.per_teacher[k];
+      for (const auto& term : loss.terms) (*t->mutable_terms())[term.name] = term.per_teacher[k];
     }
     // Counts since the previous report, so the _total counters are right for any report_every.
     r->set_samples(std::exchange(samples_since_report, 0));
@@ -250,6 +303,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     for (const auto& [phase, seconds] : link.takePhaseSeconds()) (*r->mutable_phase_seconds())[phase] = seconds;
     r->set_learning_rate(lr);
     r->set_grad_norm(grad_norm);
+    r->set_optimizer_bytes(static_cast<uint64_t>(optimizer->stateBytes()));
     if (pruner) {
       r->set_sparsity_target(pruner->target(static_cast<int64_t>(step)));
       r->set_sparsity_actual(pruner->actual());
@@ -309,6 +363,7 @@ uint64_t Worker::State::checkpoint(uint64_t s) {
 
 checkpoint::TrainerCheckpoint Worker::State::checkpointState(uint64_t s) {
   checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), pruner.get(), s, student_module, config.seed()};
+  ckpt.sharded_optimizer = config.runtime().zero_stage() >= 1;
   ckpt.projections.assign(trained.begin() + static_cast<long>(params.size()), trained.end());
   return ckpt;
 }

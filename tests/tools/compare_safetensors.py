@@ -3,6 +3,7 @@
 
   compare_safetensors.py A B --exact      every tensor bitwise equal
   compare_safetensors.py A B --atol 1e-5  max |a - b| <= atol for every tensor
+A or B may name several files joined by ',' (ZeRO-1 optimizer shards): their tensors are merged.
 Exit 0 when they match, 1 otherwise, printing the worst tensor.
 """
 import argparse
@@ -15,6 +16,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "unit"))
 from read_safetensors import read  # noqa: E402
 
 
+def merged(paths):
+    out = {}
+    for path in paths.split(","):
+        out.update(read(path)[1])
+    return out
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("a")
@@ -22,8 +30,7 @@ def main():
     p.add_argument("--exact", action="store_true")
     p.add_argument("--atol", type=float, default=0.0)
     args = p.parse_args()
-    _, ta = read(args.a)
-    _, tb = read(args.b)
+    ta, tb = merged(args.a), merged(args.b)
     if sorted(ta) != sorted(tb):
         print(f"different tensor names: {sorted(set(ta) ^ set(tb))}")
         return 1

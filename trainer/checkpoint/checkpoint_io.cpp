@@ -49,7 +49,7 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
   files::makeDirs(dir);
   if (worker == 0) {
     data::saveTensors(at(dir, layout::kModelFile), pairs(ckpt.params));
-    data::saveTensors(at(dir, layout::kOptimizerFile), pairs(ckpt.optimizer->stateTensors()));
+    if (!ckpt.sharded_optimizer) data::saveTensors(at(dir, layout::kOptimizerFile), pairs(ckpt.optimizer->stateTensors()));
     const sparsity::MaskSet* masks = ckpt.pruner ? ckpt.pruner->masks() : nullptr;
     if (masks) data::saveTensors(at(dir, layout::kMasksFile), pairs(masks->masks()));
     if (ckpt.pruner) data::saveTensors(at(dir, layout::kSparsityStateFile), pairs(ckpt.pruner->state()));
@@ -68,6 +68,9 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
     }
     files::writeFileAtomic(at(dir, layout::kTrainerStateFile), state.dump(2) + "\n");
   }
+  if (ckpt.sharded_optimizer) {
+    data::saveTensors(at(dir, layout::optimizerShardFile(worker)), pairs(ckpt.optimizer->stateTensors()));
+  }
   const torch::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
   data::saveTensors(at(dir, layout::rngFile(worker)), {{"cpu_generator", rng}});
 }
@@ -76,11 +79,22 @@ void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt)
   const JsonFile state(at(dir, layout::kTrainerStateFile));
   ckpt.step = state.get<uint64_t>("step");
   copyInto(at(dir, layout::kModelFile), data::loadTensors(at(dir, layout::kModelFile)), ckpt.params);
-  const std::string optimizer_file = at(dir, layout::kOptimizerFile);
+  // One whole file, or one shard per worker that wrote it (ZeRO-1): merged by
+  // name, so this worker finds its parameters' moments whatever the sharding was.
+  std::map<std::string, torch::Tensor> moments;
+  std::string optimizer_files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name != layout::kOptimizerFile && name.rfind(layout::kOptimizerShardPrefix, 0) != 0) continue;
+    moments.merge(data::loadTensors(entry.path().string()));
+    optimizer_files += (optimizer_files.empty() ? "" : ", ") + name;
+  }
+  DISTILL_CHECK(!optimizer_files.empty(), at(dir, layout::kOptimizerFile), ": missing (and no ",
+                layout::kOptimizerShardPrefix, "*.safetensors shards): the checkpoint has no optimizer state");
   try {
-    ckpt.optimizer->loadState(data::loadTensors(optimizer_file), state.get<int64_t>("optimizer_steps"));
+    ckpt.optimizer->loadState(moments, state.get<int64_t>("optimizer_steps"));
   } catch (const Error& e) {
-    DISTILL_FAIL(optimizer_file, ": ", e.what());
+    DISTILL_FAIL(dir, " (", optimizer_files, "): ", e.what());
   }
   sparsity::MaskSet* masks = ckpt.pruner ? ckpt.pruner->masks() : nullptr;
   if (masks) {

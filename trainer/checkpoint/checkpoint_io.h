@@ -30,9 +30,12 @@ struct TrainerCheckpoint {
   std::string student_module;                 // the student's architecture, relative to the run directory
   uint64_t seed = 0;                          // job seed: reseeds a worker the checkpoint has no RNG state for
   std::vector<sparsity::NamedTensor> projections;  // distill.terms' projections, in place; may be empty
+  // ZeRO-1: `optimizer` holds this worker's share only, and each worker writes its own file.
+  bool sharded_optimizer = false;
 };
 
-// Worker 0 writes model, optimizer, masks, projections and trainer.json; every worker writes its RNG state.
+// Worker 0 writes model, optimizer, masks, projections and trainer.json; every worker writes its RNG state
+// (and, with a sharded optimizer, the moments it owns).
 void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint& ckpt);
 // Loads a committed checkpoint into `ckpt` (in place), with this worker's RNG
 // state; a worker the checkpoint has none for (the job was resumed on more

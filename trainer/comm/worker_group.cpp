@@ -39,6 +39,9 @@ class SoloGroup final : public WorkerGroup {
   std::string backend() const override { return "none"; }
   void averageGradients(const std::vector<at::Tensor>&) override {}
   void allreduce(at::Tensor&, Reduce) override {}
+  void broadcast(at::Tensor&, int) override {}
+  c10::intrusive_ptr<c10d::ProcessGroup> processGroup() const override { return {}; }
+  std::chrono::milliseconds timeout() const override { return std::chrono::milliseconds(0); }
 };
 
 class C10dGroup final : public WorkerGroup {
@@ -78,16 +81,37 @@ class C10dGroup final : public WorkerGroup {
     c10d::AllreduceOptions options;
     options.reduceOp = toC10d(op);
     options.timeout = timeout_;
+    waitFor("all-reduce", [&] { return pg_->allreduce(tensors, options); });
+  }
+
+  void broadcast(at::Tensor& tensor, int root) override {
+    if (backend_ == "nccl" && !tensor.is_cuda()) {
+      at::Tensor on_gpu = tensor.to(torch::kCUDA);
+      broadcast(on_gpu, root);
+      tensor.copy_(on_gpu);
+      return;
+    }
+    std::vector<at::Tensor> tensors{tensor};
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    options.timeout = timeout_;
+    waitFor("broadcast", [&] { return pg_->broadcast(tensors, options); });
+  }
+
+  c10::intrusive_ptr<c10d::ProcessGroup> processGroup() const override { return pg_; }
+  std::chrono::milliseconds timeout() const override { return timeout_; }
+
+ private:
+  template <typename Launch>
+  void waitFor(const char* what, Launch launch) {
     try {
-      auto work = pg_->allreduce(tensors, options);
-      work->wait(timeout_);
+      launch()->wait(timeout_);
     } catch (const std::exception& e) {
-      DISTILL_FAIL("all-reduce among workers failed or timed out after ", timeout_.count() / 1000.0,
+      DISTILL_FAIL(what, " among workers failed or timed out after ", timeout_.count() / 1000.0,
                    " s (runtime.collective_timeout_seconds) on worker ", rank(), ": ", e.what());
     }
   }
 
- private:
   c10::intrusive_ptr<c10d::ProcessGroup> pg_;
   std::string backend_;
   std::chrono::milliseconds timeout_;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <ATen/core/Tensor.h>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 
 namespace distill::comm {
 
@@ -41,6 +42,12 @@ class WorkerGroup {
   virtual void averageGradients(const std::vector<at::Tensor>& grads) = 0;
   // In-place all-reduce of one tensor.
   virtual void allreduce(at::Tensor& tensor, Reduce op) = 0;
+  // In-place broadcast of `tensor` from worker `root`.
+  virtual void broadcast(at::Tensor& tensor, int root) = 0;
+  // The c10d group (for the gradient Reducer, gradient_sync.h); null for a single worker.
+  virtual c10::intrusive_ptr<c10d::ProcessGroup> processGroup() const = 0;
+  // The collective timeout every wait uses.
+  virtual std::chrono::milliseconds timeout() const = 0;
 };
 
 // Starts a TCPStore server for the rendezvous on `port` (0: a free port) and

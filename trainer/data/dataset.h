@@ -27,6 +27,11 @@ struct Batch {
   Batch to(const c10::Device& device) const {
     return {input_ids.to(device), attention_mask.to(device), labels.to(device)};
   }
+  // Rows [start, start + length): views, no copy (a micro-batch).
+  Batch rows(int64_t start, int64_t length) const {
+    return {input_ids.narrow(0, start, length), attention_mask.narrow(0, start, length),
+            labels.narrow(0, start, length)};
+  }
 };
 
 class ShardedDataset {

@@ -21,7 +21,7 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
     allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal
     final, hidden_states, attentions = self.transform(input_ids, allowed)
     logits = torch.linear(final, self.lm_head_weight)
-    return {"logits": logits, "hidden_states": hidden_states, "attentions": attentions}
+    return self.with_layers(logits, hidden_states, attentions)
 )TS";
 
 }  // namespace

@@ -23,7 +23,7 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
     weights = real.unsqueeze(-1).to(final.dtype)
     pooled = (final * weights).sum(1) / weights.sum(1).clamp_min(1.0)
     logits = torch.linear(pooled, self.classifier_weight, self.classifier_bias)
-    return {"logits": logits, "hidden_states": hidden_states, "attentions": attentions}
+    return self.with_layers(logits, hidden_states, attentions)
 )TS";
 
 }  // namespace

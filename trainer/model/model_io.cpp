@@ -120,4 +120,33 @@ int64_t outputClasses(torch::jit::Module& m, int64_t seq_len, const std::string&
   return runModel(m, ids, mask, model_name).logits.size(-1);
 }
 
+std::vector<bool> receivesGradient(torch::jit::Module& m, const std::vector<sparsity::NamedTensor>& params,
+                                   const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {
+  const bool was_training = m.is_training();
+  m.eval();
+  const ModelOutputs out = runModel(m, input_ids, attention_mask, "student");
+  if (was_training) m.train();
+  torch::Tensor sum = out.logits.to(torch::kFloat).sum();
+  if (out.hidden_states.defined()) sum = sum + out.hidden_states.to(torch::kFloat).sum();
+  if (out.attentions.defined()) sum = sum + out.attentions.to(torch::kFloat).sum();
+  std::vector<torch::Tensor> inputs;
+  std::vector<size_t> index;  // position in params of each input
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!params[i].tensor.requires_grad()) continue;
+    inputs.push_back(params[i].tensor);
+    index.push_back(i);
+  }
+  std::vector<bool> reached(params.size(), false);
+  if (inputs.empty() || !sum.requires_grad()) return reached;
+  const auto grads = torch::autograd::grad({sum}, inputs, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                           /*allow_unused=*/true);
+  for (size_t j = 0; j < grads.size(); ++j) reached[index[j]] = grads[j].defined();
+  return reached;
+}
+
+void setLayerOutputs(torch::jit::Module& m, bool hidden_states, bool attentions) {
+  if (m.hasattr("output_hidden_states")) m.setattr("output_hidden_states", hidden_states);
+  if (m.hasattr("output_attentions")) m.setattr("output_attentions", attentions);
+}
+
 }  // namespace distill::model

@@ -47,6 +47,20 @@ ModelOutputs runModel(torch::jit::Module& m, const torch::Tensor& input_ids,
 // on every load of the same file. The tensors share storage with the module.
 std::vector<sparsity::NamedTensor> namedParameters(const torch::jit::Module& m);
 
+// Per parameter of `params` (the module's, from namedParameters): whether a
+// backward from the module's outputs reaches it, found with one forward in
+// eval mode (no dropout, so no random numbers drawn) on `input_ids` and
+// `attention_mask` (a sample or two suffice). Parameters no output depends on
+// get false. The module is left in the mode it was in.
+std::vector<bool> receivesGradient(torch::jit::Module& m, const std::vector<sparsity::NamedTensor>& params,
+                                   const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+
+// Asks `m` to return only the layer outputs some loss term reads. Models
+// with the attributes output_hidden_states / output_attentions (the built-in
+// architectures) honour it; others are left as they are (their outputs are
+// then computed and ignored).
+void setLayerOutputs(torch::jit::Module& m, bool hidden_states, bool attentions);
+
 // The device of the module's first parameter (the CPU for a module without any).
 torch::Device deviceOf(const torch::jit::Module& m);
 

@@ -91,6 +91,12 @@ void AdamW::zeroGrad() {
   }
 }
 
+int64_t AdamW::stateBytes() const {
+  int64_t bytes = 0;
+  for (const Moments& m : moments_) bytes += m.exp_avg.nbytes() + m.exp_avg_sq.nbytes();
+  return bytes;
+}
+
 std::vector<NamedTensor> AdamW::stateTensors() const {
   std::vector<NamedTensor> out;
   for (size_t i = 0; i < params_.size(); ++i) {

@@ -54,6 +54,8 @@ class AdamW {
   // Sets every parameter's gradient to zero (keeps the tensors allocated).
   void zeroGrad();
   int64_t stepCount() const { return step_count_; }
+  // Bytes of both moments of every parameter this optimizer updates.
+  int64_t stateBytes() const;
   const AdamWOptions& options() const { return options_; }
 
   // "exp_avg/<name>" and "exp_avg_sq/<name>" for every parameter: the live

@@ -96,7 +96,7 @@ void MaskSet::applyToWeights() {
   for (size_t i = 0; i < masks_.size(); ++i) params_[i].tensor.masked_fill_(masks_[i].tensor.logical_not(), 0.0);
 }
 
-void MaskSet::maskGradients() {
+void MaskSet::maskGradients() const {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < masks_.size(); ++i) {
     torch::Tensor grad = params_[i].tensor.grad();

@@ -57,7 +57,7 @@ class MaskSet {
   // W <- criterion.effectiveWeight(name) * M: for criteria that freeze the weights.
   void writeEffectiveWeights(const ImportanceCriterion& criterion);
   // grad <- grad * M for every selected parameter that has a gradient.
-  void maskGradients();
+  void maskGradients() const;
 
   // The mask of parameter `name`, or nullptr if it is not prunable.
   const torch::Tensor* find(const std::string& name) const;

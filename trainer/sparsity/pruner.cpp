@@ -40,9 +40,13 @@ MaskUpdate Pruner::start() {
 }
 
 void Pruner::beforeAllReduce() {
+  if (const MaskSet* m = gradientMasks()) m->maskGradients();
+}
+
+const MaskSet* Pruner::gradientMasks() const {
   // Frozen criteria need the gradient of masked entries too (the straight-through
   // estimator lets a pruned entry's score rise again); the optimizer never sees it.
-  if (masks_ && !criterion_->freezesWeights()) masks_->maskGradients();
+  return masks_ && !criterion_->freezesWeights() ? masks_.get() : nullptr;
 }
 
 void Pruner::afterAllReduce() {

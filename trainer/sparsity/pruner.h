@@ -49,6 +49,9 @@ class Pruner {
   // A fresh run: applies the masks of step 0 when the schedule updates there.
   MaskUpdate start();
   void beforeAllReduce();
+  // The masks beforeAllReduce applies to gradients, for a gradient sync that
+  // applies them itself, bucket by bucket; null when it applies none.
+  const MaskSet* gradientMasks() const;
   void afterAllReduce();
   void beforeOptimizer(int64_t step);
   // `step_done` optimizer steps are done; `lr` was the step's learning rate.

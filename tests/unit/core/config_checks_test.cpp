@@ -138,6 +138,35 @@ TEST_F(ConfigChecks, Ranges) {
                 "runtime.threads_per_worker: must be > 0");
 }
 
+TEST_F(ConfigChecks, SpeedAndMemoryFields) {
+  expectProblem([](JobConfig& c) { c.mutable_training()->set_gradient_accumulation(0); },
+                "training.gradient_accumulation: must be >= 1 (micro-batches per optimizer step), got 0");
+  expectProblem([](JobConfig& c) { c.mutable_training()->set_gradient_accumulation(3); },
+                "training.gradient_accumulation: 3 does not divide training.batch_size 32");
+  expectProblem([](JobConfig& c) { c.mutable_runtime()->set_precision("fp8"); },
+                "runtime.precision: unknown precision \"fp8\" (accepted: fp32, bf16, fp16)");
+  expectProblem([](JobConfig& c) {
+    c.mutable_runtime()->set_precision("fp16");
+    c.mutable_runtime()->set_backend("gloo");
+  }, "runtime.precision: fp16 runs on CUDA only");
+  expectProblem([](JobConfig& c) { c.mutable_runtime()->set_zero_stage(3); },
+                "runtime.zero_stage: must be 0 (no sharding), 1 (AdamW state sharded over workers) or 2 (AdamW "
+                "state and gradients sharded), got 3");
+  expectProblem([](JobConfig& c) {
+    c.mutable_runtime()->set_zero_stage(2);
+    c.mutable_sparsity()->set_criterion("movement");
+    c.mutable_sparsity()->set_warmup_steps(1);
+  }, "runtime.zero_stage: 2 keeps each gradient on one worker only, and sparsity.criterion \"movement\"");
+  expectProblem([](JobConfig& c) { c.mutable_runtime()->set_gradient_bucket_mb(-1); },
+                "runtime.gradient_bucket_mb: must be >= 0");
+  JobConfig ok = valid();
+  ok.mutable_training()->set_gradient_accumulation(4);
+  ok.mutable_runtime()->set_precision("bf16");
+  ok.mutable_runtime()->set_zero_stage(1);
+  ok.mutable_runtime()->set_gradient_bucket_mb(0);
+  EXPECT_EQ(joined(checkJobConfig(ok)), "");
+}
+
 TEST_F(ConfigChecks, DataSelectionFractionInRangeOrOffPasses) {
   for (double fraction : {0.0, 0.1, 0.3, 1.0}) {
     JobConfig cfg = valid();

@@ -89,7 +89,7 @@ TEST(ConfigLoader, UnknownTopLevelFieldListsTheKnownOnes) {
 TEST(ConfigLoader, UnknownNestedFieldNamesTheSection) {
   std::string e = parseError("training:\n  batch_size: 4\n  epoch: 2\n");
   EXPECT_CONTAINS(e, "job.yaml: training: unknown field \"epoch\" (known: batch_size, epochs, max_steps, eval_every, "
-                     "data_selection)");
+                     "data_selection, gradient_accumulation)");
   EXPECT_CONTAINS(e, "did you mean \"epochs\"?");
   EXPECT_CONTAINS(e, "(line 3)");
 }
@@ -132,7 +132,7 @@ TEST(ConfigLoader, ListAndMapShapesAreChecked) {
   EXPECT_CONTAINS(parseError("sparsity:\n  include: .*weight\n"),
                   "sparsity.include: expected a list, got \".*weight\" (write [.*weight] for a list of one)");
   EXPECT_CONTAINS(parseError("training: [1, 2]\n"), "job.yaml: training: expected a map with the fields batch_size, "
-                                                     "epochs, max_steps, eval_every, data_selection, got a list");
+                                                     "epochs, max_steps, eval_every, data_selection, gradient_accumulation, got a list");
   EXPECT_CONTAINS(parseError("- a\n- b\n"), "job.yaml: top level: expected a map");
   EXPECT_CONTAINS(parseError("sparsity:\n  include: [a, [b]]\n"), "sparsity.include[1]: expected a string, got a list");
 }

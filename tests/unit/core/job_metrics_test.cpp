@@ -58,6 +58,7 @@ TEST(JobMetrics, BeforeAnyReportSeriesExistWithNaNOrZero) {
   EXPECT_TRUE(hasLine(text, R"(distill_step_duration_seconds_count{job_name="demo",worker="0"} 0)"));
   EXPECT_TRUE(hasLine(text, R"(distill_mask_changes_total{job_name="demo"} 0)"));
   EXPECT_TRUE(hasLine(text, R"(distill_sparsity_state_bytes{job_name="demo",worker="1"} Nan)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_optimizer_state_bytes{job_name="demo",worker="1"} Nan)"));
   EXPECT_TRUE(hasLine(text, R"(distill_criterion_trainable_parameters{job_name="demo"} Nan)"));
   // Parameter names are known only from the first report.
   EXPECT_EQ(text.find("distill_layer_density_ratio{"), std::string::npos);
@@ -206,6 +207,8 @@ TEST(JobMetrics, SparsityStateLandsWithItsLabels) {
   (*a.mutable_layer_density())["layers.0.ffn.up.weight"] = 0.5;
   (*a.mutable_layer_density())["layers.0.attn.q.weight"] = 0.75;
   control::StepReport b = withSparsityState(makeReport(10, 1, 8, 0.5), 96, 8192, 384);
+  a.set_optimizer_bytes(1000);
+  b.set_optimizer_bytes(1200);
   (*b.mutable_layer_density())["layers.0.ffn.up.weight"] = 0.5;
   (*b.mutable_layer_density())["layers.0.attn.q.weight"] = 0.75;
   m.recordReport(0, a);
@@ -217,6 +220,8 @@ TEST(JobMetrics, SparsityStateLandsWithItsLabels) {
   EXPECT_TRUE(hasLine(text, R"(distill_mask_changes_total{job_name="demo"} 96)"));
   EXPECT_TRUE(hasLine(text, R"(distill_sparsity_state_bytes{job_name="demo",worker="0"} 4096)"));
   EXPECT_TRUE(hasLine(text, R"(distill_sparsity_state_bytes{job_name="demo",worker="1"} 8192)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_optimizer_state_bytes{job_name="demo",worker="0"} 1000)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_optimizer_state_bytes{job_name="demo",worker="1"} 1200)"));
   EXPECT_TRUE(hasLine(text, R"(distill_criterion_trainable_parameters{job_name="demo"} 384)"));
 
   // A report without densities (no mask update since the previous one) keeps
@@ -266,7 +271,7 @@ TEST(JobMetrics, EveryFamilyHasHelpText) {
     EXPECT_GT(text.find('\n', help) - help, name.size() + 20) << "help of " << name << " is too short";
     ++families;
   }
-  EXPECT_EQ(families, 32u);  // docs/metrics.md lists each one
+  EXPECT_EQ(families, 33u);  // docs/metrics.md lists each one
 }
 
 TEST(JobMetrics, SummaryFeedsTheProgressLine) {

@@ -66,6 +66,28 @@ TEST(BuiltinModels, DecoderOutputsFollowTheContract) {
   EXPECT_EQ(out.attentions.sizes(), (std::vector<int64_t>{3, kBatch, 2, kSeq, kSeq}));
 }
 
+TEST(BuiltinModels, LayerOutputsNobodyReadsAreNotReturned) {
+  TransformerSize size;
+  size.dropout = 0.0;
+  for (bool decoder : {false, true}) {
+    auto m = decoder ? buildDecoderLM(size, 1) : buildEncoderClassifier(size, kClasses, 1);
+    m.eval();
+    const Batch b = makeBatch(size.vocab_size);
+    const torch::Tensor all = run(m, b).logits;
+    setLayerOutputs(m, /*hidden_states=*/false, /*attentions=*/false);
+    auto out = run(m, b);
+    EXPECT_FALSE(out.hidden_states.defined());
+    EXPECT_FALSE(out.attentions.defined());
+    EXPECT_TRUE(torch::equal(out.logits, all));  // the logits do not depend on what else is returned
+    setLayerOutputs(m, true, false);
+    out = run(m, b);
+    EXPECT_EQ(out.hidden_states.size(0), 3);
+    EXPECT_FALSE(out.attentions.defined());
+    setLayerOutputs(m, false, true);
+    EXPECT_EQ(run(m, b).attentions.size(0), 2);
+  }
+}
+
 TEST(BuiltinModels, EncoderAttentionSumsToOneAndSkipsPaddedKeys) {
   auto m = buildEncoderClassifier(TransformerSize{}, kClasses, 2);
   m.eval();

@@ -122,6 +122,11 @@ void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
   top.register_attribute("d_ff", c10::IntType::get(), size.d_ff);
   top.register_attribute("training", c10::BoolType::get(), true);
   top.register_attribute("dropout_p", c10::FloatType::get(), size.dropout);
+  // Which layer outputs forward returns besides the logits; the trainer turns
+  // off what no loss term reads (setLayerOutputs in model_io.h), so a teacher
+  // does not keep [L, B, H, T, T] attention maps nobody asked for.
+  top.register_attribute("output_hidden_states", c10::BoolType::get(), true);
+  top.register_attribute("output_attentions", c10::BoolType::get(), true);
 
   top.register_parameter("embed_tokens", init.normal({size.vocab_size, size.d_model}), false);
   top.register_parameter("embed_positions", init.normal({size.max_len, size.d_model}), false);
@@ -146,23 +151,35 @@ void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
 std::string transformerBodySource(int64_t num_layers) {
   std::ostringstream src;
   src << R"TS(
-def transform(self, input_ids: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+def transform(self, input_ids: Tensor, allowed: Tensor) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
     T = input_ids.size(1)
     assert T <= self.max_len, "input length exceeds the model's max_len"
     positions = torch.arange(T, device=input_ids.device)
     x = torch.embedding(self.embed_tokens, input_ids) + torch.embedding(self.embed_positions, positions)
     x = torch.dropout(x, self.dropout_p, self.training)
-    hidden: List[Tensor] = [x]
+    hidden: List[Tensor] = []
     attentions: List[Tensor] = []
+    if self.output_hidden_states:
+        hidden.append(x)
 )TS";
   // Unrolled: one call per block, so TorchScript needs no ModuleList.
   for (int64_t i = 0; i < num_layers; ++i) {
     src << "    x, a = self.layer" << i << ".forward(x, allowed)\n"
-        << "    hidden.append(x)\n"
-        << "    attentions.append(a)\n";
+        << "    if self.output_hidden_states:\n"
+        << "        hidden.append(x)\n"
+        << "    if self.output_attentions:\n"
+        << "        attentions.append(a)\n";
   }
   src << R"TS(    final = torch.layer_norm(x, [self.d_model], self.final_norm_weight, self.final_norm_bias, 1e-5)
-    return final, torch.stack(hidden), torch.stack(attentions)
+    return final, hidden, attentions
+
+def with_layers(self, logits: Tensor, hidden: List[Tensor], attentions: List[Tensor]) -> Dict[str, Tensor]:
+    out = {"logits": logits}
+    if self.output_hidden_states:
+        out["hidden_states"] = torch.stack(hidden)
+    if self.output_attentions:
+        out["attentions"] = torch.stack(attentions)
+    return out
 )TS";
   return src.str();
 }

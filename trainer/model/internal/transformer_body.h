@@ -42,12 +42,16 @@ class ParameterInit {
 void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
                         const std::string& arch, ParameterInit& init);
 
-// TorchScript source of the method
-//   transform(self, input_ids, allowed) -> (final, hidden_states, attentions)
+// TorchScript source of the methods
+//   transform(self, input_ids, allowed) -> (final, hidden, attentions)
+//   with_layers(self, logits, hidden, attentions) -> the forward's dict
 // where `allowed` is a bool mask broadcastable to [B, H, T, T] (true where a
 // query may attend to a key), `final` is the last block's output after the
-// final LayerNorm [B, T, D], hidden_states is [L+1, B, T, D] (embeddings,
-// then each block, before the final LayerNorm) and attentions [L, B, H, T, T].
+// final LayerNorm [B, T, D], `hidden` the L+1 [B, T, D] layer outputs
+// (embeddings, then each block, before the final LayerNorm) and `attentions`
+// the L [B, H, T, T] maps; each list is empty when the attribute
+// output_hidden_states / output_attentions is false, and with_layers stacks
+// them into "hidden_states" [L+1, B, T, D] and "attentions" [L, B, H, T, T].
 std::string transformerBodySource(int64_t num_layers);
 
 }  // namespace distill::model::internal
