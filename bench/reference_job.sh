@@ -7,7 +7,7 @@
 #   bench/reference_job.sh [STEPS]        # prints ratios; docs/benchmarks.md has a run
 #
 # Also the machine's own ceilings (bf16 and fp32 matmul rate, one thread) and
-# ZeRO-1 against stage 0 (optimizer bytes per worker, samples/s).
+# ZeRO-1 and ZeRO-2 against stage 0 (optimizer bytes per worker, samples/s).
 # The service's samples/s come from two runs of different lengths (STEPS and
 # 2*STEPS), so process start-up and model loading cancel out.
 set -euo pipefail
@@ -80,8 +80,10 @@ svc32=$(service_rate fp32 --set runtime.precision=fp32); printf 'service fp32: %
 svc16=$(service_rate bf16 --set runtime.precision=bf16); printf 'service bf16: %.1f samples/s\n' "$svc16"
 zero1=$(service_rate zero1 --set runtime.precision=bf16 --set runtime.zero_stage=1)
 printf 'service bf16 ZeRO-1: %.1f samples/s\n' "$zero1"
+zero2=$(service_rate zero2 --set runtime.precision=bf16 --set runtime.zero_stage=2)
+printf 'service bf16 ZeRO-2: %.1f samples/s\n' "$zero2"
 bytes() { sed -n 's/.*AdamW state on this worker: \([0-9]*\) bytes.*/\1/p' "$1" | head -1; }
-b0=$(bytes "$WORK/bf16-$STEPS.log"); b1=$(bytes "$WORK/zero1-$STEPS.log")
+b0=$(bytes "$WORK/bf16-$STEPS.log"); b1=$(bytes "$WORK/zero1-$STEPS.log"); b2=$(bytes "$WORK/zero2-$STEPS.log")
 
 echo "== ratios (same run)"
 printf 'service fp32 / reference fp32:        %.2fx\n' "$(/usr/bin/python3 -c "print($svc32 / $ref32)")"
@@ -89,3 +91,5 @@ printf 'service bf16 / reference fp32:        %.2fx   (target >= 10x)\n' "$(/usr
 printf 'service bf16 / reference bf16:        %.2fx   (target >= 1.5x)\n' "$(/usr/bin/python3 -c "print($svc16 / $ref16)")"
 printf 'ZeRO-1 optimizer bytes per worker:    %.2fx stage 0  (target <= 0.55x)\n' "$(/usr/bin/python3 -c "print($b1 / $b0)")"
 printf 'ZeRO-1 samples/s:                     %.2fx stage 0  (target >= 0.9x)\n' "$(/usr/bin/python3 -c "print($zero1 / $svc16)")"
+printf 'ZeRO-2 optimizer bytes per worker:    %.2fx stage 0\n' "$(/usr/bin/python3 -c "print($b2 / $b0)")"
+printf 'ZeRO-2 samples/s:                     %.2fx stage 0\n' "$(/usr/bin/python3 -c "print($zero2 / $svc16)")"

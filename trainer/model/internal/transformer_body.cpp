@@ -12,6 +12,9 @@ namespace distill::model::internal {
 namespace {
 
 // One pre-LayerNorm block: x + Attn(LN(x)), then x + FFN(LN(x)).
+// LayerNorm computes in fp32 whatever the model's dtype (a no-op for fp32
+// models): more accurate for a bf16 teacher, and LibTorch 1.13's bf16
+// layer_norm on the CPU is ten times slower than its fp32 one.
 // q, k and v come from one fused projection: qkv_weight is [3D, D] with rows
 // [q; k; v], and inside each of them head h owns rows h*head_dim..(h+1)*head_dim-1
 // (the head layout docs/models.md documents for head pruning).
@@ -29,7 +32,7 @@ constexpr const char* kBlockSource = R"TS(
 def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
     B = x.size(0)
     T = x.size(1)
-    h = torch.layer_norm(x, [self.d_model], self.ln1_weight, self.ln1_bias, 1e-5)
+    h = torch.layer_norm(x.float(), [self.d_model], self.ln1_weight.float(), self.ln1_bias.float(), 1e-5).to(x.dtype)
     qkv = torch.linear(h, self.qkv_weight, self.qkv_bias)
     qkv = qkv.view(B, T, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
     q = qkv[0]
@@ -42,7 +45,7 @@ def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
     context = context.transpose(1, 2).reshape(B, T, self.num_heads * self.head_dim)
     attended = torch.linear(context, self.out_weight, self.out_bias)
     x = x + torch.dropout(attended, self.dropout_p, self.training)
-    h = torch.layer_norm(x, [self.d_model], self.ln2_weight, self.ln2_bias, 1e-5)
+    h = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), 1e-5).to(x.dtype)
     h = torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias))
     h = torch.linear(h, self.ff2_weight, self.ff2_bias)
     x = x + torch.dropout(h, self.dropout_p, self.training)
@@ -170,7 +173,7 @@ def transform(self, input_ids: Tensor, allowed: Tensor) -> Tuple[Tensor, List[Te
         << "    if self.output_attentions:\n"
         << "        attentions.append(a)\n";
   }
-  src << R"TS(    final = torch.layer_norm(x, [self.d_model], self.final_norm_weight, self.final_norm_bias, 1e-5)
+  src << R"TS(    final = torch.layer_norm(x.float(), [self.d_model], self.final_norm_weight.float(), self.final_norm_bias.float(), 1e-5).to(x.dtype)
     return final, hidden, attentions
 
 def with_layers(self, logits: Tensor, hidden: List[Tensor], attentions: List[Tensor]) -> Dict[str, Tensor]:
