@@ -148,6 +148,7 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(r, zero_stage, 0);
   DISTILL_DEFAULT(r, setup_seconds, 120.0);
   DISTILL_DEFAULT(r, setup_seconds_per_gb, 60.0);
+  DISTILL_DEFAULT(r, activation_checkpointing, false);
 }
 
 #undef DISTILL_DEFAULT

@@ -21,6 +21,7 @@
 #include "trainer/distill/distill_term.h"
 #include "trainer/distill/intermediate_loss.h"
 #include "trainer/evaluate.h"
+#include "trainer/model/activation_checkpointing.h"
 #include "trainer/model/model_io.h"
 #include "trainer/model_checks.h"
 #include "trainer/optim/adamw.h"
@@ -46,6 +47,7 @@ struct Worker::State {
   std::unique_ptr<precision::PrecisionPolicy> precision;  // runtime.precision
   std::unique_ptr<comm::GradientSync> sync;                // runtime.gradient_bucket_mb, runtime.zero_stage
   int64_t micro_batches = 1;                               // training.gradient_accumulation
+  bool checkpoint_activations = false;                     // runtime.activation_checkpointing
   std::unique_ptr<data::ShardedDataset> train_data;
   std::unique_ptr<data::ShardedDataset> eval_data;  // null without data.eval
   torch::jit::Module student;
@@ -127,6 +129,10 @@ void Worker::State::setUp() {
   student.to(device);
   student.train();
   params = model::namedParameters(student);
+  checkpoint_activations = cfg.runtime().activation_checkpointing();
+  DISTILL_CHECK(!checkpoint_activations || model::supportsActivationCheckpointing(student),
+                "runtime.activation_checkpointing: the student ", cfg.student().path(),
+                " is not a built-in architecture of this version (distill init-model); turn it off for this student");
   for (auto& p : params) p.tensor.requires_grad_(true);
 
   teachers = std::move(models.teachers);
@@ -241,7 +247,8 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     model::ModelOutputs out;
     {
       const auto region = precision->studentRegion();
-      out = model::runModel(student, micro.input_ids, micro.attention_mask, "student");
+      out = checkpoint_activations ? model::runCheckpointed(student, micro.input_ids, micro.attention_mask, "student")
+                                   : model::runModel(student, micro.input_ids, micro.attention_mask, "student");
     }
     const kd::StepLoss step_loss = kd::stepLoss(out, micro, teacher_out, spec_now, combiner.get(), projections);
     loss.add(step_loss, 1.0 / static_cast<double>(micro_batches));

@@ -3,8 +3,8 @@
 # batch 8 end with the weights and masks of 1 worker with batch 16 (dropout
 # off, same seed) whether gradients go in many small buckets during backward
 # (c10d Reducer), in one flat all-reduce after it, with the AdamW state
-# sharded (ZeRO-1), with gradients sharded too (ZeRO-2), or as 2 accumulated
-# micro-batches. A ZeRO-1 checkpoint
+# sharded (ZeRO-1), with gradients sharded too (ZeRO-2), as 2 accumulated
+# micro-batches, or with activation checkpointing. A ZeRO-1 checkpoint
 # holds one optimizer shard per worker that together equal the unsharded
 # state, and resumes unsharded. bf16 follows the fp32 run.
 source "$(dirname "$0")/lib.sh"
@@ -34,6 +34,9 @@ same_as_one flat one 2e-5
 run_ok accumulate 2 --set training.gradient_accumulation=2
 grep -q "2 micro-batches per step" "$WORK/accumulate.log" || fail "accumulate: not 2 micro-batches"
 same_as_one accumulate one 2e-5
+
+run_ok checkpointing 2 --set runtime.activation_checkpointing=true --set training.gradient_accumulation=2
+same_as_one checkpointing one 2e-5
 
 run_ok zero 2 --set runtime.zero_stage=1 --set checkpoint.every_steps=3
 grep -q "ZeRO-1: this worker owns" "$WORK/zero.log" || fail "zero: not sharded"

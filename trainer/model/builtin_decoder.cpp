@@ -14,14 +14,20 @@ namespace {
 
 // A query at position t may attend to real keys at positions <= t.
 constexpr const char* kDecoderForward = R"TS(
-def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
-    T = input_ids.size(1)
-    positions = torch.arange(T, device=input_ids.device)
+def attention_allowed(self, attention_mask: Tensor) -> Tensor:
+    T = attention_mask.size(1)
+    positions = torch.arange(T, device=attention_mask.device)
     causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
-    allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal
-    final, hidden_states, attentions = self.transform(input_ids, allowed)
+    return attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal
+
+def head(self, final: Tensor, attention_mask: Tensor, hidden: List[Tensor], attentions: List[Tensor]) -> Dict[str, Tensor]:
     logits = torch.linear(final, self.lm_head_weight)
-    return self.with_layers(logits, hidden_states, attentions)
+    return self.with_layers(logits, hidden, attentions)
+
+def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
+    allowed = self.attention_allowed(attention_mask)
+    final, hidden_states, attentions = self.transform(input_ids, allowed)
+    return self.head(final, attention_mask, hidden_states, attentions)
 )TS";
 
 }  // namespace

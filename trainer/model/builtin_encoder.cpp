@@ -16,14 +16,19 @@ namespace {
 
 // Every query may attend to every real (mask != 0) key.
 constexpr const char* kEncoderForward = R"TS(
-def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
-    real = attention_mask.ne(0)
-    allowed = real.unsqueeze(1).unsqueeze(2)
-    final, hidden_states, attentions = self.transform(input_ids, allowed)
-    weights = real.unsqueeze(-1).to(final.dtype)
+def attention_allowed(self, attention_mask: Tensor) -> Tensor:
+    return attention_mask.ne(0).unsqueeze(1).unsqueeze(2)
+
+def head(self, final: Tensor, attention_mask: Tensor, hidden: List[Tensor], attentions: List[Tensor]) -> Dict[str, Tensor]:
+    weights = attention_mask.ne(0).unsqueeze(-1).to(final.dtype)
     pooled = (final * weights).sum(1) / weights.sum(1).clamp_min(1.0)
     logits = torch.linear(pooled, self.classifier_weight, self.classifier_bias)
-    return self.with_layers(logits, hidden_states, attentions)
+    return self.with_layers(logits, hidden, attentions)
+
+def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
+    allowed = self.attention_allowed(attention_mask)
+    final, hidden_states, attentions = self.transform(input_ids, allowed)
+    return self.head(final, attention_mask, hidden_states, attentions)
 )TS";
 
 }  // namespace

@@ -54,15 +54,16 @@ ModelOutputs runModel(torch::jit::Module& m, const torch::Tensor& input_ids,
                     attention_mask.scalar_type() == torch::kInt64,
                 "model ", model_name, ": attention_mask must be int64 ", input_ids.sizes(), ", got ",
                 attention_mask.scalar_type(), " ", attention_mask.sizes());
-  const int64_t batch = input_ids.size(0);
-  const int64_t seq_len = input_ids.size(1);
-
   c10::IValue out;
   try {
     out = m.forward({input_ids, attention_mask});
   } catch (const std::exception& e) {
     DISTILL_FAIL("model ", model_name, ": forward failed: ", describe(e));
   }
+  return checkedOutputs(out, input_ids.size(0), input_ids.size(1), model_name);
+}
+
+ModelOutputs checkedOutputs(const c10::IValue& out, int64_t batch, int64_t seq_len, const std::string& model_name) {
   DISTILL_CHECK(out.isGenericDict(), "model ", model_name,
                 ": forward must return Dict[str, Tensor] with key \"logits\", but returned ",
                 out.tagKind(), "; see docs/models.md");

@@ -42,6 +42,10 @@ torch::jit::Module loadModel(const std::string& path);
 ModelOutputs runModel(torch::jit::Module& m, const torch::Tensor& input_ids,
                       const torch::Tensor& attention_mask, const std::string& model_name);
 
+// The contract checks of runModel on what a forward returned for `batch`
+// sequences of `seq_len` tokens (for callers that run the model in parts).
+ModelOutputs checkedOutputs(const c10::IValue& out, int64_t batch, int64_t seq_len, const std::string& model_name);
+
 // All parameters of `m` and its submodules with their dotted names
 // ("layer0.qkv_weight"), in the module's registration order, which is the same
 // on every load of the same file. The tensors share storage with the module.

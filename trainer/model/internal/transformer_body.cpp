@@ -154,12 +154,18 @@ void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
 std::string transformerBodySource(int64_t num_layers) {
   std::ostringstream src;
   src << R"TS(
-def transform(self, input_ids: Tensor, allowed: Tensor) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+def embed(self, input_ids: Tensor) -> Tensor:
     T = input_ids.size(1)
     assert T <= self.max_len, "input length exceeds the model's max_len"
     positions = torch.arange(T, device=input_ids.device)
     x = torch.embedding(self.embed_tokens, input_ids) + torch.embedding(self.embed_positions, positions)
-    x = torch.dropout(x, self.dropout_p, self.training)
+    return torch.dropout(x, self.dropout_p, self.training)
+
+def final_norm(self, x: Tensor) -> Tensor:
+    return torch.layer_norm(x.float(), [self.d_model], self.final_norm_weight.float(), self.final_norm_bias.float(), 1e-5).to(x.dtype)
+
+def transform(self, input_ids: Tensor, allowed: Tensor) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+    x = self.embed(input_ids)
     hidden: List[Tensor] = []
     attentions: List[Tensor] = []
     if self.output_hidden_states:
@@ -173,8 +179,7 @@ def transform(self, input_ids: Tensor, allowed: Tensor) -> Tuple[Tensor, List[Te
         << "    if self.output_attentions:\n"
         << "        attentions.append(a)\n";
   }
-  src << R"TS(    final = torch.layer_norm(x.float(), [self.d_model], self.final_norm_weight.float(), self.final_norm_bias.float(), 1e-5).to(x.dtype)
-    return final, hidden, attentions
+  src << R"TS(    return self.final_norm(x), hidden, attentions
 
 def with_layers(self, logits: Tensor, hidden: List[Tensor], attentions: List[Tensor]) -> Dict[str, Tensor]:
     out = {"logits": logits}
