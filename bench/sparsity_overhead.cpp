@@ -40,7 +40,7 @@ struct Variant {
   std::vector<double> seconds;
 };
 
-config::SparsitySpec sparsitySpec(const std::string& criterion, int64_t steps) {
+config::SparsitySpec sparsitySpec(const std::string& criterion, int64_t steps, uint32_t interval) {
   config::SparsitySpec s;
   s.set_enabled(true);
   s.set_criterion(criterion);
@@ -51,7 +51,7 @@ config::SparsitySpec sparsitySpec(const std::string& criterion, int64_t steps) {
   s.set_final_sparsity(0.9);
   s.set_warmup_steps(2);
   s.set_cooldown_steps(static_cast<uint32_t>(steps / 4));
-  s.set_interval(10);  // as the demo config
+  s.set_interval(interval);  // 10: as the demo config
   s.set_min_density(0);
   auto* pst = s.mutable_pst();
   pst->set_rank(4);
@@ -73,7 +73,9 @@ double step(Variant& v, const torch::Tensor& ids, const torch::Tensor& mask, con
   if (v.pruner) v.pruner->afterAllReduce();
   optim::clipGradNorm(v.params, 1.0);
   if (v.pruner) v.pruner->beforeOptimizer(t);
-  v.optimizer->step(1e-3, v.pruner ? v.pruner->masks() : nullptr);
+  // The pruner masked the gradients before the (absent) all-reduce, as the worker's gradient sync does.
+  v.optimizer->step(1e-3, v.pruner ? v.pruner->masks() : nullptr,
+                    /*gradients_masked=*/v.pruner && v.pruner->gradientMasks() != nullptr);
   if (v.pruner) v.pruner->afterOptimizer(t + 1, 1e-3);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -101,6 +103,7 @@ int main(int argc, char** argv) {
   size.dropout = 0.0;
   int64_t batch = 32, seq = 24, steps = 200, threads = 1;
   std::vector<std::string> criteria = {"magnitude", "movement", "pst"};
+  uint32_t interval = 10;
   app.add_option("--d-model", size.d_model);
   app.add_option("--layers", size.num_layers);
   app.add_option("--heads", size.num_heads);
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps, "optimizer steps per variant");
   app.add_option("--threads", threads);
   app.add_option("--criteria", criteria);
+  app.add_option("--interval", interval, "steps between mask updates (the mean includes them)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   at::set_num_threads(static_cast<int>(threads));
   size.max_len = std::max<int64_t>(seq, 32);
@@ -130,7 +134,7 @@ int main(int argc, char** argv) {
     v.params = model::namedParameters(v.model);
     v.optimizer = std::make_unique<optim::AdamW>(v.params, optim::AdamWOptions{0.9, 0.999, 1e-8, 0.01});
     if (name != "dense") {
-      const auto spec = sparsitySpec(name, steps);
+      const auto spec = sparsitySpec(name, steps, interval);
       v.pruner = std::make_unique<sparsity::Pruner>(v.params, spec, sparsity::modelGroups(v.model, spec), steps, 1);
       v.pruner->start();
     }

@@ -48,6 +48,7 @@ struct Worker::State {
   std::unique_ptr<comm::GradientSync> sync;                // runtime.gradient_bucket_mb, runtime.zero_stage
   int64_t micro_batches = 1;                               // training.gradient_accumulation
   bool checkpoint_activations = false;                     // runtime.activation_checkpointing
+  bool gradients_masked = false;                           // the sync applies the weight masks to gradients
   std::unique_ptr<data::ShardedDataset> train_data;
   std::unique_ptr<data::ShardedDataset> eval_data;  // null without data.eval
   torch::jit::Module student;
@@ -186,6 +187,7 @@ void Worker::State::setUp() {
   sync_options.bucket_mb = cfg.runtime().gradient_bucket_mb();
   sync_options.zero_stage = static_cast<int>(cfg.runtime().zero_stage());
   sync_options.masks = pruner ? pruner->gradientMasks() : nullptr;
+  gradients_masked = sync_options.masks != nullptr;
   if (group->size() > 1 && sync_options.bucket_mb > 0) {
     // The Reducer waits for every parameter it holds: leave out any no output depends on.
     const data::Batch probe = train_data->gather({0}).to(device);
@@ -274,7 +276,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   const double lr = lr_schedule->at(static_cast<int64_t>(s));
   if (finite) {
     if (pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
-    optimizer->step(lr, masks);
+    optimizer->step(lr, masks, gradients_masked);
     sync->afterOptimizer();  // ZeRO-1: owners send their updated parameters
   } else {
     log::warn("worker ", worker, ": step ", s + 1, " skipped: fp16 gradients overflowed, loss scale now ",

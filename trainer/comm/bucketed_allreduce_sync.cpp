@@ -53,7 +53,7 @@ class MaskedMeanHook final : public c10d::CommHookInterface {
       std::vector<torch::Tensor> grads = bucket.getGradients();  // views into the bucket's buffer
       for (size_t i = 0; i < params.size(); ++i) {
         const auto it = state_.masks.find(params[i].unsafeGetTensorImpl());
-        if (it != state_.masks.end()) grads[i].mul_(it->second);
+        if (it != state_.masks.end()) sparsity::zeroWhereMasked(grads[i], it->second);
       }
     }
     torch::Tensor& buffer = bucket.getBufferRef();

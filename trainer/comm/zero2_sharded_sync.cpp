@@ -177,7 +177,7 @@ class Zero2ShardedSync final : public GradientSync {
     for (size_t n : b.params) {
       const torch::Tensor& p = trained_[n].tensor;
       torch::Tensor g = p.grad().defined() ? p.grad() : torch::zeros_like(p);
-      if (masks_[n].defined()) g = g * masks_[n];
+      if (masks_[n].defined()) sparsity::zeroWhereMasked(g, masks_[n]);
       parts.push_back(g.reshape({-1}));
     }
     b.packed = torch::cat(parts).div_(group_.size());

@@ -32,7 +32,7 @@ AdamW::AdamW(std::vector<NamedTensor> params, AdamWOptions options)
   enforced_version_.assign(params_.size(), kNever);
 }
 
-void AdamW::step(double lr, const sparsity::MaskSet* masks) {
+void AdamW::step(double lr, const sparsity::MaskSet* masks, bool gradients_masked) {
   DISTILL_CHECK(std::isfinite(lr) && lr >= 0, "AdamW: learning rate must be finite and >= 0, got ", lr);
   torch::NoGradGuard no_grad;
   ++step_count_;
@@ -46,16 +46,12 @@ void AdamW::step(double lr, const sparsity::MaskSet* masks) {
     if (!grad.defined()) continue;
     DISTILL_CHECK(!grad.is_sparse(), "AdamW: sparse gradient for ", params_[i].name, " is not supported");
     const torch::Tensor* mask = masks != nullptr ? masks->find(params_[i].name) : nullptr;
-    torch::Tensor pruned;
     // W, m and v of a pruned entry are exactly +0.0 once enforced, and with
     // g = 0 every update below leaves them +0.0; so they are re-zeroed only
     // when the masks changed (or were loaded) since this parameter's last step.
-    bool enforce = false;
-    if (mask != nullptr) {
-      pruned = mask->logical_not();
-      grad.masked_fill_(pruned, 0.0);
-      enforce = enforced_masks_ != masks || enforced_version_[i] != masks->version();
-    }
+    const bool enforce =
+        mask != nullptr && (enforced_masks_ != masks || enforced_version_[i] != masks->version());
+    if (mask != nullptr && !gradients_masked) sparsity::zeroWhereMasked(grad, *mask);
     torch::Tensor& m = moments_[i].exp_avg;
     torch::Tensor& v = moments_[i].exp_avg_sq;
 
@@ -66,6 +62,7 @@ void AdamW::step(double lr, const sparsity::MaskSet* masks) {
     w.addcdiv_(m, denom, -lr / bias_correction1);
 
     if (enforce) {
+      const torch::Tensor pruned = mask->logical_not();
       w.masked_fill_(pruned, 0.0);
       m.masked_fill_(pruned, 0.0);
       v.masked_fill_(pruned, 0.0);

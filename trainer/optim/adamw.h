@@ -49,8 +49,10 @@ class AdamW {
   // without a gradient are skipped (their moments do not decay). `masks` may
   // be null (dense training); params it does not know are updated densely.
   // The bias correction uses the optimizer's step count, which every call
-  // advances once.
-  void step(double lr, const sparsity::MaskSet* masks);
+  // advances once. `gradients_masked`: the caller guarantees every gradient is
+  // exactly 0 where its mask is 0 (the gradient sync applied the masks), so the
+  // gradients are not masked a second time (one pass over every weight less).
+  void step(double lr, const sparsity::MaskSet* masks, bool gradients_masked = false);
   // Sets every parameter's gradient to zero (keeps the tensors allocated).
   void zeroGrad();
   int64_t stepCount() const { return step_count_; }

@@ -34,6 +34,8 @@ torch::Tensor lowestK(const torch::Tensor& flat, int64_t k) {
   const torch::Tensor below = flat < threshold;
   const torch::Tensor tied = flat == threshold;
   const int64_t room = k - below.sum().item<int64_t>();  // tied entries still to prune
+  // Usually every tied entry fits (continuous scores tie only at the threshold itself): no cumsum then.
+  if (tied.sum().item<int64_t>() <= room) return below | tied;
   return below | (tied & (tied.to(torch::kLong).cumsum(0) <= room));
 }
 

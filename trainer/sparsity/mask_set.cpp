@@ -96,11 +96,16 @@ void MaskSet::applyToWeights() {
   for (size_t i = 0; i < masks_.size(); ++i) params_[i].tensor.masked_fill_(masks_[i].tensor.logical_not(), 0.0);
 }
 
+void zeroWhereMasked(torch::Tensor& grad, const torch::Tensor& mask) {
+  torch::NoGradGuard no_grad;
+  at::where_out(grad, mask, grad, torch::zeros({}, grad.options()));
+}
+
 void MaskSet::maskGradients() const {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < masks_.size(); ++i) {
     torch::Tensor grad = params_[i].tensor.grad();
-    if (grad.defined()) grad.masked_fill_(masks_[i].tensor.logical_not(), 0.0);
+    if (grad.defined()) zeroWhereMasked(grad, masks_[i].tensor);
   }
 }
 

@@ -32,6 +32,10 @@
 
 namespace distill::sparsity {
 
+// grad <- 0 where `mask` is 0, in place, in one pass (no inverted-mask copy);
+// a NaN or inf gradient at a masked entry becomes 0 too.
+void zeroWhereMasked(torch::Tensor& grad, const torch::Tensor& mask);
+
 class MaskSet {
  public:
   // Selects the prunable parameters (parameter_selection.h: spec.include /

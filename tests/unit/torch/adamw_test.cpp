@@ -201,3 +201,37 @@ TEST(AdamW, OptionsFromConfig) {
 
 }  // namespace
 }  // namespace distill::optim
+
+namespace distill::optim {
+namespace {
+
+// A caller that masked the gradients itself (the gradient sync) gets the same
+// step without AdamW masking them again; zeroWhereMasked turns NaN into 0 too.
+TEST(AdamW, GradientsMaskedByTheCallerGiveTheSameStep) {
+  torch::manual_seed(12);
+  std::vector<NamedTensor> a = randomParams({{8, 6}});
+  std::vector<NamedTensor> b = cloneParams(a);
+  config::SparsitySpec spec;
+  spec.set_enabled(true);
+  spec.set_granularity("unstructured");
+  sparsity::MaskSet masks_a = sparsity::MaskSet::select(a, spec);
+  sparsity::MaskSet masks_b = sparsity::MaskSet::select(b, spec);
+  masks_a.update(0.5, sparsity::MagnitudeCriterion(), "global");
+  masks_b.update(0.5, sparsity::MagnitudeCriterion(), "global");
+  AdamW opt_a(a, AdamWOptions{});
+  AdamW opt_b(b, AdamWOptions{});
+  for (int step = 0; step < 5; ++step) {
+    torch::Tensor grad = torch::randn({8, 6});
+    grad.masked_fill_(masks_a.masks()[0].tensor.logical_not().logical_and(torch::rand({8, 6}) < 0.5), NAN);
+    a[0].tensor.mutable_grad() = grad.clone();
+    b[0].tensor.mutable_grad() = grad.clone();
+    opt_a.step(1e-2, &masks_a);
+    masks_b.maskGradients();  // what the sync does
+    EXPECT_TRUE(torch::isfinite(b[0].tensor.grad()).all().item<bool>());
+    opt_b.step(1e-2, &masks_b, /*gradients_masked=*/true);
+  }
+  EXPECT_TRUE(torch::equal(a[0].tensor, b[0].tensor));
+}
+
+}  // namespace
+}  // namespace distill::optim
