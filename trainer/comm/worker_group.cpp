@@ -70,42 +70,36 @@ class C10dGroup final : public WorkerGroup {
   }
 
   void allreduce(at::Tensor& tensor, Reduce op) override {
-    // NCCL reduces GPU tensors only; small CPU tensors (checksums, eval totals) take a round trip.
-    if (backend_ == "nccl" && !tensor.is_cuda()) {
-      at::Tensor on_gpu = tensor.to(torch::kCUDA);
-      allreduce(on_gpu, op);
-      tensor.copy_(on_gpu);
-      return;
-    }
-    std::vector<at::Tensor> tensors{tensor};
     c10d::AllreduceOptions options;
     options.reduceOp = toC10d(op);
     options.timeout = timeout_;
-    waitFor("all-reduce", [&] { return pg_->allreduce(tensors, options); });
+    run("all-reduce", tensor, [&](std::vector<at::Tensor>& t) { return pg_->allreduce(t, options); });
   }
 
   void broadcast(at::Tensor& tensor, int root) override {
-    if (backend_ == "nccl" && !tensor.is_cuda()) {
-      at::Tensor on_gpu = tensor.to(torch::kCUDA);
-      broadcast(on_gpu, root);
-      tensor.copy_(on_gpu);
-      return;
-    }
-    std::vector<at::Tensor> tensors{tensor};
     c10d::BroadcastOptions options;
     options.rootRank = root;
     options.timeout = timeout_;
-    waitFor("broadcast", [&] { return pg_->broadcast(tensors, options); });
+    run("broadcast", tensor, [&](std::vector<at::Tensor>& t) { return pg_->broadcast(t, options); });
   }
 
   c10::intrusive_ptr<c10d::ProcessGroup> processGroup() const override { return pg_; }
   std::chrono::milliseconds timeout() const override { return timeout_; }
 
  private:
+  // Runs one collective on `tensor` in place and waits for it, within the timeout.
   template <typename Launch>
-  void waitFor(const char* what, Launch launch) {
+  void run(const char* what, at::Tensor& tensor, Launch launch) {
+    // NCCL reduces GPU tensors only; small CPU tensors (checksums, eval totals) take a round trip.
+    if (backend_ == "nccl" && !tensor.is_cuda()) {
+      at::Tensor on_gpu = tensor.to(torch::kCUDA);
+      run(what, on_gpu, launch);
+      tensor.copy_(on_gpu);
+      return;
+    }
+    std::vector<at::Tensor> tensors{tensor};
     try {
-      launch()->wait(timeout_);
+      launch(tensors)->wait(timeout_);
     } catch (const std::exception& e) {
       DISTILL_FAIL(what, " among workers failed or timed out after ", timeout_.count() / 1000.0,
                    " s (runtime.collective_timeout_seconds) on worker ", rank(), ": ", e.what());
