@@ -1,9 +1,13 @@
 #include "trainer/model_checks.h"
 
+#include <filesystem>
+
 #include <torch/script.h>
 
 #include "common/dataset_manifest.h"
+#include "common/clock.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "trainer/data/dataset.h"
 #include "trainer/distill/intermediate_loss.h"
 #include "trainer/model/model_io.h"
@@ -16,9 +20,11 @@ namespace {
 // The layer outputs of one forward on a dummy sample of `seq_len` real tokens.
 kd::LayerOutputs dummyForward(torch::jit::Module& m, int64_t seq_len, const std::string& name) {
   torch::NoGradGuard no_grad;
-  const auto ids = torch::ones({1, seq_len}, torch::kInt64);
+  const auto ids = torch::ones({1, seq_len}, torch::TensorOptions().dtype(torch::kInt64).device(model::deviceOf(m)));
   const auto out = model::runModel(m, ids, torch::ones_like(ids), name);
-  return {out.hidden_states, out.attentions};
+  // The term checks run on the CPU, wherever the models are.
+  auto onCpu = [](const torch::Tensor& t) { return t.defined() ? t.cpu() : t; };
+  return {onCpu(out.hidden_states), onCpu(out.attentions)};
 }
 
 // Runs every term once, so a missing output, a layer out of range or a head
@@ -50,7 +56,8 @@ void checkTerms(const config::JobConfig& config, int64_t seq_len, JobModels& mod
 
 }  // namespace
 
-std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded) {
+std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded, bool progress,
+                                            c10::Device device) {
   std::vector<std::string> problems;
   data::DatasetManifest manifest;
   try {
@@ -66,8 +73,16 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config, Job
   JobModels models;
   auto outputsOf = [&](const std::string& field, const std::string& path, torch::jit::Module& module) -> int64_t {
     try {
-      module = model::loadModel(path);
-      return model::outputClasses(module, manifest.seq_len, path);
+      const double start = clock::monotonicSeconds();
+      module = model::loadModel(path, device);
+      const int64_t classes = model::outputClasses(module, manifest.seq_len, path);
+      if (progress) {
+        std::error_code ec;
+        const auto bytes = std::filesystem::file_size(path, ec);
+        log::info("loaded and checked ", field, " ", path, " (", ec ? 0.0 : static_cast<double>(bytes) / 1e6, " MB) in ",
+                  clock::monotonicSeconds() - start, " s");
+      }
+      return classes;
     } catch (const std::exception& e) {
       problems.push_back(detail::concat(field, ": ", e.what()));
       return -1;

@@ -25,8 +25,12 @@ struct JobModels {
 };
 
 // Every problem found, each naming the config field and the file. When `loaded`
-// is given and there is no problem, the loaded models are moved into it.
-std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded = nullptr);
+// is given and there is no problem, the loaded models are moved into it. With
+// `progress`, each model loaded is logged with its size and time (large
+// teachers take minutes). Models are loaded straight onto `device`.
+std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded = nullptr,
+                                            bool progress = false,
+                                            c10::Device device = c10::Device(c10::DeviceType::CPU));
 // Every shard of data.train and data.eval against the checksums in its manifest.
 std::vector<std::string> checkDataIntegrity(const config::JobConfig& config);
 

@@ -110,7 +110,7 @@ void Worker::State::setUp() {
   const double loading = clock::monotonicSeconds();
   if (worker == 0) log::info("worker 0: loading the student and ", cfg.distill().teachers_size(), " teacher(s)");
   JobModels models;
-  const auto problems = checkModelsAndData(cfg, &models);
+  const auto problems = checkModelsAndData(cfg, &models, /*progress=*/worker == 0, device);
   DISTILL_CHECK(problems.empty(), problems.front());
   if (worker == 0) log::info("worker 0: models loaded and checked in ", clock::monotonicSeconds() - loading, " s");
   // The coordinator verified the shard checksums before the job started.
@@ -188,8 +188,8 @@ void Worker::State::setUp() {
   sync_options.zero_stage = static_cast<int>(cfg.runtime().zero_stage());
   sync_options.masks = pruner ? pruner->gradientMasks() : nullptr;
   gradients_masked = sync_options.masks != nullptr;
-  if (group->size() > 1 && sync_options.bucket_mb > 0) {
-    // The Reducer waits for every parameter it holds: leave out any no output depends on.
+  if (group->size() > 1 && (sync_options.bucket_mb > 0 || sync_options.zero_stage == 2)) {
+    // The Reducer (and ZeRO-2) waits for every parameter it holds: leave out any no output depends on.
     const data::Batch probe = train_data->gather({0}).to(device);
     sync_options.receives_gradient = model::receivesGradient(student, params, probe.input_ids, probe.attention_mask);
     sync_options.receives_gradient.resize(trained.size(), true);  // projections: each exists for a mapped layer
@@ -260,14 +260,26 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
 
     link.enter(s, "backward");
     if (m == micro_batches - 1) sync->beforeBackward(step_loss.total);  // this backward reduces
-    precision->scaleLoss(step_loss.total / static_cast<double>(micro_batches)).backward();
+    try {
+      precision->scaleLoss(step_loss.total / static_cast<double>(micro_batches)).backward();
+    } catch (const c10::Error& e) {
+      // Gradient buckets are reduced inside backward: a dead or stalled peer surfaces here.
+      DISTILL_FAIL("backward failed on worker ", worker, " at step ", s + 1, " (gradient buckets are all-reduced "
+                   "during backward, each wait bounded by runtime.collective_timeout_seconds): ", e.what_without_backtrace());
+    }
   }
   if (report_scores) sendScores(s, samples, torch::cat(entropies));
 
   link.enter(s, "allreduce");
   sync->reduce();  // buckets launched during backward; waits for the last ones
   const bool finite = precision->unscaleGradients(trained);  // fp16: false on overflow, the step is skipped
-  if (pruner && finite) pruner->afterAllReduce();
+  if (!finite) {
+    // The optimizer skips this step; sparsity still sees it (with zero gradients), so no mask update is lost.
+    for (auto& p : trained) {
+      if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();
+    }
+  }
+  if (pruner) pruner->afterAllReduce();
 
   link.enter(s, "optimizer");
   samples_since_report += static_cast<uint64_t>(batch.input_ids.size(0));
@@ -283,7 +295,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
               precision->lossScale());
   }
   step = s + 1;
-  if (pruner && finite) {
+  if (pruner) {
     link.enter(s, "masks");
     afterMaskUpdate(step, pruner->afterOptimizer(static_cast<int64_t>(step), lr));
   }

@@ -1,6 +1,7 @@
 #include "trainer/checkpoint/checkpoint_io.h"
 
 #include <filesystem>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -79,14 +80,17 @@ void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt)
   const JsonFile state(at(dir, layout::kTrainerStateFile));
   ckpt.step = state.get<uint64_t>("step");
   copyInto(at(dir, layout::kModelFile), data::loadTensors(at(dir, layout::kModelFile)), ckpt.params);
-  // One whole file, or one shard per worker that wrote it (ZeRO-1): merged by
-  // name, so this worker finds its parameters' moments whatever the sharding was.
+  // One whole file, or one shard per worker that wrote it (ZeRO): merged by
+  // name, so this worker finds its parameters' moments whatever the sharding
+  // was; only the moments this worker's optimizer holds are read.
+  std::set<std::string> wanted;
+  for (const auto& t : ckpt.optimizer->stateTensors()) wanted.insert(t.name);
   std::map<std::string, torch::Tensor> moments;
   std::string optimizer_files;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (name != layout::kOptimizerFile && name.rfind(layout::kOptimizerShardPrefix, 0) != 0) continue;
-    moments.merge(data::loadTensors(entry.path().string()));
+    moments.merge(data::loadTensors(entry.path().string(), wanted));
     optimizer_files += (optimizer_files.empty() ? "" : ", ") + name;
   }
   DISTILL_CHECK(!optimizer_files.empty(), at(dir, layout::kOptimizerFile), ": missing (and no ",

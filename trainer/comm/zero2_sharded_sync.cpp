@@ -2,12 +2,14 @@
 // Ownership is ZeRO-1's (contiguousOwners: whole parameters, about 1/N of the
 // elements each). Buckets group consecutive parameters of one owner, in
 // reverse order (roughly the order backward produces them), up to
-// gradient_bucket_mb. A hook on each parameter's gradient accumulator counts
-// the bucket's ready gradients during the step's last backward; a full bucket
-// is weight-masked, packed, divided by N and *reduced* to its owner
-// (c10d reduce, asynchronous), and every other worker frees those gradients
-// at once. After backward each worker holds the averaged gradients of its own
-// parameters only: about 1/N of the gradient memory.
+// gradient_bucket_mb (0: one bucket per owner). A hook on each parameter's
+// gradient accumulator counts the bucket's ready gradients during the step's
+// last backward; full buckets are launched in bucket order: weight-masked,
+// packed (the gradients themselves are freed), divided by N and *reduced* to
+// their owner (c10d reduce, asynchronous); at most two are in flight, and a
+// finished bucket is freed on every worker but its owner. After backward each
+// worker holds the averaged gradients of its own parameters only: about 1/N
+// of the gradient memory, plus a few buckets while backward runs.
 //
 // What needs a whole gradient on every worker cannot run on this: the global
 // clipping norm is summed from the owners' shares (clipGradNorm below); the
@@ -15,6 +17,7 @@
 // config checks (use zero_stage 1 with them). After the optimizer, owners
 // broadcast their parameters, as in ZeRO-1.
 #include <cmath>
+#include <cstdint>
 
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 #include <torch/csrc/autograd/variable.h>
@@ -41,7 +44,8 @@ class Zero2ShardedSync final : public GradientSync {
       : group_(group), trained_(std::move(trained)), owner_(contiguousOwners(trained_, group.size())) {
     masks_.resize(trained_.size());
     bucket_of_.assign(trained_.size(), kNone);
-    const auto cap = static_cast<int64_t>(std::max(options.bucket_mb, 0.001) * 1024 * 1024);
+    // gradient_bucket_mb 0: one bucket per owner.
+    const int64_t cap = options.bucket_mb > 0 ? static_cast<int64_t>(options.bucket_mb * 1024 * 1024) : INT64_MAX;
     int64_t bytes = 0;
     for (size_t n = trained_.size(); n-- > 0;) {
       const bool reached = options.receives_gradient.empty() || options.receives_gradient[n];
@@ -88,34 +92,15 @@ class Zero2ShardedSync final : public GradientSync {
 
   void beforeBackward(const torch::Tensor&) override {
     armed_ = true;
+    next_launch_ = next_finish_ = 0;
     for (Bucket& b : buckets_) b.ready = 0;
   }
 
   void reduce() override {
     armed_ = false;
     // Buckets backward did not fill (a parameter got no gradient this step) go now, in bucket order.
-    for (size_t i = 0; i < buckets_.size(); ++i) {
-      if (!buckets_[i].work) launch(i);
-    }
-    for (Bucket& b : buckets_) {
-      try {
-        b.work->wait(group_.timeout());
-      } catch (const std::exception& e) {
-        DISTILL_FAIL("ZeRO-2 gradient reduce among workers failed or timed out after ",
-                     group_.timeout().count() / 1000.0, " s (runtime.collective_timeout_seconds) on worker ",
-                     group_.rank(), ": ", e.what());
-      }
-      if (b.owner == group_.rank()) {
-        int64_t offset = 0;
-        for (size_t n : b.params) {
-          const torch::Tensor& p = trained_[n].tensor;
-          p.mutable_grad() = b.packed.narrow(0, offset, p.numel()).view_as(p);
-          offset += p.numel();
-        }
-      }
-      b.work.reset();
-      b.packed = torch::Tensor();
-    }
+    while (next_launch_ < buckets_.size()) launch(next_launch_++);
+    while (next_finish_ < next_launch_) finish(next_finish_++);
     if (!unreached_.empty()) {  // parameters no output depends on: averaged whole, on every worker
       std::vector<sparsity::NamedTensor> rest;
       for (size_t n : unreached_) rest.push_back(trained_[n]);
@@ -161,11 +146,42 @@ class Zero2ShardedSync final : public GradientSync {
 
  private:
   static constexpr size_t kNone = SIZE_MAX;
+  static constexpr size_t kInFlight = 2;
 
+  // Buckets are launched strictly in bucket order, whatever order backward
+  // fills them in, so every worker issues the same collectives in the same
+  // order even if one of them sees gradients arrive differently.
   void onGradientReady(size_t n) {
     if (!armed_) return;  // an earlier micro-batch: gradients only accumulate
-    Bucket& b = buckets_[bucket_of_[n]];
-    if (++b.ready == b.params.size()) launch(bucket_of_[n]);
+    ++buckets_[bucket_of_[n]].ready;
+    while (next_launch_ < buckets_.size() && buckets_[next_launch_].ready == buckets_[next_launch_].params.size()) {
+      launch(next_launch_++);
+      // At most kInFlight packed buckets at a time: gradient memory stays about 1/N plus a few buckets.
+      while (next_launch_ - next_finish_ > kInFlight) finish(next_finish_++);
+    }
+  }
+
+  // Waits for a bucket's reduce; on its owner the reduced values become the
+  // parameters' gradients (views into the packed buffer), elsewhere it is freed.
+  void finish(size_t index) {
+    Bucket& b = buckets_[index];
+    try {
+      b.work->wait(group_.timeout());
+    } catch (const std::exception& e) {
+      DISTILL_FAIL("ZeRO-2 gradient reduce among workers failed or timed out after ",
+                   group_.timeout().count() / 1000.0, " s (runtime.collective_timeout_seconds) on worker ",
+                   group_.rank(), ": ", e.what());
+    }
+    if (b.owner == group_.rank()) {
+      int64_t offset = 0;
+      for (size_t n : b.params) {
+        const torch::Tensor& p = trained_[n].tensor;
+        p.mutable_grad() = b.packed.narrow(0, offset, p.numel()).view_as(p);
+        offset += p.numel();
+      }
+    }
+    b.work.reset();
+    b.packed = torch::Tensor();
   }
 
   // Masks, packs and divides the bucket's gradients, starts the reduce to its
@@ -181,9 +197,9 @@ class Zero2ShardedSync final : public GradientSync {
       parts.push_back(g.reshape({-1}));
     }
     b.packed = torch::cat(parts).div_(group_.size());
-    if (b.owner != group_.rank()) {
-      for (size_t n : b.params) trained_[n].tensor.mutable_grad() = torch::Tensor();
-    }
+    parts.clear();
+    // The packed buffer holds them now (and, on the owner, will hold the reduced values).
+    for (size_t n : b.params) trained_[n].tensor.mutable_grad() = torch::Tensor();
     std::vector<torch::Tensor> tensors{b.packed};
     c10d::ReduceOptions options;
     options.rootRank = b.owner;
@@ -200,6 +216,8 @@ class Zero2ShardedSync final : public GradientSync {
   std::vector<Bucket> buckets_;
   std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks_;
   bool armed_ = false;
+  size_t next_launch_ = 0;  // the next bucket to launch, in bucket order
+  size_t next_finish_ = 0;  // the oldest bucket launched and not yet finished
 };
 
 }  // namespace

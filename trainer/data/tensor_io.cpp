@@ -87,4 +87,13 @@ std::map<std::string, at::Tensor> loadTensors(const std::string& path) {
   return out;
 }
 
+std::map<std::string, at::Tensor> loadTensors(const std::string& path, const std::set<std::string>& only) {
+  safetensors::File file = safetensors::File::open(path);
+  std::map<std::string, at::Tensor> out;
+  for (const auto& name : only) {
+    if (file.has(name)) out.emplace(name, toTensor(file.get(name)));
+  }
+  return out;
+}
+
 }  // namespace distill::data

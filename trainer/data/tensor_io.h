@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,8 @@ void saveTensors(const std::string& path,
 
 // Reads every tensor of a safetensors file into owned CPU tensors.
 std::map<std::string, at::Tensor> loadTensors(const std::string& path);
+// Only the tensors named in `only` that the file has (the others stay unread in the map).
+std::map<std::string, at::Tensor> loadTensors(const std::string& path, const std::set<std::string>& only);
 
 // Copies one tensor out of an open file into an owned CPU tensor.
 at::Tensor toTensor(const safetensors::TensorView& view);

@@ -9,6 +9,22 @@
 namespace distill::model {
 namespace {
 
+// Sets a device's default generator to `state` while it lives, then restores the state it had.
+class GeneratorStateGuard {
+ public:
+  GeneratorStateGuard(c10::Device device, const torch::Tensor& state)
+      : generator_(at::globalContext().defaultGenerator(device)), saved_(generator_.get_state()) {
+    generator_.set_state(state);
+  }
+  ~GeneratorStateGuard() { generator_.set_state(saved_); }
+  GeneratorStateGuard(const GeneratorStateGuard&) = delete;
+  GeneratorStateGuard& operator=(const GeneratorStateGuard&) = delete;
+
+ private:
+  at::Generator generator_;
+  torch::Tensor saved_;
+};
+
 // One transformer block, forward without keeping its activations, backward
 // by recomputing them (a reentrant backward: the block's parameters receive
 // their gradients from the inner backward, as with torch.utils.checkpoint).
@@ -24,6 +40,8 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     ctx->saved_data["autocast_dtype"] =
         static_cast<int64_t>(cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype());
     ctx->save_for_backward({x, allowed});
+    // An output nobody uses (the attention map, mostly) gets no zero gradient tensor.
+    ctx->set_materialize_grads(false);
     const auto out = torch::jit::Module(block.toObject()).forward({x, allowed}).toTuple();
     return {out->elements()[0].toTensor(), out->elements()[1].toTensor()};
   }
@@ -33,11 +51,10 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor x = saved[0].detach().requires_grad_(true);
     const torch::Tensor& allowed = saved[1];
-    at::Generator generator = at::globalContext().defaultGenerator(x.device());
-    const torch::Tensor now = generator.get_state();
-    generator.set_state(ctx->saved_data["rng"].toTensor());  // the forward's dropout masks
     torch::autograd::variable_list recomputed;
     {
+      // The forward's dropout masks; the generator's current state is back however this scope ends.
+      const GeneratorStateGuard replay(x.device(), ctx->saved_data["rng"].toTensor());
       torch::AutoGradMode grad_on(true);
       std::unique_ptr<precision::AutocastRegion> region;
       if (ctx->saved_data["autocast"].toBool()) {
@@ -47,7 +64,6 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
       const auto out = torch::jit::Module(ctx->saved_data["block"].toObject()).forward({x, allowed}).toTuple();
       recomputed = {out->elements()[0].toTensor(), out->elements()[1].toTensor()};
     }
-    generator.set_state(now);
     torch::autograd::variable_list outputs, output_grads;
     for (size_t i = 0; i < recomputed.size(); ++i) {
       if (!grads[i].defined() || !recomputed[i].requires_grad()) continue;

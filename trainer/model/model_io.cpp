@@ -28,13 +28,13 @@ torch::Tensor optionalTensor(const c10::impl::GenericDict& dict, const std::stri
 
 }  // namespace
 
-torch::jit::Module loadModel(const std::string& path) {
+torch::jit::Module loadModel(const std::string& path, c10::Device device) {
   std::error_code ec;
   DISTILL_CHECK(std::filesystem::is_regular_file(path, ec), "model file ", path,
                 " does not exist (or is not a regular file)");
   torch::jit::Module m;
   try {
-    m = torch::jit::load(path, torch::kCPU);
+    m = torch::jit::load(path, device);
   } catch (const std::exception& e) {
     DISTILL_FAIL("model file ", path,
                  " is not a TorchScript module (save it with torch.jit.script(model).save(path)): ",

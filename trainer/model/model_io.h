@@ -30,9 +30,11 @@ struct ModelOutputs {
   torch::Tensor attentions;
 };
 
-// Loads a TorchScript file onto the CPU. Throws distill::Error naming `path`
+// Loads a TorchScript file. Throws distill::Error naming `path`
 // when the file is missing, is not TorchScript, or has no `forward` method.
-torch::jit::Module loadModel(const std::string& path);
+// `device`: where the weights are loaded to, directly (a GPU worker never
+// holds a CPU copy of a large teacher).
+torch::jit::Module loadModel(const std::string& path, c10::Device device = c10::Device(c10::DeviceType::CPU));
 
 // Calls m.forward(input_ids, attention_mask) and checks the result against the
 // contract: a dict with string keys and tensor values, a floating-point
