@@ -25,6 +25,7 @@
 #include "trainer/model/model_io.h"
 #include "trainer/model_checks.h"
 #include "trainer/optim/adamw.h"
+#include "trainer/optim/grad_clip.h"
 #include "trainer/optim/lr_schedule.h"
 #include "trainer/precision/precision_policy.h"
 #include "trainer/sparsity/mask_set.h"
@@ -231,9 +232,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   }
   const config::DistillSpec spec_now =
       kd::specAtStep(kd_spec, static_cast<int64_t>(s), static_cast<int64_t>(boot.total_steps()));
-  for (auto& p : trained) {
-    if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();
-  }
+  optim::zeroGradients(trained);
   sync->beforeForward();
   kd::LossValues loss;
   std::vector<torch::Tensor> entropies;
@@ -259,26 +258,16 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     if (report_scores) entropies.push_back(kd::sampleEntropy(out.logits, micro.labels));
 
     link.enter(s, "backward");
-    if (m == micro_batches - 1) sync->beforeBackward(step_loss.total);  // this backward reduces
-    try {
-      precision->scaleLoss(step_loss.total / static_cast<double>(micro_batches)).backward();
-    } catch (const c10::Error& e) {
-      // Gradient buckets are reduced inside backward: a dead or stalled peer surfaces here.
-      DISTILL_FAIL("backward failed on worker ", worker, " at step ", s + 1, " (gradient buckets are all-reduced "
-                   "during backward, each wait bounded by runtime.collective_timeout_seconds): ", e.what_without_backtrace());
-    }
+    sync->backward(precision->scaleLoss(step_loss.total / static_cast<double>(micro_batches)),
+                   /*reduces=*/m == micro_batches - 1);
   }
   if (report_scores) sendScores(s, samples, torch::cat(entropies));
 
   link.enter(s, "allreduce");
   sync->reduce();  // buckets launched during backward; waits for the last ones
-  const bool finite = precision->unscaleGradients(trained);  // fp16: false on overflow, the step is skipped
-  if (!finite) {
-    // The optimizer skips this step; sparsity still sees it (with zero gradients), so no mask update is lost.
-    for (auto& p : trained) {
-      if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();
-    }
-  }
+  // fp16: false on overflow; the optimizer skips the step, sparsity still sees it (zero gradients).
+  const bool finite = precision->unscaleGradients(trained);
+  if (!finite) optim::zeroGradients(trained);
   if (pruner) pruner->afterAllReduce();
 
   link.enter(s, "optimizer");
@@ -289,7 +278,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   if (finite) {
     if (pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
     optimizer->step(lr, masks, gradients_masked);
-    sync->afterOptimizer();  // ZeRO-1: owners send their updated parameters
+    sync->afterOptimizer();  // ZeRO: owners send their updated parameters
   } else {
     log::warn("worker ", worker, ": step ", s + 1, " skipped: fp16 gradients overflowed, loss scale now ",
               precision->lossScale());

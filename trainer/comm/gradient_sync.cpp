@@ -18,6 +18,17 @@ std::unique_ptr<GradientSync> makeGradientSync(WorkerGroup& group, std::vector<s
   return makeFlatAllReduceSync(group, std::move(trained), options);
 }
 
+void GradientSync::backward(const torch::Tensor& loss, bool reduces) {
+  if (reduces) beforeBackward(loss);
+  try {
+    loss.backward();
+  } catch (const c10::Error& e) {
+    // Gradient buckets are reduced inside backward: a dead or stalled peer surfaces here.
+    DISTILL_FAIL("backward failed (gradient buckets are reduced during backward, each wait bounded by "
+                 "runtime.collective_timeout_seconds): ", e.what_without_backtrace());
+  }
+}
+
 double GradientSync::clipGradNorm(const std::vector<sparsity::NamedTensor>& params, double max_norm) {
   return optim::clipGradNorm(params, max_norm);
 }

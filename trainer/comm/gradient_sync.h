@@ -6,8 +6,7 @@
 //   auto sync = comm::makeGradientSync(group, trained, options);
 //   optim::AdamW optimizer(sync->ownedParameters(), ...);
 //   sync->beforeForward();            // once per optimizer step
-//   sync->beforeBackward(loss);       // the last micro-batch only: its backward reduces
-//   loss.backward();
+//   sync->backward(loss, last);       // per micro-batch; the last one's backward reduces
 //   sync->reduce();                   // gradients are the workers' mean
 //   sync->clipGradNorm(trained, max_norm);
 //   optimizer.step(...);
@@ -55,7 +54,11 @@ class GradientSync {
   virtual std::vector<sparsity::NamedTensor> ownedParameters() const = 0;
   // Once per optimizer step, before the first forward.
   virtual void beforeForward() {}
-  // Before the backward whose gradients are reduced (the step's last micro-batch).
+  // loss.backward(); when `reduces` (the step's last micro-batch) this
+  // backward also launches the reduction. A failure inside it (a bucket's
+  // collective timed out) names runtime.collective_timeout_seconds.
+  void backward(const torch::Tensor& loss, bool reduces);
+  // Before the backward whose gradients are reduced (backward() calls it).
   virtual void beforeBackward(const torch::Tensor& loss) = 0;
   // After that backward: every gradient this worker keeps (all of them, or with
   // ZeRO-2 those of ownedParameters()) is defined and is the masked mean over workers.

@@ -25,4 +25,10 @@ double clipGradNorm(const std::vector<NamedTensor>& params, double max_norm) {
   return norm;
 }
 
+void zeroGradients(const std::vector<NamedTensor>& params) {
+  for (const NamedTensor& p : params) {
+    if (p.tensor.grad().defined()) p.tensor.mutable_grad().zero_();
+  }
+}
+
 }  // namespace distill::optim

@@ -22,4 +22,8 @@ using sparsity::NamedTensor;
 // the caller decides whether to skip the step.
 double clipGradNorm(const std::vector<NamedTensor>& params, double max_norm);
 
+// Sets every defined gradient to zero in place (the tensors, and any views a
+// gradient sync holds into them, are kept).
+void zeroGradients(const std::vector<NamedTensor>& params);
+
 }  // namespace distill::optim

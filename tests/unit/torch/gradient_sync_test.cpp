@@ -46,7 +46,7 @@ TEST(GradientSync, OneWorkerMasksAndDefinesGradients) {
   auto sync = makeGradientSync(*group, params, sync_options);
   EXPECT_EQ(sync->ownedParameters().size(), 2u);
   sync->beforeForward();
-  sync->beforeBackward(torch::zeros({}));
+  sync->backward((params[0].tensor * 0).sum(), /*reduces=*/true);  // adds zero to w.grad
   sync->reduce();
   EXPECT_TRUE(torch::equal(params[0].tensor.grad(), torch::tensor({{3.0f, 0.0f}, {0.0f, 3.0f}})));
   EXPECT_TRUE(torch::equal(params[1].tensor.grad(), torch::zeros({2})));  // had none: zero
