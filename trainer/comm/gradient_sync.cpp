@@ -47,6 +47,24 @@ std::vector<int> contiguousOwners(const std::vector<sparsity::NamedTensor>& para
   return owner;
 }
 
+std::vector<sparsity::NamedTensor> ownedBy(const std::vector<sparsity::NamedTensor>& params,
+                                           const std::vector<int>& owner, int rank) {
+  std::vector<sparsity::NamedTensor> mine;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (owner[i] == rank) mine.push_back(params[i]);
+  }
+  return mine;
+}
+
+std::string ownershipLine(const std::vector<sparsity::NamedTensor>& params, const std::vector<int>& owner, int rank) {
+  int64_t mine = 0, total = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    total += params[i].tensor.numel();
+    if (owner[i] == rank) mine += params[i].tensor.numel();
+  }
+  return "this worker owns " + std::to_string(mine) + " of " + std::to_string(total) + " parameter elements";
+}
+
 void defineMissingGradients(const std::vector<sparsity::NamedTensor>& params) {
   for (const auto& p : params) {
     if (!p.tensor.grad().defined()) p.tensor.mutable_grad() = torch::zeros_like(p.tensor);

@@ -16,6 +16,12 @@ std::unique_ptr<GradientSync> makeZeroShardedSync(WorkerGroup& group, std::vecto
 std::unique_ptr<GradientSync> makeZero2ShardedSync(WorkerGroup& group, std::vector<sparsity::NamedTensor> trained,
                                                    const GradientSyncOptions& options);
 
+// ZeRO: the parameters `owner` gives to worker `rank`.
+std::vector<sparsity::NamedTensor> ownedBy(const std::vector<sparsity::NamedTensor>& params,
+                                           const std::vector<int>& owner, int rank);
+// ZeRO: "this worker owns M of T parameter elements", for the start-up log.
+std::string ownershipLine(const std::vector<sparsity::NamedTensor>& params, const std::vector<int>& owner, int rank);
+
 // ZeRO: every owner broadcasts its parameters (packed into one buffer) to the others.
 void broadcastFromOwners(WorkerGroup& group, const std::vector<sparsity::NamedTensor>& params,
                          const std::vector<int>& owner);

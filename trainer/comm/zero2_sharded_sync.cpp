@@ -83,11 +83,7 @@ class Zero2ShardedSync final : public GradientSync {
   }
 
   std::vector<sparsity::NamedTensor> ownedParameters() const override {
-    std::vector<sparsity::NamedTensor> mine;
-    for (size_t i = 0; i < trained_.size(); ++i) {
-      if (owner_[i] == group_.rank()) mine.push_back(trained_[i]);
-    }
-    return mine;
+    return ownedBy(trained_, owner_, group_.rank());
   }
 
   void beforeBackward(const torch::Tensor&) override {
@@ -134,14 +130,8 @@ class Zero2ShardedSync final : public GradientSync {
   }
 
   std::string describe() const override {
-    int64_t mine = 0, total = 0;
-    for (size_t i = 0; i < trained_.size(); ++i) {
-      total += trained_[i].tensor.numel();
-      if (owner_[i] == group_.rank()) mine += trained_[i].tensor.numel();
-    }
-    return "ZeRO-2: this worker owns " + std::to_string(mine) + " of " + std::to_string(total) +
-           " parameter elements (AdamW state and gradients), " + std::to_string(buckets_.size()) +
-           " gradient buckets reduced to their owners during backward";
+    return "ZeRO-2: " + ownershipLine(trained_, owner_, group_.rank()) + " (AdamW state and gradients), " +
+           std::to_string(buckets_.size()) + " gradient buckets reduced to their owners during backward";
   }
 
  private:

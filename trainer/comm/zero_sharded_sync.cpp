@@ -26,11 +26,7 @@ class ZeroShardedSync final : public GradientSync {
   }
 
   std::vector<sparsity::NamedTensor> ownedParameters() const override {
-    std::vector<sparsity::NamedTensor> mine;
-    for (size_t i = 0; i < trained_.size(); ++i) {
-      if (owner_[i] == group_.rank()) mine.push_back(trained_[i]);
-    }
-    return mine;
+    return ownedBy(trained_, owner_, group_.rank());
   }
 
   void beforeForward() override { reduce_->beforeForward(); }
@@ -40,13 +36,7 @@ class ZeroShardedSync final : public GradientSync {
   void afterOptimizer() override { broadcastFromOwners(group_, trained_, owner_); }
 
   std::string describe() const override {
-    int64_t mine = 0, total = 0;
-    for (size_t i = 0; i < trained_.size(); ++i) {
-      total += trained_[i].tensor.numel();
-      if (owner_[i] == group_.rank()) mine += trained_[i].tensor.numel();
-    }
-    return "ZeRO-1: this worker owns " + std::to_string(mine) + " of " + std::to_string(total) +
-           " parameter elements; gradients by " + reduce_->describe();
+    return "ZeRO-1: " + ownershipLine(trained_, owner_, group_.rank()) + "; gradients by " + reduce_->describe();
   }
 
  private:
