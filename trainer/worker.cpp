@@ -198,7 +198,8 @@ void Worker::State::setUp() {
   sync = comm::makeGradientSync(*group, trained, sync_options);
   optimizer = std::make_unique<optim::AdamW>(sync->ownedParameters(), optim::adamwOptions(cfg.optimizer()));
   if (worker == 0) {
-    log::info("worker 0: ", precision->name(), " precision, gradients: ", sync->describe(),
+    log::info("worker 0: ", precision->name(), " precision on ", device.str(), ", ", group->backend(),
+              " group, gradients: ", sync->describe(),
               micro_batches > 1 ? ", " + std::to_string(micro_batches) + " micro-batches per step" : "",
               "; AdamW state on this worker: ", optimizer->stateBytes(), " bytes");
   }
@@ -374,6 +375,7 @@ uint64_t Worker::State::checkpoint(uint64_t s) {
 checkpoint::TrainerCheckpoint Worker::State::checkpointState(uint64_t s) {
   checkpoint::TrainerCheckpoint ckpt{params, optimizer.get(), pruner.get(), s, student_module, config.seed()};
   ckpt.sharded_optimizer = config.runtime().zero_stage() >= 1;
+  ckpt.device = device;
   ckpt.projections.assign(trained.begin() + static_cast<long>(params.size()), trained.end());
   return ckpt;
 }

@@ -3,7 +3,7 @@
 set -euo pipefail
 SRC="${DISTILL_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 BIN="${DISTILL_BIN:-$SRC/build/distill}"
-PY=/usr/bin/python3
+PY="${DISTILL_PYTHON:-/usr/bin/python3}"  # the GPU suite names the python that has torch
 export OMP_NUM_THREADS=1
 WORK="$(mktemp -d /tmp/distill-test.XXXXXX)"
 cleanup() {

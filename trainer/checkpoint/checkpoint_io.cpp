@@ -72,8 +72,11 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
   if (ckpt.sharded_optimizer) {
     data::saveTensors(at(dir, layout::optimizerShardFile(worker)), pairs(ckpt.optimizer->stateTensors()));
   }
-  const torch::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
-  data::saveTensors(at(dir, layout::rngFile(worker)), {{"cpu_generator", rng}});
+  std::vector<std::pair<std::string, torch::Tensor>> rng{{"cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}};
+  if (ckpt.device.is_cuda()) {
+    rng.emplace_back("cuda_generator", at::globalContext().defaultGenerator(ckpt.device).get_state());
+  }
+  data::saveTensors(at(dir, layout::rngFile(worker)), rng);
 }
 
 void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt) {
@@ -132,6 +135,16 @@ void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt)
   DISTILL_CHECK(rng.count("cpu_generator"), rng_file, ": no tensor \"cpu_generator\"");
   at::Generator generator = at::detail::getDefaultCPUGenerator();  // shares the global generator
   generator.set_state(rng.at("cpu_generator"));
+  if (!ckpt.device.is_cuda()) return;
+  at::Generator gpu_generator = at::globalContext().defaultGenerator(ckpt.device);
+  if (rng.count("cuda_generator")) {
+    gpu_generator.set_state(rng.at("cuda_generator"));
+  } else {
+    // Written by a CPU job: the GPU's dropout stream starts from the job seed, worker and step.
+    log::info("worker ", worker, ": ", rng_file, " has no \"cuda_generator\" (written on a CPU); seeding the GPU's ",
+              "generator from the job seed, worker and step");
+    gpu_generator.set_current_seed(ckpt.seed + 1000003ULL * static_cast<uint64_t>(worker) + 7919ULL * ckpt.step);
+  }
 }
 
 }  // namespace distill::checkpoint

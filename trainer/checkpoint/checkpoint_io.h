@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <c10/core/Device.h>
+
 #include "trainer/sparsity/named_tensor.h"
 
 namespace distill::optim {
@@ -32,9 +34,12 @@ struct TrainerCheckpoint {
   std::vector<sparsity::NamedTensor> projections;  // distill.terms' projections, in place; may be empty
   // ZeRO-1: `optimizer` holds this worker's share only, and each worker writes its own file.
   bool sharded_optimizer = false;
+  // The worker's device: on a GPU its CUDA generator (dropout there) is saved and restored too.
+  c10::Device device = c10::Device(c10::DeviceType::CPU);
 };
 
 // Worker 0 writes model, optimizer, masks, projections and trainer.json; every worker writes its RNG state
+// (CPU generator, and its GPU's generator when it computes on one)
 // (and, with a sharded optimizer, the moments it owns).
 void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint& ckpt);
 // Loads a committed checkpoint into `ckpt` (in place), with this worker's RNG

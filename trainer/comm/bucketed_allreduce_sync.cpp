@@ -20,6 +20,7 @@
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 
 #include "common/error.h"
+#include "trainer/comm/c10d_compat.h"
 #include "trainer/comm/gradient_sync_variants.h"
 #include "trainer/sparsity/mask_set.h"
 
@@ -94,10 +95,9 @@ class BucketedAllReduceSync final : public GradientSync {
         reduced, {static_cast<size_t>(first_cap), static_cast<size_t>(cap)}, {}, reverse_order);
     num_buckets_ = buckets.size();
 
-    reducer_ = std::make_unique<c10d::Reducer>(
-        reduced, std::move(buckets), std::move(limits), group.processGroup(),
-        std::vector<bool>(reduced.size(), false), cap, /*find_unused_parameters=*/false,
-        /*gradient_as_bucket_view=*/true, std::move(names), first_cap);
+    reducer_ = compat::makeReducer<c10d::Reducer>(reduced, std::move(buckets), std::move(limits), group.processGroup(),
+                                                  cap, /*find_unused_parameters=*/false,
+                                                  /*gradient_as_bucket_view=*/true, std::move(names), first_cap);
     reducer_->register_comm_hook(std::make_unique<MaskedMeanHook>(std::move(state)));
   }
 

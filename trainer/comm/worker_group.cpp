@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "trainer/comm/c10d_compat.h"
 
 namespace distill::comm {
 namespace {
@@ -125,7 +126,10 @@ std::string chooseBackend(const std::string& requested) {
 }  // namespace
 
 std::unique_ptr<WorkerGroup> WorkerGroup::connect(const GroupOptions& o) {
-  if (o.size == 1) return std::make_unique<SoloGroup>();
+  const std::string backend = chooseBackend(o.backend);
+  // One worker runs no collective, unless NCCL was asked for by name: then a
+  // one-rank NCCL group runs them, which proves the NCCL path on one GPU.
+  if (o.size == 1 && !(backend == "nccl" && o.backend == "nccl")) return std::make_unique<SoloGroup>();
   // On one node everything goes over loopback, so a host name that does not
   // resolve to a routable address still works; across nodes Gloo binds the
   // address of this host's name (or GLOO_SOCKET_IFNAME) and peers learn it.
@@ -141,15 +145,15 @@ std::unique_ptr<WorkerGroup> WorkerGroup::connect(const GroupOptions& o) {
     DISTILL_FAIL("worker ", o.rank, " cannot reach the rendezvous store at ", host, ":", o.store_port, ": ", e.what());
   }
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("workers", store);
-  const std::string backend = chooseBackend(o.backend);
   c10::intrusive_ptr<c10d::ProcessGroup> pg;
 #ifdef DISTILL_WITH_CUDA
   if (backend == "nccl") {
     // Without this a dead peer hangs an NCCL wait forever (the timeout applies only with it).
-    ::setenv("NCCL_ASYNC_ERROR_HANDLING", "1", /*overwrite=*/0);
+    ::setenv(compat::kNcclAsyncErrorHandling, "1", /*overwrite=*/0);
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = o.timeout;
-    pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, o.rank, o.size, options);
+    pg = compat::asProcessGroup(c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, o.rank, o.size, options),
+                                prefixed, o.rank, o.size, "nccl", {c10::DeviceType::CUDA});
   }
 #endif
   if (!pg) {
@@ -159,7 +163,8 @@ std::unique_ptr<WorkerGroup> WorkerGroup::connect(const GroupOptions& o) {
                                      : c10d::ProcessGroupGloo::createDeviceForHostname(
                                            o.single_node ? "127.0.0.1" : localHostName()));
     options->threads = 1;
-    pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, o.rank, o.size, options);
+    pg = compat::asProcessGroup(c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, o.rank, o.size, options),
+                                prefixed, o.rank, o.size, "gloo", {c10::DeviceType::CPU, c10::DeviceType::CUDA});
   }
   return std::make_unique<C10dGroup>(pg, backend, o.timeout);
 }
@@ -168,7 +173,7 @@ std::shared_ptr<void> startStoreServer(uint16_t port, uint16_t* bound_port, int 
   c10d::TCPStoreOptions options;
   options.port = port;
   options.isServer = true;
-  options.numWorkers = c10::nullopt;
+  options.numWorkers.reset();  // c10::optional in 1.13, std::optional in 2.x
   options.waitWorkers = false;
   (void)num_workers;
   auto store = std::make_shared<c10d::TCPStore>("0.0.0.0", options);

@@ -18,6 +18,7 @@
 // broadcast their parameters, as in ZeRO-1.
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 #include <torch/csrc/autograd/variable.h>
@@ -29,6 +30,10 @@
 
 namespace distill::comm {
 namespace {
+
+// What grad_accumulator() hands out (std::shared_ptr<Node> in 1.13 and 2.x so
+// far); named by deduction so a LibTorch that changes the pointer type still builds.
+using AccumulatorPtr = decltype(torch::autograd::impl::grad_accumulator(std::declval<const torch::Tensor&>()));
 
 struct Bucket {
   int owner = 0;
@@ -204,7 +209,7 @@ class Zero2ShardedSync final : public GradientSync {
   std::vector<size_t> bucket_of_;     // per parameter; kNone when unreached
   std::vector<size_t> unreached_;
   std::vector<Bucket> buckets_;
-  std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks_;
+  std::vector<std::pair<AccumulatorPtr, uintptr_t>> hooks_;
   bool armed_ = false;
   size_t next_launch_ = 0;  // the next bucket to launch, in bucket order
   size_t next_finish_ = 0;  // the oldest bucket launched and not yet finished

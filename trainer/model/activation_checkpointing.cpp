@@ -1,9 +1,9 @@
 #include "trainer/model/activation_checkpointing.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "trainer/precision/autocast_compat.h"
 #include "trainer/precision/autocast_region.h"
 
 namespace distill::model {
@@ -34,11 +34,8 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     at::Generator generator = at::globalContext().defaultGenerator(x.device());
     ctx->saved_data["block"] = block;
     ctx->saved_data["rng"] = generator.get_state();
-    const bool cuda = x.is_cuda();
-    const bool autocast = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-    ctx->saved_data["autocast"] = autocast;
-    ctx->saved_data["autocast_dtype"] =
-        static_cast<int64_t>(cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype());
+    ctx->saved_data["autocast"] = precision::autocastEnabled(x.device().type());
+    ctx->saved_data["autocast_dtype"] = static_cast<int64_t>(precision::autocastDtype(x.device().type()));
     ctx->save_for_backward({x, allowed});
     // An output nobody uses (the attention map, mostly) gets no zero gradient tensor.
     ctx->set_materialize_grads(false);

@@ -13,7 +13,9 @@ double clipGradNorm(const std::vector<NamedTensor>& params, double max_norm) {
     if (!grad.defined()) continue;
     grads.push_back(grad);
     // Accumulated in double so large models do not lose precision.
-    norms.push_back(torch::linalg_vector_norm(grad, 2, c10::nullopt, /*keepdim=*/false, torch::kDouble));
+    // No dim: over all elements (spelled so for c10::optional, 1.13, and std::optional, 2.x, alike).
+    norms.push_back(torch::linalg_vector_norm(grad, 2, /*dim=*/at::OptionalIntArrayRef(), /*keepdim=*/false,
+                                              torch::kDouble));
   }
   if (grads.empty()) return 0.0;
   // One host sync for the whole model, not one per parameter.

@@ -5,7 +5,8 @@
 //
 //   { AutocastRegion region(c10::DeviceType::CPU, torch::kBFloat16); out = student.forward(...); }
 //
-// LibTorch-version note: uses the at::autocast calls of 1.13, which 2.x keeps (deprecated).
+// LibTorch-version note: autocast_compat.h reads and sets autocast's state in
+// the spelling of the LibTorch at hand (1.13's per-device calls, or 2.4's).
 #pragma once
 
 #include <c10/core/DeviceType.h>
