@@ -4,6 +4,7 @@
 //   uint64_t step = state.get<uint64_t>("step");
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>

@@ -10,6 +10,7 @@
 //   if (auto stall = dog.check(now)) abort(stall->describe());
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>

@@ -14,6 +14,8 @@ PACKAGES=(
   libevent-pthreads-2.1-7 libevent-2.1-7 libfabric1 libucx0 libibverbs1 librdmacm1 libnl-3-200
   libnl-route-3-200 libpsm2-2 libpsm-infinipath1 libnuma1 libmunge2 libltdl7
   # control plane and config
+  # c10d's ProcessGroupGloo.hpp includes Gloo's headers, which the torch wheel lacks
+  libgloo-dev
   protobuf-compiler libprotoc32 libprotobuf32 libprotobuf-lite32 libprotobuf-dev
   libyaml-cpp0.7 libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   # metrics: prometheus-cpp and what its CMake package asks for

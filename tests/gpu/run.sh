@@ -7,7 +7,7 @@
 #
 # It unpacks gpu-debs/ into a private prefix (tests/gpu/prefix.sh), builds
 # with -DDISTILL_CUDA=ON into build-gpu/, runs every tests/gpu/*.sh case
-# (each prints PASS or fails), then the ~1B decoder step benchmark, and
+# (each prints PASS or fails) after the ~1B decoder step benchmark, and
 # writes the log and a summary under $OUT (default build-gpu/out).
 # Ends with "N passed, M failed"; exits non-zero when a case failed.
 set -uo pipefail
@@ -35,6 +35,9 @@ cmake --build "$BUILD" -j "$(nproc)" --target distill distill_bench_gpu_step -- 
   || { grep -E "error|Error" -A3 "$OUT/build.log" | head -120; echo "0 passed, 1 failed"; exit 1; }
 echo "built in $(( $(date +%s) - start )) s"
 
+echo "== benchmark: ~1B decoder student step"
+timeout -k 5 120 "$BUILD/distill_bench_gpu_step" ${GPU_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench-gpu-step.txt" \
+  || echo "benchmark failed"
 echo "== cases"
 export DISTILL_BIN="$BUILD/distill" DISTILL_SOURCE_DIR="$SRC" DISTILL_PYTHON="$PYTHON"
 passed=0; failed=0; failures=()
@@ -42,7 +45,7 @@ for case in "$SRC"/tests/gpu/*.sh; do
   name="$(basename "$case" .sh)"
   case "$name" in run|lib|prefix|fetch_debs) continue ;; esac
   start=$(date +%s)
-  if timeout -k 5 150 bash "$case" > "$OUT/case-$name.log" 2>&1; then
+  if timeout -k 5 120 bash "$case" > "$OUT/case-$name.log" 2>&1; then
     passed=$((passed + 1)); echo "PASS $name ($(( $(date +%s) - start )) s)"
   else
     failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name ($(( $(date +%s) - start )) s)"
@@ -50,8 +53,5 @@ for case in "$SRC"/tests/gpu/*.sh; do
   fi
 done
 
-echo "== benchmark: ~1B decoder student step"
-timeout -k 5 150 "$BUILD/distill_bench_gpu_step" ${GPU_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench-gpu-step.txt" \
-  || echo "benchmark failed"
 echo "${passed} passed, ${failed} failed${failures:+: ${failures[*]}}"
 [ "$failed" -eq 0 ]
