@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   size.num_heads = 16;
   size.vocab_size = 32000;
   size.dropout = 0.0;
-  int64_t batch = 8, seq = 1024, steps = 10;
+  int64_t batch = 8, seq = 1024, steps = 20, warmup = 5;
   double spec_tflops = 989.0;  // H100/H200 SXM dense bf16
   std::string precision_name = "bf16";
   app.add_option("--d-model", size.d_model)->capture_default_str();
@@ -59,7 +59,10 @@ int main(int argc, char** argv) {
   app.add_option("--vocab", size.vocab_size)->capture_default_str();
   app.add_option("--batch", batch)->capture_default_str();
   app.add_option("--seq", seq)->capture_default_str();
-  app.add_option("--steps", steps)->capture_default_str();
+  app.add_option("--steps", steps, "timed steps")->capture_default_str();
+  app.add_option("--warmup", warmup,
+                 "untimed steps first: TorchScript's profiling executor optimises the graph after its profiled runs")
+      ->capture_default_str();
   app.add_option("--precision", precision_name)->capture_default_str();
   app.add_option("--spec-tflops", spec_tflops, "the GPU's data-sheet dense bf16 rate")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -113,7 +116,7 @@ int main(int argc, char** argv) {
     optimizer.step(1e-4, nullptr);
     for (auto& p : params) p.tensor.mutable_grad() = torch::Tensor();
   };
-  const double s = secondsPerCall(step, 2, static_cast<int>(steps));
+  const double s = secondsPerCall(step, static_cast<int>(warmup), static_cast<int>(steps));
   const double tokens = static_cast<double>(batch * seq);
   const double flops = 6.0 * matmul_params * tokens + 12.0 * size.num_layers * seq * size.d_model * tokens;
   const double rate = flops / s / 1e12;
