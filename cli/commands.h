@@ -19,6 +19,7 @@ void addPrepareData(CLI::App& app, Run& run);
 void addExport(CLI::App& app, Run& run);
 void addEvaluate(CLI::App& app, Run& run);
 void addInspect(CLI::App& app, Run& run);
+void addImportHf(CLI::App& app, Run& run);
 
 // Exit codes shared by the subcommands (docs/cli.md).
 inline constexpr int kExitBadInput = 2;

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   distill::cli::addExport(app, run);
   distill::cli::addEvaluate(app, run);
   distill::cli::addInspect(app, run);
+  distill::cli::addImportHf(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -36,6 +36,10 @@ StructuredRemoval removeStructure(torch::jit::Module& module, const SparsitySett
     removal.note = "not a built-in architecture: heads and neurons are only masked";
     return removal;
   }
+  if (module.attr("distill_arch").toStringRef().rfind("hf-", 0) == 0) {
+    removal.note = "an imported Hugging Face model: heads and neurons are only masked";
+    return removal;
+  }
   if (!supportsStructuredRemoval(module)) {
     removal.note = "the student module predates structured export: heads and neurons are only masked";
     log::warn(module_file, ": written before structured export existed; exporting with masks only "

@@ -11,6 +11,9 @@ int64_t intAttr(const torch::jit::Module& m, const char* name) { return m.attr(n
 
 std::vector<StructureGroup> builtinGroups(const torch::jit::Module& module) {
   if (!module.hasattr("distill_arch")) return {};
+  // Imported Hugging Face families ("hf-llama", ...) declare no groups yet:
+  // a job names theirs in sparsity.groups.
+  if (module.attr("distill_arch").toStringRef().rfind("hf-", 0) == 0) return {};
   const int64_t layers = intAttr(module, "num_layers");
   const int64_t d = intAttr(module, "d_model");
   const int64_t heads = intAttr(module, "num_heads");

@@ -1,0 +1,159 @@
+// BERT (BertModel, BertForSequenceClassification): word, position and token
+// type embeddings (token type 0 for every token) summed and LayerNormed, then
+// post-LayerNorm blocks, LN(x + Attention(x)) and LN(x + FFN(x)) with GELU,
+// the pooler (tanh of a dense layer on the first token) and, for sequence
+// classification, a linear classifier on the pooled vector: logits [B, labels].
+// A BertModel (no head) returns the pooled vector as `logits` [B, D] and its
+// hidden states, for the intermediate terms; `last_hidden_state` and
+// `pooler_output` are returned too, under transformers' names.
+#include <cmath>
+#include <sstream>
+
+#include "common/error.h"
+#include "trainer/model/hf/families.h"
+#include "trainer/model/hf/hf_module.h"
+
+namespace distill::model::hf {
+namespace {
+
+// Padded keys get the most negative float, as in transformers; padded queries
+// still compute (their outputs are what transformers returns for them too).
+constexpr const char* kBlockSource = R"TS(
+def norm(self, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    return torch.layer_norm(x.float(), [self.d_model], weight.float(), bias.float(), self.eps).to(x.dtype)
+
+def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
+    B = x.size(0)
+    T = x.size(1)
+    q = torch.linear(x, self.q_weight, self.q_bias).view(B, T, self.num_heads, self.head_dim).transpose(1, 2)
+    k = torch.linear(x, self.k_weight, self.k_bias).view(B, T, self.num_heads, self.head_dim).transpose(1, 2)
+    v = torch.linear(x, self.v_weight, self.v_bias).view(B, T, self.num_heads, self.head_dim).transpose(1, 2)
+    scores = torch.matmul(q, k.transpose(-1, -2)) * self.scale
+    scores = scores.float().masked_fill(allowed.logical_not(), -3.4028234663852886e38)
+    probs = torch.softmax(scores, -1).to(v.dtype)
+    context = torch.matmul(torch.dropout(probs, self.attn_dropout, self.training), v)
+    context = context.transpose(1, 2).reshape(B, T, self.d_model)
+    attended = torch.dropout(torch.linear(context, self.out_weight, self.out_bias), self.hidden_dropout, self.training)
+    x = self.norm(x + attended, self.ln1_weight, self.ln1_bias)
+    h = torch.gelu(torch.linear(x, self.ff1_weight, self.ff1_bias), approximate=self.approximate)
+    h = torch.dropout(torch.linear(h, self.ff2_weight, self.ff2_bias), self.hidden_dropout, self.training)
+    return self.norm(x + h, self.ln2_weight, self.ln2_bias), probs
+)TS";
+
+std::string topSource(int64_t layers, bool classifier) {
+  std::ostringstream src;
+  src << R"TS(
+def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
+    T = input_ids.size(1)
+    assert T <= self.max_len, "sequence longer than the model's max_position_embeddings"
+    positions = torch.arange(T, device=input_ids.device)
+    x = torch.embedding(self.embed_tokens, input_ids) + torch.embedding(self.embed_positions, positions)
+    x = x + self.embed_token_type0
+    x = self.layer0.norm(x, self.embed_norm_weight, self.embed_norm_bias)
+    x = torch.dropout(x, self.hidden_dropout, self.training)
+    allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2)
+    hidden: List[Tensor] = []
+    attentions: List[Tensor] = []
+    if self.output_hidden_states:
+        hidden.append(x)
+)TS";
+  for (int64_t i = 0; i < layers; ++i) {
+    src << "    x, a = self.layer" << i << ".forward(x, allowed)\n"
+        << "    if self.output_hidden_states:\n        hidden.append(x)\n"
+        << "    if self.output_attentions:\n        attentions.append(a)\n";
+  }
+  src << "    pooled = torch.tanh(torch.linear(x[:, 0], self.pooler_weight, self.pooler_bias))\n";
+  if (classifier) {
+    src << "    logits = torch.linear(torch.dropout(pooled, self.classifier_dropout, self.training), "
+           "self.classifier_weight, self.classifier_bias)\n"
+        << "    out = {\"logits\": logits}\n";
+  } else {
+    src << "    out = {\"logits\": pooled, \"last_hidden_state\": x, \"pooler_output\": pooled}\n";
+  }
+  src << R"TS(    if self.output_hidden_states:
+        out["hidden_states"] = torch.stack(hidden)
+    if self.output_attentions:
+        out["attentions"] = torch.stack(attentions)
+    return out
+)TS";
+  return src.str();
+}
+
+}  // namespace
+
+torch::jit::Module importBert(const HfConfig& c, HfWeights& w, bool with_classifier) {
+  const int64_t vocab = c.integer("vocab_size"), positions = c.integer("max_position_embeddings");
+  const int64_t d = c.integer("hidden_size"), layers = c.integer("num_hidden_layers");
+  const int64_t heads = c.integer("num_attention_heads"), d_ff = c.integer("intermediate_size");
+  const int64_t types = c.integer("type_vocab_size", 2);
+  DISTILL_CHECK(heads > 0 && d % heads == 0, c.path(), ": hidden_size (", d, ") must be a multiple of num_attention_heads (",
+                heads, ")");
+  c.expect("hidden_act", {"gelu", "gelu_new", "gelu_pytorch_tanh"}, "gelu");
+  c.expect("position_embedding_type", {"absolute"}, "absolute");
+  c.refuse("is_decoder", "a BERT decoder (causal attention) is not implemented");
+  c.refuse("add_cross_attention", "cross-attention is not implemented");
+  const double eps = c.number("layer_norm_eps", 1e-12);
+  const double hidden_dropout = c.number("hidden_dropout_prob", 0.1);
+  const std::string approximate = c.string("hidden_act", "gelu") == "gelu" ? "none" : "tanh";
+  // BertForSequenceClassification prefixes the encoder's names with "bert."; BertModel does not.
+  const std::string p = w.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+
+  auto cu = std::make_shared<torch::jit::CompilationUnit>();
+  torch::jit::Module top("__torch__.distill.hf.Bert", cu, /*shouldMangle=*/true);
+  addTopAttributes(top, with_classifier ? "bert-classifier" : "bert", c, {vocab, positions, d, layers, heads, d_ff});
+  top.register_attribute("hidden_dropout", c10::FloatType::get(), hidden_dropout);
+  addParameter(top, "embed_tokens", w.take(p + "embeddings.word_embeddings.weight", {vocab, d}));
+  addParameter(top, "embed_positions", w.take(p + "embeddings.position_embeddings.weight", {positions, d}));
+  // Every token has type 0: only that row is kept (the others could never be used).
+  const at::Tensor token_types = w.take(p + "embeddings.token_type_embeddings.weight", {types, d});
+  addParameter(top, "embed_token_type0", token_types[0].clone());
+  addParameter(top, "embed_norm_weight", w.take(p + "embeddings.LayerNorm.weight", {d}));
+  addParameter(top, "embed_norm_bias", w.take(p + "embeddings.LayerNorm.bias", {d}));
+
+  torch::jit::Module first("__torch__.distill.hf.BertBlock", cu, /*shouldMangle=*/true);
+  for (int64_t i = 0; i < layers; ++i) {
+    torch::jit::Module block = i == 0 ? first : torch::jit::Module(cu, first.type());
+    const std::string b = p + "encoder.layer." + std::to_string(i) + ".";
+    block.register_attribute("training", c10::BoolType::get(), false);
+    block.register_attribute("d_model", c10::IntType::get(), d);
+    block.register_attribute("num_heads", c10::IntType::get(), heads);
+    block.register_attribute("head_dim", c10::IntType::get(), d / heads);
+    block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(d / heads)));
+    block.register_attribute("eps", c10::FloatType::get(), eps);
+    block.register_attribute("attn_dropout", c10::FloatType::get(), c.number("attention_probs_dropout_prob", 0.1));
+    block.register_attribute("hidden_dropout", c10::FloatType::get(), hidden_dropout);
+    block.register_attribute("approximate", c10::StringType::get(), approximate);
+    const struct {
+      const char* ours;
+      std::string theirs;
+      int64_t out, in;
+    } linears[] = {
+        {"q", "attention.self.query", d, d},       {"k", "attention.self.key", d, d},
+        {"v", "attention.self.value", d, d},       {"out", "attention.output.dense", d, d},
+        {"ff1", "intermediate.dense", d_ff, d},    {"ff2", "output.dense", d, d_ff},
+    };
+    for (const auto& l : linears) {
+      addParameter(block, std::string(l.ours) + "_weight", w.take(b + l.theirs + ".weight", {l.out, l.in}));
+      addParameter(block, std::string(l.ours) + "_bias", w.take(b + l.theirs + ".bias", {l.out}));
+    }
+    addParameter(block, "ln1_weight", w.take(b + "attention.output.LayerNorm.weight", {d}));
+    addParameter(block, "ln1_bias", w.take(b + "attention.output.LayerNorm.bias", {d}));
+    addParameter(block, "ln2_weight", w.take(b + "output.LayerNorm.weight", {d}));
+    addParameter(block, "ln2_bias", w.take(b + "output.LayerNorm.bias", {d}));
+    if (i == 0) first.define(kBlockSource);
+    top.register_module("layer" + std::to_string(i), block);
+  }
+  addParameter(top, "pooler_weight", w.take(p + "pooler.dense.weight", {d, d}));
+  addParameter(top, "pooler_bias", w.take(p + "pooler.dense.bias", {d}));
+  if (with_classifier) {
+    const int64_t labels = c.has("id2label") ? static_cast<int64_t>(c.json().at("id2label").size())
+                                             : c.integer("num_labels", 2);
+    top.register_attribute("classifier_dropout", c10::FloatType::get(), c.number("classifier_dropout", hidden_dropout));
+    addParameter(top, "classifier_weight", w.take("classifier.weight", {labels, d}));
+    addParameter(top, "classifier_bias", w.take("classifier.bias", {labels}));
+  }
+  top.define(topSource(layers, with_classifier));
+  return top;
+}
+
+}  // namespace distill::model::hf

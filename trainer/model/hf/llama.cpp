@@ -1,0 +1,16 @@
+// Llama (LlamaForCausalLM): RMSNorm, rotary positions (rope_theta and the
+// linear / llama3 rope scalings), grouped-query attention, SwiGLU, an
+// optionally tied head, and `attention_bias` / `mlp_bias`.
+#include "trainer/model/hf/families.h"
+#include "trainer/model/hf/rms_decoder.h"
+
+namespace distill::model::hf {
+
+torch::jit::Module importLlama(const HfConfig& config, HfWeights& weights) {
+  DecoderSpec spec = readDecoderSpec(config, "llama");
+  spec.qkv_bias = spec.o_bias = config.boolean("attention_bias", false);
+  spec.mlp_bias = config.boolean("mlp_bias", false);
+  return buildDecoder(spec, weights, config);
+}
+
+}  // namespace distill::model::hf

@@ -1,0 +1,15 @@
+// Mistral (MistralForCausalLM): the Llama decoder without biases, with a
+// sliding attention window; a sequence longer than `sliding_window` (where
+// the window would change the result) is an error, not silently full attention.
+#include "trainer/model/hf/families.h"
+#include "trainer/model/hf/rms_decoder.h"
+
+namespace distill::model::hf {
+
+torch::jit::Module importMistral(const HfConfig& config, HfWeights& weights) {
+  DecoderSpec spec = readDecoderSpec(config, "mistral");
+  spec.sliding_window = config.integer("sliding_window", 0);
+  return buildDecoder(spec, weights, config);
+}
+
+}  // namespace distill::model::hf

@@ -1,0 +1,198 @@
+#include "trainer/model/hf/rms_decoder.h"
+
+#include <cmath>
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "common/error.h"
+#include "trainer/model/hf/hf_module.h"
+
+namespace distill::model::hf {
+namespace {
+
+// One block, as transformers' eager attention computes it: scores in the
+// model's dtype, softmax in fp32, masked keys at the most negative float (a
+// row with no visible key, a padded query, gets a uniform map, as there).
+// {QB} {KB} {VB} {OB} {GB} {UB} {DB} become ", self.<x>_bias" where the family
+// has that bias, else nothing.
+constexpr const char* kBlockSource = R"TS(
+def rms_norm(self, x: Tensor, weight: Tensor) -> Tensor:
+    h = x.float()
+    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+    return weight * h.to(x.dtype)
+
+def rotate_half(self, x: Tensor) -> Tensor:
+    half = x.size(-1) // 2
+    return torch.cat((-x[..., half:], x[..., :half]), -1)
+
+def forward(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor]:
+    B = x.size(0)
+    T = x.size(1)
+    h = self.rms_norm(x, self.input_norm_weight)
+    q = torch.linear(h, self.q_weight{QB}).view(B, T, self.num_heads, self.head_dim).transpose(1, 2)
+    k = torch.linear(h, self.k_weight{KB}).view(B, T, self.num_kv_heads, self.head_dim).transpose(1, 2)
+    v = torch.linear(h, self.v_weight{VB}).view(B, T, self.num_kv_heads, self.head_dim).transpose(1, 2)
+    q = q * cos + self.rotate_half(q) * sin
+    k = k * cos + self.rotate_half(k) * sin
+    if self.kv_groups > 1:
+        k = k.repeat_interleave(self.kv_groups, 1)
+        v = v.repeat_interleave(self.kv_groups, 1)
+    scores = torch.matmul(q, k.transpose(2, 3)) * self.scale
+    scores = scores.float().masked_fill(allowed.logical_not(), -3.4028234663852886e38)
+    probs = torch.softmax(scores, -1).to(q.dtype)
+    context = torch.matmul(torch.dropout(probs, self.dropout_p, self.training), v)
+    context = context.transpose(1, 2).reshape(B, T, self.num_heads * self.head_dim)
+    x = x + torch.linear(context, self.o_weight{OB})
+    h = self.rms_norm(x, self.post_norm_weight)
+    gate = torch.silu(torch.linear(h, self.gate_weight{GB}))
+    x = x + torch.linear(gate * torch.linear(h, self.up_weight{UB}), self.down_weight{DB})
+    return x, probs
+)TS";
+
+std::string blockSource(const DecoderSpec& s) {
+  std::string src = kBlockSource;
+  auto fill = [&](const std::string& slot, bool present, const std::string& name) {
+    const std::string with = present ? ", self." + name + "_bias" : "";
+    for (size_t at = src.find(slot); at != std::string::npos; at = src.find(slot)) src.replace(at, slot.size(), with);
+  };
+  fill("{QB}", s.qkv_bias, "q");
+  fill("{KB}", s.qkv_bias, "k");
+  fill("{VB}", s.qkv_bias, "v");
+  fill("{OB}", s.o_bias, "o");
+  fill("{GB}", s.mlp_bias, "gate");
+  fill("{UB}", s.mlp_bias, "up");
+  fill("{DB}", s.mlp_bias, "down");
+  return src;
+}
+
+// Unrolled over the layers, so TorchScript needs no ModuleList. hidden_states
+// follows transformers: each block's input, then the final RMSNorm's output.
+std::string topSource(int64_t layers, bool tied_head) {
+  std::ostringstream src;
+  src << R"TS(
+def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
+    T = input_ids.size(1)
+    if self.sliding_window > 0:
+        assert T <= self.sliding_window, "sequence longer than the model's sliding_window, which this importer does not implement"
+    x = torch.embedding(self.embed_tokens, input_ids)
+    positions = torch.arange(T, device=input_ids.device)
+    inv_freq = torch.tensor(self.rope_inv_freq, device=input_ids.device).float()
+    freqs = positions.float().unsqueeze(1) * inv_freq.unsqueeze(0)
+    angles = torch.cat((freqs, freqs), -1)
+    cos = (angles.cos() * self.attention_scaling).to(x.dtype)
+    sin = (angles.sin() * self.attention_scaling).to(x.dtype)
+    causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
+    allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal
+    hidden: List[Tensor] = []
+    attentions: List[Tensor] = []
+)TS";
+  for (int64_t i = 0; i < layers; ++i) {
+    src << "    if self.output_hidden_states:\n        hidden.append(x)\n"
+        << "    x, a = self.layer" << i << ".forward(x, allowed, cos, sin)\n"
+        << "    if self.output_attentions:\n        attentions.append(a)\n";
+  }
+  src << "    x = self.layer0.rms_norm(x, self.final_norm_weight)\n"
+      << "    if self.output_hidden_states:\n        hidden.append(x)\n"
+      << "    out = {\"logits\": torch.linear(x, self." << (tied_head ? "embed_tokens" : "lm_head_weight") << ")}\n"
+      << R"TS(    if self.output_hidden_states:
+        out["hidden_states"] = torch.stack(hidden)
+    if self.output_attentions:
+        out["attentions"] = torch.stack(attentions)
+    return out
+)TS";
+  return src.str();
+}
+
+void registerBlock(torch::jit::Module& block, const DecoderSpec& s, HfWeights& w, int64_t i) {
+  const std::string p = "model.layers." + std::to_string(i) + ".";
+  const int64_t d = s.hidden_size, q_out = s.num_heads * s.head_dim, kv_out = s.num_kv_heads * s.head_dim;
+  block.register_attribute("training", c10::BoolType::get(), false);
+  block.register_attribute("dropout_p", c10::FloatType::get(), s.attention_dropout);
+  block.register_attribute("num_heads", c10::IntType::get(), s.num_heads);
+  block.register_attribute("num_kv_heads", c10::IntType::get(), s.num_kv_heads);
+  block.register_attribute("kv_groups", c10::IntType::get(), s.num_heads / s.num_kv_heads);
+  block.register_attribute("head_dim", c10::IntType::get(), s.head_dim);
+  block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(s.head_dim)));
+  block.register_attribute("eps", c10::FloatType::get(), s.rms_eps);
+  addParameter(block, "input_norm_weight", w.take(p + "input_layernorm.weight", {d}));
+  const struct {
+    const char* ours;
+    const char* theirs;
+    int64_t out, in;
+    bool bias;
+  } linears[] = {
+      {"q", "self_attn.q_proj", q_out, d, s.qkv_bias},
+      {"k", "self_attn.k_proj", kv_out, d, s.qkv_bias},
+      {"v", "self_attn.v_proj", kv_out, d, s.qkv_bias},
+      {"o", "self_attn.o_proj", d, q_out, s.o_bias},
+      {"gate", "mlp.gate_proj", s.intermediate_size, d, s.mlp_bias},
+      {"up", "mlp.up_proj", s.intermediate_size, d, s.mlp_bias},
+      {"down", "mlp.down_proj", d, s.intermediate_size, s.mlp_bias},
+  };
+  for (const auto& l : linears) {
+    addParameter(block, std::string(l.ours) + "_weight", w.take(p + l.theirs + ".weight", {l.out, l.in}));
+    if (l.bias) addParameter(block, std::string(l.ours) + "_bias", w.take(p + l.theirs + ".bias", {l.out}));
+  }
+  addParameter(block, "post_norm_weight", w.take(p + "post_attention_layernorm.weight", {d}));
+}
+
+}  // namespace
+
+DecoderSpec readDecoderSpec(const HfConfig& c, const std::string& family) {
+  DecoderSpec s;
+  s.family = family;
+  s.vocab_size = c.integer("vocab_size");
+  s.hidden_size = c.integer("hidden_size");
+  s.intermediate_size = c.integer("intermediate_size");
+  s.num_layers = c.integer("num_hidden_layers");
+  s.num_heads = c.integer("num_attention_heads");
+  s.num_kv_heads = c.integer("num_key_value_heads", s.num_heads);
+  DISTILL_CHECK(s.num_heads > 0 && s.hidden_size > 0 && s.num_layers > 0 && s.vocab_size > 0, c.path(),
+                ": hidden_size, num_attention_heads, num_hidden_layers and vocab_size must be positive");
+  s.head_dim = c.integer("head_dim", s.hidden_size / s.num_heads);
+  DISTILL_CHECK(s.num_kv_heads > 0 && s.num_heads % s.num_kv_heads == 0, c.path(), ": num_attention_heads (",
+                s.num_heads, ") must be a multiple of num_key_value_heads (", s.num_kv_heads, ")");
+  s.max_positions = c.integer("max_position_embeddings", 0);
+  s.rms_eps = c.number("rms_norm_eps", 1e-6);
+  s.attention_dropout = c.number("attention_dropout", 0.0);
+  s.tied_head = c.boolean("tie_word_embeddings", false);
+  c.expect("hidden_act", {"silu"}, "silu");
+  s.rope = ropeFromConfig(c, s.head_dim);
+  return s;
+}
+
+torch::jit::Module buildDecoder(const DecoderSpec& s, HfWeights& w, const HfConfig& config) {
+  auto cu = std::make_shared<torch::jit::CompilationUnit>();
+  torch::jit::Module top("__torch__.distill.hf.Decoder", cu, /*shouldMangle=*/true);
+  addTopAttributes(top, s.family, config,
+                   {s.vocab_size, s.max_positions, s.hidden_size, s.num_layers, s.num_heads, s.intermediate_size});
+  top.register_attribute("sliding_window", c10::IntType::get(), s.sliding_window);
+  top.register_attribute("attention_scaling", c10::FloatType::get(), s.rope.attention_scaling);
+  // A list of floats, not a tensor: converting the model to bf16 must not round the frequencies.
+  const torch::Tensor inv_freq = s.rope.inv_freq.to(torch::kDouble).contiguous();
+  top.register_attribute("rope_inv_freq", c10::ListType::ofFloats(),
+                         c10::List<double>(std::vector<double>(inv_freq.data_ptr<double>(),
+                                                               inv_freq.data_ptr<double>() + inv_freq.numel())));
+  addParameter(top, "embed_tokens", w.take("model.embed_tokens.weight", {s.vocab_size, s.hidden_size}));
+
+  torch::jit::Module first("__torch__.distill.hf.DecoderBlock", cu, /*shouldMangle=*/true);
+  registerBlock(first, s, w, 0);
+  first.define(blockSource(s));
+  top.register_module("layer0", first);
+  for (int64_t i = 1; i < s.num_layers; ++i) {
+    torch::jit::Module block(cu, first.type());
+    registerBlock(block, s, w, i);
+    top.register_module("layer" + std::to_string(i), block);
+  }
+  addParameter(top, "final_norm_weight", w.take("model.norm.weight", {s.hidden_size}));
+  if (!s.tied_head) {
+    addParameter(top, "lm_head_weight", w.take("lm_head.weight", {s.vocab_size, s.hidden_size}));
+  } else if (w.has("lm_head.weight")) {
+    w.take("lm_head.weight", {s.vocab_size, s.hidden_size});  // some files store the tied copy too
+  }
+  top.define(topSource(s.num_layers, s.tied_head));
+  return top;
+}
+
+}  // namespace distill::model::hf
