@@ -11,15 +11,21 @@ namespace distill::cli {
 void addExport(CLI::App& app, Run& run) {
   auto checkpoint = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("torchscript");
   auto* cmd = app.add_subcommand("export", "Write the student of a checkpoint with its masks applied");
   cmd->add_option("checkpoint", *checkpoint, "Committed checkpoint directory, e.g. runs/demo/checkpoints/latest")
       ->required();
   cmd->add_option("--out", *out, "Output directory")->required();
-  cmd->callback([checkpoint, out, &run] {
-    run = [checkpoint, out] {
-      const auto summary = checkpoint::exportStudent(*checkpoint, *out);
+  cmd->add_option("--format", *format,
+                  "torchscript (model.pt) | hf (config.json + model.safetensors in the Hugging Face layout of a "
+                  "student imported with import-hf)")
+      ->capture_default_str();
+  cmd->callback([checkpoint, out, format, &run] {
+    run = [checkpoint, out, format] {
+      const auto summary = checkpoint::exportStudent(*checkpoint, *out, *format);
       std::printf("exported %s: sparsity %.4f of masked parameters, %.4f of all parameters\n",
                   summary.out_dir.c_str(), summary.pruned_sparsity, summary.total_sparsity);
+      if (!summary.note.empty()) std::printf("%s\n", summary.note.c_str());
       if (summary.structured)
         std::printf("removed pruned heads and neurons: %lld -> %lld parameters (distill inspect %s)\n",
                     static_cast<long long>(summary.parameters_before), static_cast<long long>(summary.parameters_after),

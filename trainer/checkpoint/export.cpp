@@ -14,6 +14,7 @@
 #include "trainer/checkpoint/export_report.h"
 #include "trainer/checkpoint/structured_export.h"
 #include "trainer/data/tensor_io.h"
+#include "trainer/model/hf/hf_export.h"
 #include "trainer/model/model_io.h"
 #include "trainer/sparsity/structure_groups.h"
 
@@ -59,7 +60,9 @@ int64_t countZeros(const torch::Tensor& t) { return (t == 0).sum().item<int64_t>
 
 }  // namespace
 
-ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir) {
+ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir, const std::string& format) {
+  DISTILL_CHECK(format == "torchscript" || format == "hf", "export: --format must be torchscript or hf, got \"", format,
+                "\"");
   DISTILL_CHECK(fs::is_directory(checkpoint_dir), checkpoint_dir, ": no such checkpoint directory");
   const fs::path dir = fs::canonical(checkpoint_dir);
   DISTILL_CHECK(files::exists((dir / layout::kStateFile).string()), checkpoint_dir,
@@ -103,12 +106,22 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
 
   files::makeDirs(out_dir);
   const fs::path out = out_dir;
-  module.save((out / "model.pt").string());
-  data::saveTensors((out / "model.safetensors").string(), exported, {{"format", "pt"}});
+  ExportSummary summary;
+  summary.format = format;
+  if (format == "hf") {
+    const model::hf::HfExportSummary hf = model::hf::writeHfCheckpoint(module, out_dir);
+    summary.note = hf.note;
+    if (hf.ffn_width_after < hf.ffn_width_before) {
+      summary.note = "FFN width " + std::to_string(hf.ffn_width_before) + " -> " + std::to_string(hf.ffn_width_after) +
+                     " (neurons pruned whole in every layer removed)";
+    }
+  } else {
+    module.save((out / "model.pt").string());
+    data::saveTensors((out / "model.safetensors").string(), exported, {{"format", "pt"}});
+  }
   const nlohmann::json report = sparsityReport(dir.string(), state.get<uint64_t>("step"), settings, params, removal);
   files::writeFileAtomic((out / "sparsity_report.json").string(), report.dump(2) + "\n");
 
-  ExportSummary summary;
   summary.out_dir = out_dir;
   summary.total_sparsity = report.at("total_sparsity").get<double>();
   summary.pruned_sparsity = report.at("masked_sparsity").get<double>();

@@ -1,6 +1,8 @@
 // `distill export`: turns a committed checkpoint into a student that loads
 // anywhere: TorchScript with the masks applied (model.pt), the same weights as
 // safetensors (model.safetensors) and sparsity_report.json (export_report.h).
+// With format "hf", a student imported from Hugging Face is written back in
+// its family's layout instead (config.json, model.safetensors; model/hf/hf_export.h).
 // When the run pruned whole heads or neurons of a built-in student, they are
 // removed physically (structured_export.h): the student gets smaller and
 // computes the same outputs.
@@ -20,10 +22,13 @@ struct ExportSummary {
   bool structured = false;     // heads/neurons were removed physically
   int64_t parameters_before = 0;  // scalar parameters of the checkpoint's model
   int64_t parameters_after = 0;   // of the exported model
+  std::string format = "torchscript";  // or "hf"
+  std::string note;                    // what the format could not keep (hf: an FFN left at full width)
 };
 
 // Throws distill::Error naming the file when the checkpoint is incomplete or
 // does not match its student module.
-ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir);
+ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir,
+                            const std::string& format = "torchscript");
 
 }  // namespace distill::checkpoint

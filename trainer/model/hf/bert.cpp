@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "trainer/model/hf/families.h"
 #include "trainer/model/hf/hf_module.h"
+#include "trainer/model/hf/tensor_map.h"
 
 namespace distill::model::hf {
 namespace {
@@ -48,7 +49,7 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
     assert T <= self.max_len, "sequence longer than the model's max_position_embeddings"
     positions = torch.arange(T, device=input_ids.device)
     x = torch.embedding(self.embed_tokens, input_ids) + torch.embedding(self.embed_positions, positions)
-    x = x + self.embed_token_type0
+    x = x + self.embed_token_types[0]
     x = self.layer0.norm(x, self.embed_norm_weight, self.embed_norm_bias)
     x = torch.dropout(x, self.hidden_dropout, self.training)
     allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2)
@@ -79,15 +80,66 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
   return src.str();
 }
 
-}  // namespace
+struct BertShape {
+  int64_t vocab, positions, d, layers, heads, d_ff, types, labels;
+};
 
-torch::jit::Module importBert(const HfConfig& c, HfWeights& w, bool with_classifier) {
-  const int64_t vocab = c.integer("vocab_size"), positions = c.integer("max_position_embeddings");
-  const int64_t d = c.integer("hidden_size"), layers = c.integer("num_hidden_layers");
-  const int64_t heads = c.integer("num_attention_heads"), d_ff = c.integer("intermediate_size");
-  const int64_t types = c.integer("type_vocab_size", 2);
-  DISTILL_CHECK(heads > 0 && d % heads == 0, c.path(), ": hidden_size (", d, ") must be a multiple of num_attention_heads (",
-                heads, ")");
+BertShape bertShape(const HfConfig& c, bool with_classifier) {
+  BertShape s{c.integer("vocab_size"), c.integer("max_position_embeddings"), c.integer("hidden_size"),
+              c.integer("num_hidden_layers"), c.integer("num_attention_heads"), c.integer("intermediate_size"),
+              c.integer("type_vocab_size", 2), 0};
+  DISTILL_CHECK(s.heads > 0 && s.d % s.heads == 0, c.path(), ": hidden_size (", s.d,
+                ") must be a multiple of num_attention_heads (", s.heads, ")");
+  if (with_classifier) {
+    s.labels = c.has("id2label") ? static_cast<int64_t>(c.json().at("id2label").size()) : c.integer("num_labels", 2);
+  }
+  return s;
+}
+
+// As transformers saves them: BertForSequenceClassification prefixes the encoder with "bert.".
+std::vector<TensorMapping> bertTensors(const HfConfig& c, bool with_classifier) {
+  const BertShape s = bertShape(c, with_classifier);
+  const int64_t d = s.d;
+  const std::string p = with_classifier ? "bert." : "";
+  std::vector<TensorMapping> map = {
+      {"embed_tokens", p + "embeddings.word_embeddings.weight", {s.vocab, d}},
+      {"embed_positions", p + "embeddings.position_embeddings.weight", {s.positions, d}},
+      {"embed_token_types", p + "embeddings.token_type_embeddings.weight", {s.types, d}},
+      {"embed_norm_weight", p + "embeddings.LayerNorm.weight", {d}},
+      {"embed_norm_bias", p + "embeddings.LayerNorm.bias", {d}},
+  };
+  for (int64_t i = 0; i < s.layers; ++i) {
+    const std::string ours = "layer" + std::to_string(i) + ".";
+    const std::string theirs = p + "encoder.layer." + std::to_string(i) + ".";
+    const struct {
+      const char* ours;
+      const char* theirs;
+      int64_t out, in;
+    } linears[] = {
+        {"q", "attention.self.query", d, d},    {"k", "attention.self.key", d, d},
+        {"v", "attention.self.value", d, d},    {"out", "attention.output.dense", d, d},
+        {"ff1", "intermediate.dense", s.d_ff, d}, {"ff2", "output.dense", d, s.d_ff},
+    };
+    for (const auto& l : linears) {
+      map.push_back({ours + l.ours + "_weight", theirs + l.theirs + ".weight", {l.out, l.in}});
+      map.push_back({ours + l.ours + "_bias", theirs + l.theirs + ".bias", {l.out}});
+    }
+    map.insert(map.end(), {{ours + "ln1_weight", theirs + "attention.output.LayerNorm.weight", {d}},
+                           {ours + "ln1_bias", theirs + "attention.output.LayerNorm.bias", {d}},
+                           {ours + "ln2_weight", theirs + "output.LayerNorm.weight", {d}},
+                           {ours + "ln2_bias", theirs + "output.LayerNorm.bias", {d}}});
+  }
+  map.push_back({"pooler_weight", p + "pooler.dense.weight", {d, d}});
+  map.push_back({"pooler_bias", p + "pooler.dense.bias", {d}});
+  if (with_classifier) {
+    map.push_back({"classifier_weight", "classifier.weight", {s.labels, d}});
+    map.push_back({"classifier_bias", "classifier.bias", {s.labels}});
+  }
+  return map;
+}
+
+torch::jit::Module buildBert(const HfConfig& c, HfWeights& w, bool with_classifier) {
+  const BertShape s = bertShape(c, with_classifier);
   c.expect("hidden_act", {"gelu", "gelu_new", "gelu_pytorch_tanh"}, "gelu");
   c.expect("position_embedding_type", {"absolute"}, "absolute");
   c.refuse("is_decoder", "a BERT decoder (causal attention) is not implemented");
@@ -95,65 +147,49 @@ torch::jit::Module importBert(const HfConfig& c, HfWeights& w, bool with_classif
   const double eps = c.number("layer_norm_eps", 1e-12);
   const double hidden_dropout = c.number("hidden_dropout_prob", 0.1);
   const std::string approximate = c.string("hidden_act", "gelu") == "gelu" ? "none" : "tanh";
-  // BertForSequenceClassification prefixes the encoder's names with "bert."; BertModel does not.
-  const std::string p = w.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
 
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
   torch::jit::Module top("__torch__.distill.hf.Bert", cu, /*shouldMangle=*/true);
-  addTopAttributes(top, with_classifier ? "bert-classifier" : "bert", c, {vocab, positions, d, layers, heads, d_ff});
+  addTopAttributes(top, with_classifier ? "bert-classifier" : "bert", c,
+                   {s.vocab, s.positions, s.d, s.layers, s.heads, s.d_ff});
   top.register_attribute("hidden_dropout", c10::FloatType::get(), hidden_dropout);
-  addParameter(top, "embed_tokens", w.take(p + "embeddings.word_embeddings.weight", {vocab, d}));
-  addParameter(top, "embed_positions", w.take(p + "embeddings.position_embeddings.weight", {positions, d}));
-  // Every token has type 0: only that row is kept (the others could never be used).
-  const at::Tensor token_types = w.take(p + "embeddings.token_type_embeddings.weight", {types, d});
-  addParameter(top, "embed_token_type0", token_types[0].clone());
-  addParameter(top, "embed_norm_weight", w.take(p + "embeddings.LayerNorm.weight", {d}));
-  addParameter(top, "embed_norm_bias", w.take(p + "embeddings.LayerNorm.bias", {d}));
-
+  if (with_classifier) {
+    top.register_attribute("classifier_dropout", c10::FloatType::get(), c.number("classifier_dropout", hidden_dropout));
+  }
+  std::vector<torch::jit::Module> blocks;
   torch::jit::Module first("__torch__.distill.hf.BertBlock", cu, /*shouldMangle=*/true);
-  for (int64_t i = 0; i < layers; ++i) {
+  for (int64_t i = 0; i < s.layers; ++i) {
     torch::jit::Module block = i == 0 ? first : torch::jit::Module(cu, first.type());
-    const std::string b = p + "encoder.layer." + std::to_string(i) + ".";
     block.register_attribute("training", c10::BoolType::get(), false);
-    block.register_attribute("d_model", c10::IntType::get(), d);
-    block.register_attribute("num_heads", c10::IntType::get(), heads);
-    block.register_attribute("head_dim", c10::IntType::get(), d / heads);
-    block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(d / heads)));
+    block.register_attribute("d_model", c10::IntType::get(), s.d);
+    block.register_attribute("num_heads", c10::IntType::get(), s.heads);
+    block.register_attribute("head_dim", c10::IntType::get(), s.d / s.heads);
+    block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(s.d / s.heads)));
     block.register_attribute("eps", c10::FloatType::get(), eps);
     block.register_attribute("attn_dropout", c10::FloatType::get(), c.number("attention_probs_dropout_prob", 0.1));
     block.register_attribute("hidden_dropout", c10::FloatType::get(), hidden_dropout);
     block.register_attribute("approximate", c10::StringType::get(), approximate);
-    const struct {
-      const char* ours;
-      std::string theirs;
-      int64_t out, in;
-    } linears[] = {
-        {"q", "attention.self.query", d, d},       {"k", "attention.self.key", d, d},
-        {"v", "attention.self.value", d, d},       {"out", "attention.output.dense", d, d},
-        {"ff1", "intermediate.dense", d_ff, d},    {"ff2", "output.dense", d, d_ff},
-    };
-    for (const auto& l : linears) {
-      addParameter(block, std::string(l.ours) + "_weight", w.take(b + l.theirs + ".weight", {l.out, l.in}));
-      addParameter(block, std::string(l.ours) + "_bias", w.take(b + l.theirs + ".bias", {l.out}));
-    }
-    addParameter(block, "ln1_weight", w.take(b + "attention.output.LayerNorm.weight", {d}));
-    addParameter(block, "ln1_bias", w.take(b + "attention.output.LayerNorm.bias", {d}));
-    addParameter(block, "ln2_weight", w.take(b + "output.LayerNorm.weight", {d}));
-    addParameter(block, "ln2_bias", w.take(b + "output.LayerNorm.bias", {d}));
-    if (i == 0) first.define(kBlockSource);
-    top.register_module("layer" + std::to_string(i), block);
+    blocks.push_back(block);
   }
-  addParameter(top, "pooler_weight", w.take(p + "pooler.dense.weight", {d, d}));
-  addParameter(top, "pooler_bias", w.take(p + "pooler.dense.bias", {d}));
-  if (with_classifier) {
-    const int64_t labels = c.has("id2label") ? static_cast<int64_t>(c.json().at("id2label").size())
-                                             : c.integer("num_labels", 2);
-    top.register_attribute("classifier_dropout", c10::FloatType::get(), c.number("classifier_dropout", hidden_dropout));
-    addParameter(top, "classifier_weight", w.take("classifier.weight", {labels, d}));
-    addParameter(top, "classifier_bias", w.take("classifier.bias", {labels}));
+  std::vector<TensorMapping> map = bertTensors(c, with_classifier);
+  // A BertModel config over a file saved from a model with a head keeps the "bert." prefix.
+  if (!with_classifier && !w.has("embeddings.word_embeddings.weight") && w.has("bert.embeddings.word_embeddings.weight")) {
+    for (auto& m : map) m.theirs = "bert." + m.theirs;
   }
-  top.define(topSource(layers, with_classifier));
+  takeAll(map, w, top, blocks);
+  first.define(kBlockSource);
+  for (int64_t i = 0; i < s.layers; ++i) top.register_module("layer" + std::to_string(i), blocks[i]);
+  top.define(topSource(s.layers, with_classifier));
   return top;
+}
+
+}  // namespace
+
+Family bertFamily(bool with_classifier) {
+  return {[with_classifier](const HfConfig& c, HfWeights& w) { return buildBert(c, w, with_classifier); },
+          [with_classifier](const HfConfig& c) { return bertTensors(c, with_classifier); },
+          [](const HfConfig&) { return denseFfnNeurons(); },
+          "intermediate_size"};
 }
 
 }  // namespace distill::model::hf

@@ -1,22 +1,39 @@
-// Internal: one function per Hugging Face model family, each in its own file
-// (llama.cpp, qwen2.cpp, mistral.cpp, gpt2.cpp, bert.cpp): reads the family's
-// config.json fields, refuses what it does not implement, and builds the
-// TorchScript module from the weights. hf_import.cpp picks one by the
-// config's `architectures`.
+// Internal: one Family per Hugging Face architecture, each in its own file
+// (llama.cpp, qwen2.cpp, mistral.cpp, gpt2.cpp, bert.cpp): it reads the
+// family's config.json fields, refuses what it does not implement, builds the
+// TorchScript module, and names the checkpoint tensors each parameter holds
+// (the table import and export share). families.cpp picks one by the config's
+// `architectures` (else its `model_type`).
 #pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
 
 #include <torch/script.h>
 
 #include "trainer/model/hf/hf_config.h"
 #include "trainer/model/hf/hf_weights.h"
+#include "trainer/model/hf/tensor_map.h"
 
 namespace distill::model::hf {
 
-torch::jit::Module importLlama(const HfConfig& config, HfWeights& weights);    // LlamaForCausalLM
-torch::jit::Module importQwen2(const HfConfig& config, HfWeights& weights);    // Qwen2ForCausalLM
-torch::jit::Module importMistral(const HfConfig& config, HfWeights& weights);  // MistralForCausalLM
-torch::jit::Module importGpt2(const HfConfig& config, HfWeights& weights);     // GPT2LMHeadModel
-// BertModel and BertForSequenceClassification (`with_classifier`).
-torch::jit::Module importBert(const HfConfig& config, HfWeights& weights, bool with_classifier);
+struct Family {
+  std::function<torch::jit::Module(const HfConfig&, HfWeights&)> build;
+  std::function<std::vector<TensorMapping>(const HfConfig&)> tensors;
+  std::function<std::vector<NeuronMember>(const HfConfig&)> neurons;  // one FFN neuron, in a block
+  std::string intermediate_field;  // the config field of the FFN width: "intermediate_size", GPT-2's "n_inner"
+};
+
+Family llamaFamily();    // LlamaForCausalLM
+Family qwen2Family();    // Qwen2ForCausalLM
+Family mistralFamily();  // MistralForCausalLM
+Family gpt2Family();     // GPT2LMHeadModel
+Family bertFamily(bool with_classifier);  // BertForSequenceClassification, BertModel
+
+// The family of `config`, or an error naming the file, the architecture and
+// what is implemented. `architecture` receives the name it was chosen by.
+const Family& familyOf(const HfConfig& config, std::string* architecture = nullptr);
+std::vector<std::string> familyArchitectures();
 
 }  // namespace distill::model::hf

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "trainer/model/hf/families.h"
 #include "trainer/model/hf/hf_module.h"
+#include "trainer/model/hf/tensor_map.h"
 
 namespace distill::model::hf {
 namespace {
@@ -68,16 +69,50 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
   return src.str();
 }
 
-// The GPT2LMHeadModel file prefixes every name with "transformer."; a GPT2Model file does not.
-std::string prefixOf(const HfWeights& w) { return w.has("transformer.wte.weight") ? "transformer." : ""; }
+struct Gpt2Shape {
+  int64_t vocab, positions, d, layers, heads, d_ff;
+};
 
-}  // namespace
+Gpt2Shape gpt2Shape(const HfConfig& c) {
+  Gpt2Shape s{c.integer("vocab_size"), c.integer("n_positions"), c.integer("n_embd"), c.integer("n_layer"),
+              c.integer("n_head"), 0};
+  s.d_ff = c.integer("n_inner", 4 * s.d);
+  DISTILL_CHECK(s.heads > 0 && s.d % s.heads == 0, c.path(), ": n_embd (", s.d, ") must be a multiple of n_head (",
+                s.heads, ")");
+  return s;
+}
 
-torch::jit::Module importGpt2(const HfConfig& c, HfWeights& w) {
-  const int64_t vocab = c.integer("vocab_size"), positions = c.integer("n_positions");
-  const int64_t d = c.integer("n_embd"), layers = c.integer("n_layer"), heads = c.integer("n_head");
-  const int64_t d_ff = c.integer("n_inner", 4 * d);
-  DISTILL_CHECK(heads > 0 && d % heads == 0, c.path(), ": n_embd (", d, ") must be a multiple of n_head (", heads, ")");
+// As GPT2LMHeadModel saves them ("transformer." prefix). Conv1D weights are
+// stored [in, out] and held [out, in].
+std::vector<TensorMapping> gpt2Tensors(const HfConfig& c) {
+  const Gpt2Shape s = gpt2Shape(c);
+  const int64_t d = s.d;
+  std::vector<TensorMapping> map = {{"embed_tokens", "transformer.wte.weight", {s.vocab, d}},
+                                    {"embed_positions", "transformer.wpe.weight", {s.positions, d}}};
+  for (int64_t i = 0; i < s.layers; ++i) {
+    const std::string ours = "layer" + std::to_string(i) + ".", theirs = "transformer.h." + std::to_string(i) + ".";
+    map.insert(map.end(), {
+        {ours + "ln1_weight", theirs + "ln_1.weight", {d}},
+        {ours + "ln1_bias", theirs + "ln_1.bias", {d}},
+        {ours + "qkv_weight", theirs + "attn.c_attn.weight", {d, 3 * d}, true},
+        {ours + "qkv_bias", theirs + "attn.c_attn.bias", {3 * d}},
+        {ours + "out_weight", theirs + "attn.c_proj.weight", {d, d}, true},
+        {ours + "out_bias", theirs + "attn.c_proj.bias", {d}},
+        {ours + "ln2_weight", theirs + "ln_2.weight", {d}},
+        {ours + "ln2_bias", theirs + "ln_2.bias", {d}},
+        {ours + "ff1_weight", theirs + "mlp.c_fc.weight", {d, s.d_ff}, true},
+        {ours + "ff1_bias", theirs + "mlp.c_fc.bias", {s.d_ff}},
+        {ours + "ff2_weight", theirs + "mlp.c_proj.weight", {s.d_ff, d}, true},
+        {ours + "ff2_bias", theirs + "mlp.c_proj.bias", {d}},
+    });
+  }
+  map.push_back({"final_norm_weight", "transformer.ln_f.weight", {d}});
+  map.push_back({"final_norm_bias", "transformer.ln_f.bias", {d}});
+  return map;
+}
+
+torch::jit::Module buildGpt2(const HfConfig& c, HfWeights& w) {
+  const Gpt2Shape s = gpt2Shape(c);
   c.expect("activation_function", {"gelu_new", "gelu_pytorch_tanh", "gelu"}, "gelu_new");
   c.refuse("scale_attn_by_inverse_layer_idx", "attention scaled by the inverse layer index is not implemented");
   c.refuse("add_cross_attention", "cross-attention (an encoder-decoder GPT-2) is not implemented");
@@ -87,52 +122,46 @@ torch::jit::Module importGpt2(const HfConfig& c, HfWeights& w) {
                 ": field \"tie_word_embeddings\" is false; GPT2LMHeadModel's head is the token embedding");
   const double eps = c.number("layer_norm_epsilon", 1e-5);
   const std::string approximate = c.string("activation_function", "gelu_new") == "gelu" ? "none" : "tanh";
-  const std::string p = prefixOf(w);
 
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
   torch::jit::Module top("__torch__.distill.hf.Gpt2", cu, /*shouldMangle=*/true);
-  addTopAttributes(top, "gpt2", c, {vocab, positions, d, layers, heads, d_ff});
+  addTopAttributes(top, "gpt2", c, {s.vocab, s.positions, s.d, s.layers, s.heads, s.d_ff});
   top.register_attribute("eps", c10::FloatType::get(), eps);
   top.register_attribute("embed_dropout", c10::FloatType::get(), c.number("embd_pdrop", 0.1));
-  addParameter(top, "embed_tokens", w.take(p + "wte.weight", {vocab, d}));
-  addParameter(top, "embed_positions", w.take(p + "wpe.weight", {positions, d}));
-
-  auto conv1d = [&](const std::string& name, int64_t in, int64_t out) {  // [in, out] -> [out, in]
-    return w.take(name, {in, out}).t().contiguous();
-  };
+  std::vector<torch::jit::Module> blocks;
   torch::jit::Module first("__torch__.distill.hf.Gpt2Block", cu, /*shouldMangle=*/true);
-  for (int64_t i = 0; i < layers; ++i) {
+  for (int64_t i = 0; i < s.layers; ++i) {
     torch::jit::Module block = i == 0 ? first : torch::jit::Module(cu, first.type());
-    const std::string b = p + "h." + std::to_string(i) + ".";
     block.register_attribute("training", c10::BoolType::get(), false);
-    block.register_attribute("d_model", c10::IntType::get(), d);
-    block.register_attribute("num_heads", c10::IntType::get(), heads);
-    block.register_attribute("head_dim", c10::IntType::get(), d / heads);
-    block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(d / heads)));
+    block.register_attribute("d_model", c10::IntType::get(), s.d);
+    block.register_attribute("num_heads", c10::IntType::get(), s.heads);
+    block.register_attribute("head_dim", c10::IntType::get(), s.d / s.heads);
+    block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(s.d / s.heads)));
     block.register_attribute("eps", c10::FloatType::get(), eps);
     block.register_attribute("attn_dropout", c10::FloatType::get(), c.number("attn_pdrop", 0.1));
     block.register_attribute("resid_dropout", c10::FloatType::get(), c.number("resid_pdrop", 0.1));
     block.register_attribute("approximate", c10::StringType::get(), approximate);
-    addParameter(block, "ln1_weight", w.take(b + "ln_1.weight", {d}));
-    addParameter(block, "ln1_bias", w.take(b + "ln_1.bias", {d}));
-    addParameter(block, "qkv_weight", conv1d(b + "attn.c_attn.weight", d, 3 * d));
-    addParameter(block, "qkv_bias", w.take(b + "attn.c_attn.bias", {3 * d}));
-    addParameter(block, "out_weight", conv1d(b + "attn.c_proj.weight", d, d));
-    addParameter(block, "out_bias", w.take(b + "attn.c_proj.bias", {d}));
-    addParameter(block, "ln2_weight", w.take(b + "ln_2.weight", {d}));
-    addParameter(block, "ln2_bias", w.take(b + "ln_2.bias", {d}));
-    addParameter(block, "ff1_weight", conv1d(b + "mlp.c_fc.weight", d, d_ff));
-    addParameter(block, "ff1_bias", w.take(b + "mlp.c_fc.bias", {d_ff}));
-    addParameter(block, "ff2_weight", conv1d(b + "mlp.c_proj.weight", d_ff, d));
-    addParameter(block, "ff2_bias", w.take(b + "mlp.c_proj.bias", {d}));
-    if (i == 0) first.define(kBlockSource);
-    top.register_module("layer" + std::to_string(i), block);
+    blocks.push_back(block);
   }
-  addParameter(top, "final_norm_weight", w.take(p + "ln_f.weight", {d}));
-  addParameter(top, "final_norm_bias", w.take(p + "ln_f.bias", {d}));
-  if (w.has("lm_head.weight")) w.take("lm_head.weight", {vocab, d});  // the tied copy some files keep
-  top.define(topSource(layers));
+  std::vector<TensorMapping> map = gpt2Tensors(c);
+  // The original OpenAI files name the tensors without the "transformer." prefix.
+  if (!w.has("transformer.wte.weight") && w.has("wte.weight")) {
+    for (auto& m : map) m.theirs = m.theirs.substr(std::string("transformer.").size());
+  }
+  takeAll(map, w, top, blocks);
+  if (w.has("lm_head.weight")) w.take("lm_head.weight", {s.vocab, s.d});  // the tied copy some files keep
+  first.define(kBlockSource);
+  for (int64_t i = 0; i < s.layers; ++i) top.register_module("layer" + std::to_string(i), blocks[i]);
+  top.define(topSource(s.layers));
   return top;
+}
+
+}  // namespace
+
+Family gpt2Family() {
+  return {buildGpt2, gpt2Tensors,
+          [](const HfConfig&) { return denseFfnNeurons(); },
+          "n_inner"};
 }
 
 }  // namespace distill::model::hf

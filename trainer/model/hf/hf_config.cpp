@@ -18,6 +18,10 @@ HfConfig::HfConfig(std::string path) : path_(std::move(path)) {
   DISTILL_CHECK(json_.is_object(), path_, ": must hold a JSON object");
 }
 
+HfConfig::HfConfig(nlohmann::json json, std::string origin) : path_(std::move(origin)), json_(std::move(json)) {
+  DISTILL_CHECK(json_.is_object(), path_, ": must hold a JSON object");
+}
+
 bool HfConfig::has(const std::string& key) const { return json_.contains(key) && !json_.at(key).is_null(); }
 
 void HfConfig::wrongType(const std::string& key, const char* wanted) const {

@@ -19,6 +19,8 @@ namespace distill::model::hf {
 class HfConfig {
  public:
   explicit HfConfig(std::string path);  // distill::Error naming the path if unreadable or not a JSON object
+  // A config held elsewhere (an imported module's hf_config); `origin` names it in errors.
+  HfConfig(nlohmann::json json, std::string origin);
 
   const std::string& path() const { return path_; }
   bool has(const std::string& key) const;  // present and not null

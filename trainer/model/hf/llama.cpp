@@ -5,12 +5,17 @@
 #include "trainer/model/hf/rms_decoder.h"
 
 namespace distill::model::hf {
+namespace {
 
-torch::jit::Module importLlama(const HfConfig& config, HfWeights& weights) {
+DecoderSpec llamaSpec(const HfConfig& config) {
   DecoderSpec spec = readDecoderSpec(config, "llama");
   spec.qkv_bias = spec.o_bias = config.boolean("attention_bias", false);
   spec.mlp_bias = config.boolean("mlp_bias", false);
-  return buildDecoder(spec, weights, config);
+  return spec;
 }
+
+}  // namespace
+
+Family llamaFamily() { return decoderFamily(llamaSpec); }
 
 }  // namespace distill::model::hf

@@ -5,11 +5,16 @@
 #include "trainer/model/hf/rms_decoder.h"
 
 namespace distill::model::hf {
+namespace {
 
-torch::jit::Module importMistral(const HfConfig& config, HfWeights& weights) {
+DecoderSpec mistralSpec(const HfConfig& config) {
   DecoderSpec spec = readDecoderSpec(config, "mistral");
   spec.sliding_window = config.integer("sliding_window", 0);
-  return buildDecoder(spec, weights, config);
+  return spec;
 }
+
+}  // namespace
+
+Family mistralFamily() { return decoderFamily(mistralSpec); }
 
 }  // namespace distill::model::hf

@@ -5,12 +5,17 @@
 #include "trainer/model/hf/rms_decoder.h"
 
 namespace distill::model::hf {
+namespace {
 
-torch::jit::Module importQwen2(const HfConfig& config, HfWeights& weights) {
+DecoderSpec qwen2Spec(const HfConfig& config) {
   DecoderSpec spec = readDecoderSpec(config, "qwen2");
   spec.qkv_bias = true;
   if (config.boolean("use_sliding_window", false)) spec.sliding_window = config.integer("sliding_window");
-  return buildDecoder(spec, weights, config);
+  return spec;
 }
+
+}  // namespace
+
+Family qwen2Family() { return decoderFamily(qwen2Spec); }
 
 }  // namespace distill::model::hf

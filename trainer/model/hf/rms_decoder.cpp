@@ -104,9 +104,7 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
   return src.str();
 }
 
-void registerBlock(torch::jit::Module& block, const DecoderSpec& s, HfWeights& w, int64_t i) {
-  const std::string p = "model.layers." + std::to_string(i) + ".";
-  const int64_t d = s.hidden_size, q_out = s.num_heads * s.head_dim, kv_out = s.num_kv_heads * s.head_dim;
+void setBlockAttributes(torch::jit::Module& block, const DecoderSpec& s) {
   block.register_attribute("training", c10::BoolType::get(), false);
   block.register_attribute("dropout_p", c10::FloatType::get(), s.attention_dropout);
   block.register_attribute("num_heads", c10::IntType::get(), s.num_heads);
@@ -115,26 +113,6 @@ void registerBlock(torch::jit::Module& block, const DecoderSpec& s, HfWeights& w
   block.register_attribute("head_dim", c10::IntType::get(), s.head_dim);
   block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(s.head_dim)));
   block.register_attribute("eps", c10::FloatType::get(), s.rms_eps);
-  addParameter(block, "input_norm_weight", w.take(p + "input_layernorm.weight", {d}));
-  const struct {
-    const char* ours;
-    const char* theirs;
-    int64_t out, in;
-    bool bias;
-  } linears[] = {
-      {"q", "self_attn.q_proj", q_out, d, s.qkv_bias},
-      {"k", "self_attn.k_proj", kv_out, d, s.qkv_bias},
-      {"v", "self_attn.v_proj", kv_out, d, s.qkv_bias},
-      {"o", "self_attn.o_proj", d, q_out, s.o_bias},
-      {"gate", "mlp.gate_proj", s.intermediate_size, d, s.mlp_bias},
-      {"up", "mlp.up_proj", s.intermediate_size, d, s.mlp_bias},
-      {"down", "mlp.down_proj", d, s.intermediate_size, s.mlp_bias},
-  };
-  for (const auto& l : linears) {
-    addParameter(block, std::string(l.ours) + "_weight", w.take(p + l.theirs + ".weight", {l.out, l.in}));
-    if (l.bias) addParameter(block, std::string(l.ours) + "_bias", w.take(p + l.theirs + ".bias", {l.out}));
-  }
-  addParameter(block, "post_norm_weight", w.take(p + "post_attention_layernorm.weight", {d}));
 }
 
 }  // namespace
@@ -162,6 +140,49 @@ DecoderSpec readDecoderSpec(const HfConfig& c, const std::string& family) {
   return s;
 }
 
+std::vector<TensorMapping> decoderTensors(const DecoderSpec& s) {
+  const int64_t d = s.hidden_size, q_out = s.num_heads * s.head_dim, kv_out = s.num_kv_heads * s.head_dim;
+  std::vector<TensorMapping> map = {{"embed_tokens", "model.embed_tokens.weight", {s.vocab_size, d}}};
+  for (int64_t i = 0; i < s.num_layers; ++i) {
+    const std::string ours = "layer" + std::to_string(i) + ".", theirs = "model.layers." + std::to_string(i) + ".";
+    map.push_back({ours + "input_norm_weight", theirs + "input_layernorm.weight", {d}});
+    const struct {
+      const char* ours;
+      const char* theirs;
+      int64_t out, in;
+      bool bias;
+    } linears[] = {
+        {"q", "self_attn.q_proj", q_out, d, s.qkv_bias},
+        {"k", "self_attn.k_proj", kv_out, d, s.qkv_bias},
+        {"v", "self_attn.v_proj", kv_out, d, s.qkv_bias},
+        {"o", "self_attn.o_proj", d, q_out, s.o_bias},
+        {"gate", "mlp.gate_proj", s.intermediate_size, d, s.mlp_bias},
+        {"up", "mlp.up_proj", s.intermediate_size, d, s.mlp_bias},
+        {"down", "mlp.down_proj", d, s.intermediate_size, s.mlp_bias},
+    };
+    for (const auto& l : linears) {
+      map.push_back({ours + l.ours + "_weight", theirs + l.theirs + ".weight", {l.out, l.in}});
+      if (l.bias) map.push_back({ours + l.ours + "_bias", theirs + l.theirs + ".bias", {l.out}});
+    }
+    map.push_back({ours + "post_norm_weight", theirs + "post_attention_layernorm.weight", {d}});
+  }
+  map.push_back({"final_norm_weight", "model.norm.weight", {d}});
+  if (!s.tied_head) map.push_back({"lm_head_weight", "lm_head.weight", {s.vocab_size, d}});
+  return map;
+}
+
+std::vector<NeuronMember> decoderNeurons(const DecoderSpec& s) {
+  std::vector<NeuronMember> members = {{"gate_weight", 0}, {"up_weight", 0}, {"down_weight", 1}};
+  if (s.mlp_bias) members.insert(members.end(), {{"gate_bias", 0}, {"up_bias", 0}});
+  return members;
+}
+
+Family decoderFamily(DecoderSpec (*spec)(const HfConfig&)) {
+  return {[spec](const HfConfig& c, HfWeights& w) { return buildDecoder(spec(c), w, c); },
+          [spec](const HfConfig& c) { return decoderTensors(spec(c)); },
+          [spec](const HfConfig& c) { return decoderNeurons(spec(c)); }, "intermediate_size"};
+}
+
 torch::jit::Module buildDecoder(const DecoderSpec& s, HfWeights& w, const HfConfig& config) {
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
   torch::jit::Module top("__torch__.distill.hf.Decoder", cu, /*shouldMangle=*/true);
@@ -174,23 +195,18 @@ torch::jit::Module buildDecoder(const DecoderSpec& s, HfWeights& w, const HfConf
   top.register_attribute("rope_inv_freq", c10::ListType::ofFloats(),
                          c10::List<double>(std::vector<double>(inv_freq.data_ptr<double>(),
                                                                inv_freq.data_ptr<double>() + inv_freq.numel())));
-  addParameter(top, "embed_tokens", w.take("model.embed_tokens.weight", {s.vocab_size, s.hidden_size}));
-
+  std::vector<torch::jit::Module> blocks;
   torch::jit::Module first("__torch__.distill.hf.DecoderBlock", cu, /*shouldMangle=*/true);
-  registerBlock(first, s, w, 0);
-  first.define(blockSource(s));
-  top.register_module("layer0", first);
-  for (int64_t i = 1; i < s.num_layers; ++i) {
-    torch::jit::Module block(cu, first.type());
-    registerBlock(block, s, w, i);
-    top.register_module("layer" + std::to_string(i), block);
+  for (int64_t i = 0; i < s.num_layers; ++i) {
+    blocks.push_back(i == 0 ? first : torch::jit::Module(cu, first.type()));
+    setBlockAttributes(blocks.back(), s);
   }
-  addParameter(top, "final_norm_weight", w.take("model.norm.weight", {s.hidden_size}));
-  if (!s.tied_head) {
-    addParameter(top, "lm_head_weight", w.take("lm_head.weight", {s.vocab_size, s.hidden_size}));
-  } else if (w.has("lm_head.weight")) {
+  takeAll(decoderTensors(s), w, top, blocks);
+  if (s.tied_head && w.has("lm_head.weight")) {
     w.take("lm_head.weight", {s.vocab_size, s.hidden_size});  // some files store the tied copy too
   }
+  first.define(blockSource(s));
+  for (int64_t i = 0; i < s.num_layers; ++i) top.register_module("layer" + std::to_string(i), blocks[i]);
   top.define(topSource(s.num_layers, s.tied_head));
   return top;
 }

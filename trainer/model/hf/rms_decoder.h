@@ -16,9 +16,11 @@
 
 #include <torch/script.h>
 
+#include "trainer/model/hf/families.h"
 #include "trainer/model/hf/hf_config.h"
 #include "trainer/model/hf/hf_weights.h"
 #include "trainer/model/hf/rope.h"
+#include "trainer/model/hf/tensor_map.h"
 
 namespace distill::model::hf {
 
@@ -35,6 +37,13 @@ struct DecoderSpec {
 // The common fields of the three families' config.json (hidden_size,
 // num_attention_heads, rope, ...), checked; the family sets its biases and window.
 DecoderSpec readDecoderSpec(const HfConfig& config, const std::string& family);
+
+// Which checkpoint tensor each parameter holds, and the members of one FFN neuron.
+std::vector<TensorMapping> decoderTensors(const DecoderSpec& spec);
+std::vector<NeuronMember> decoderNeurons(const DecoderSpec& spec);
+
+// The Family of a decoder whose config `spec` reads.
+Family decoderFamily(DecoderSpec (*spec)(const HfConfig&));
 
 // Builds the TorchScript module and fills it from `weights` (HF tensor names,
 // `model.` prefix), checking every shape against `spec`.
