@@ -20,6 +20,7 @@ void addExport(CLI::App& app, Run& run);
 void addEvaluate(CLI::App& app, Run& run);
 void addInspect(CLI::App& app, Run& run);
 void addImportHf(CLI::App& app, Run& run);
+void addTokenize(CLI::App& app, Run& run);
 
 // Exit codes shared by the subcommands (docs/cli.md).
 inline constexpr int kExitBadInput = 2;

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   distill::cli::addEvaluate(app, run);
   distill::cli::addInspect(app, run);
   distill::cli::addImportHf(app, run);
+  distill::cli::addTokenize(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev
+  libpcre2-dev libicu-dev  # tokenizers: pre-tokenizer regexes, NFC
   curl procps
   node-typescript  # tsc: type-checks the Grafana dashboard (tests/monitoring/grafana_schema.sh)
 )
