@@ -3,6 +3,7 @@
 // --classes scores a model that knows some of the dataset's classes (output j
 // is class classes[j], as in distill.teachers[k].classes) on all of them.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 
 #include <torch/script.h>
@@ -30,8 +31,10 @@ int evaluateModel(const EvaluateArgs& args) {
   const auto dataset = data::ShardedDataset::open(args.data);
   const auto ids = trainer::evalShard(dataset.manifest().num_samples, 0, 1);
   const auto totals = trainer::evaluate(module, dataset, ids, args.batch_size, args.model, args.classes);
-  std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"accuracy\": %.6f, \"loss\": %.6f, \"rows\": %.0f}\n",
-              args.model.c_str(), args.data.c_str(), totals.accuracy(), totals.loss(), totals.rows);
+  std::string perplexity;  // language modeling: exp of the mean token loss
+  if (dataset.manifest().task == "language_modeling") perplexity = ", \"perplexity\": " + std::to_string(std::exp(totals.loss()));
+  std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"accuracy\": %.6f, \"loss\": %.6f%s, \"rows\": %.0f}\n",
+              args.model.c_str(), args.data.c_str(), totals.accuracy(), totals.loss(), perplexity.c_str(), totals.rows);
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "coordinator/coordinator.h"
 
+#include <cmath>
+
 #include <mpi.h>
 #include <unistd.h>
 
@@ -79,6 +81,7 @@ struct Coordinator::State {
   std::vector<bool> finished;
   uint64_t stop_after = UINT64_MAX;     // set by SIGTERM/SIGINT
   bool stopping = false;
+  bool language_modeling = false;       // eval reports perplexity, exp(mean token loss)
 
   State(config::JobConfig c, CoordinatorOptions o, control::MpiChannel& ch, StoreServerStarter s)
       : config(std::move(c)), options(std::move(o)), channel(ch), start_store(std::move(s)) {}
@@ -238,11 +241,17 @@ void Coordinator::State::handle(const control::Incoming& in) {
     }
     case control::ControlMessage::kEval: {
       const auto& e = m.eval();
-      metrics->recordEval(e.step(), e.accuracy(), e.loss());
-      log::info("eval at step ", e.step(), ": accuracy ", e.accuracy(), ", loss ", e.loss(), " (", e.samples(),
-                " samples)");
-      const nlohmann::json result = {{"step", e.step()}, {"accuracy", e.accuracy()}, {"loss", e.loss()},
-                                     {"samples", e.samples()}};
+      metrics->recordEval(e.step(), e.accuracy(), e.loss(), language_modeling);
+      nlohmann::json result = {{"step", e.step()}, {"accuracy", e.accuracy()}, {"loss", e.loss()},
+                               {"samples", e.samples()}};
+      if (language_modeling) {
+        result["perplexity"] = std::exp(e.loss());
+        log::info("eval at step ", e.step(), ": perplexity ", std::exp(e.loss()), ", token accuracy ", e.accuracy(),
+                  ", loss ", e.loss(), " (", e.samples(), " samples)");
+      } else {
+        log::info("eval at step ", e.step(), ": accuracy ", e.accuracy(), ", loss ", e.loss(), " (", e.samples(),
+                  " samples)");
+      }
       files::writeFileAtomic((fs::path(config.run_dir()) / "eval.json").string(), result.dump(2) + "\n");
       break;
     }
@@ -272,6 +281,7 @@ int Coordinator::run() {
   // Plan: the data order and the step count depend on the manifest only. The
   // shards are checked against it once, here, instead of by every worker.
   const auto manifest = data::DatasetManifest::load(cfg.data().train());
+  s.language_modeling = manifest.task == "language_modeling";
   for (const auto& [field, dir] : {std::pair<std::string, std::string>{"data.train", cfg.data().train()},
                                    {"data.eval", cfg.data().eval()}}) {
     if (dir.empty()) continue;

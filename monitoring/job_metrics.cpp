@@ -132,6 +132,7 @@ struct JobMetrics::State {
   Gauge* eval_step = nullptr;
   Gauge* eval_accuracy = nullptr;
   Gauge* eval_loss = nullptr;
+  Gauge* eval_perplexity = nullptr;
   Gauge* workers = nullptr;
   std::vector<Worker> per_worker;
 
@@ -212,6 +213,9 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
   s.eval_accuracy = &s.single("distill_eval_accuracy_ratio", "Student accuracy on the evaluation set at the latest evaluation.",
                               kUnknown);
   s.eval_loss = &s.single("distill_eval_loss", "Student task loss on the evaluation set at the latest evaluation.", kUnknown);
+  s.eval_perplexity = &s.single("distill_eval_perplexity",
+                               "Student perplexity (exp of the mean token loss) on the evaluation set at the latest "
+                               "evaluation; language-modeling data only.", kUnknown);
   s.workers = &s.single("distill_workers", "Number of worker processes in the job.", num_workers);
 
   auto& samples_per_second = s.gauge(
@@ -403,10 +407,11 @@ void JobMetrics::recordCheckpoint(uint64_t step, double unix_seconds) {
   state_->checkpoint_time->Set(unix_seconds);
 }
 
-void JobMetrics::recordEval(uint64_t step, double accuracy, double loss) {
+void JobMetrics::recordEval(uint64_t step, double accuracy, double loss, bool language_modeling) {
   state_->eval_step->Set(static_cast<double>(step));
   state_->eval_accuracy->Set(accuracy);
   state_->eval_loss->Set(loss);
+  if (language_modeling) state_->eval_perplexity->Set(std::exp(loss));
 }
 
 void JobMetrics::setWatchdog(int worker, double seconds_since_progress) {

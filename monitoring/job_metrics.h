@@ -65,7 +65,8 @@ class JobMetrics {
   // A checkpoint of `step` was committed at `unix_seconds`.
   void recordCheckpoint(uint64_t step, double unix_seconds);
   // An evaluation of the student at `step` finished.
-  void recordEval(uint64_t step, double accuracy, double loss);
+  // `language_modeling`: also the perplexity, exp(loss) (the loss is the mean token cross-entropy).
+  void recordEval(uint64_t step, double accuracy, double loss, bool language_modeling = false);
   // The watchdog's measure: seconds since worker `worker` last made progress.
   void setWatchdog(int worker, double seconds_since_progress);
 
