@@ -25,6 +25,8 @@ fi
 LIBDIR="$PREFIX/usr/lib/x86_64-linux-gnu"
 export PATH="$PREFIX/usr/bin:$PATH"
 export LD_LIBRARY_PATH="$LIBDIR:$LIBDIR/openmpi/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PKG_CONFIG_LIBDIR="$LIBDIR/pkgconfig:$PREFIX/usr/share/pkgconfig"  # only the prefix's .pc files,
+export PKG_CONFIG_SYSROOT_DIR="$PREFIX"                                   # whose /usr paths lie under it
 export OPAL_PREFIX="$PREFIX/usr"          # Open MPI finds its components, help files and orted here
 export OMPI_MCA_plm_rsh_agent=/bin/false  # one node: never needs ssh (a machine without it still launches)
 CMAKE_DEPS_ARGS=(
