@@ -1,5 +1,6 @@
 #include "text/bpe.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "common/error.h"
@@ -39,16 +40,24 @@ std::vector<int64_t> Bpe::encodeWord(const std::string& word) const {
     ids.push_back(whole->second);
   } else {
     std::vector<std::string> parts = characters(word);
-    while (parts.size() > 1) {
-      int64_t best = std::numeric_limits<int64_t>::max();
-      size_t at = 0;
-      for (size_t i = 0; i + 1 < parts.size(); ++i) {
-        const auto r = ranks_.find({parts[i], parts[i + 1]});
-        if (r != ranks_.end() && r->second < best) best = r->second, at = i;
-      }
-      if (best == std::numeric_limits<int64_t>::max()) break;
+    // rank[i]: the merge rank of (parts[i], parts[i + 1]); after a merge only
+    // the two pairs around it change, so each merge costs one scan for the minimum.
+    constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+    auto rankOf = [&](size_t i) {
+      const auto r = ranks_.find({parts[i], parts[i + 1]});
+      return r == ranks_.end() ? kNone : r->second;
+    };
+    std::vector<int64_t> rank;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) rank.push_back(rankOf(i));
+    while (!rank.empty()) {
+      const auto best = std::min_element(rank.begin(), rank.end());  // the leftmost of the lowest rank
+      if (*best == kNone) break;
+      const auto at = static_cast<size_t>(best - rank.begin());
       parts[at] += parts[at + 1];
       parts.erase(parts.begin() + static_cast<long>(at) + 1);
+      rank.erase(rank.begin() + static_cast<long>(at));
+      if (at + 1 < parts.size()) rank[at] = rankOf(at);
+      if (at > 0) rank[at - 1] = rankOf(at - 1);
     }
     for (const auto& p : parts) {
       const auto it = vocab_.find(p);

@@ -49,6 +49,19 @@ struct AddedToken {
   bool lstrip, rstrip;
 };
 
+bool validUtf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    const size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 class HfTokenizer final : public Tokenizer {
@@ -63,16 +76,26 @@ class HfTokenizer final : public Tokenizer {
       DISTILL_FAIL(path, ": not valid JSON: ", e.what());
     }
     DISTILL_CHECK(j.is_object() && j.contains("model"), path, ": no \"model\": not a Hugging Face tokenizer.json");
-    readModel(j.at("model"), path + ": model");
-    readAdded(j.value("added_tokens", Json::array()), path + ": added_tokens");
-    readNormalizer(j.value("normalizer", Json()), path + ": normalizer");
-    readPreTokenizer(j.value("pre_tokenizer", Json()), path + ": pre_tokenizer");
-    readPostProcessor(j.value("post_processor", Json()), path + ": post_processor");
+    std::string section = "model";
+    try {  // a missing key or a wrong type deep inside a section: name the file and the section
+      readModel(j.at("model"), path + ": model");
+      section = "added_tokens";
+      readAdded(j.value("added_tokens", Json::array()), path + ": added_tokens");
+      section = "normalizer";
+      readNormalizer(j.value("normalizer", Json()), path + ": normalizer");
+      section = "pre_tokenizer";
+      readPreTokenizer(j.value("pre_tokenizer", Json()), path + ": pre_tokenizer");
+      section = "post_processor";
+      readPostProcessor(j.value("post_processor", Json()), path + ": post_processor");
+    } catch (const Json::exception& e) {
+      DISTILL_FAIL(path, ": ", section, ": ", e.what());
+    }
     DISTILL_CHECK(byte_level_, path, ": pre_tokenizer has no ByteLevel step; only byte-level BPE tokenizers are "
                   "implemented (GPT-2, Llama 3, Qwen styles)");
   }
 
   std::vector<int64_t> encode(const std::string& text, bool add_special_tokens) const override {
+    DISTILL_CHECK(validUtf8(text), "tokenizer: the text is not valid UTF-8");
     std::vector<int64_t> ids;
     if (add_special_tokens) ids.insert(ids.end(), prefix_.begin(), prefix_.end());
     size_t pos = 0;
@@ -152,6 +175,7 @@ class HfTokenizer final : public Tokenizer {
     for (const auto& t : list) {
       DISTILL_CHECK(!flag(t, "single_word", false), where, ": \"", t.value("content", ""),
                     "\" has single_word, which is not implemented");
+      if (t.at("content").get<std::string>().empty()) continue;  // tokenizers ignores empty added tokens too
       added_.push_back({t.at("content").get<std::string>(), t.at("id").get<int64_t>(), flag(t, "lstrip", false),
                         flag(t, "rstrip", false)});
       vocab_size_ = std::max(vocab_size_, added_.back().id + 1);

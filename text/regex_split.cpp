@@ -36,17 +36,20 @@ RegexSplitter::~RegexSplitter() = default;
 
 std::vector<std::string> RegexSplitter::split(const std::string& text) const {
   std::vector<std::string> pieces;
-  pcre2_match_data* match = pcre2_match_data_create_from_pattern(compiled_->code, nullptr);
+  const std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> match(
+      pcre2_match_data_create_from_pattern(compiled_->code, nullptr), &pcre2_match_data_free);
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t start = 0, last_end = 0;
+  // The first call checks the whole subject's UTF-8; later ones start on a
+  // character boundary of the same subject and skip the check (else every
+  // call would re-check the rest of the text: quadratic in its length).
+  uint32_t options = 0;
   while (start <= text.size()) {
-    const int rc = pcre2_match(compiled_->code, subject, text.size(), start, 0, match, nullptr);
+    const int rc = pcre2_match(compiled_->code, subject, text.size(), start, options, match.get(), nullptr);
+    options = PCRE2_NO_UTF_CHECK;
     if (rc == PCRE2_ERROR_NOMATCH) break;
-    if (rc < 0) {
-      pcre2_match_data_free(match);
-      DISTILL_FAIL(where_, ": cannot match the text (", pcre2Message(rc), ")");
-    }
-    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match);
+    DISTILL_CHECK(rc >= 0, where_, ": cannot match the text (", pcre2Message(rc), ")");
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match.get());
     const size_t begin = ovector[0], end = ovector[1];
     if (begin > last_end) pieces.push_back(text.substr(last_end, begin - last_end));
     if (end > begin) {
@@ -58,7 +61,6 @@ std::vector<std::string> RegexSplitter::split(const std::string& text) const {
       while (start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) ++start;
     }
   }
-  pcre2_match_data_free(match);
   if (last_end < text.size()) pieces.push_back(text.substr(last_end));
   return pieces;
 }

@@ -38,7 +38,8 @@ StructuredRemoval removeStructure(torch::jit::Module& module, const SparsitySett
     return removal;
   }
   if (module.attr("distill_arch").toStringRef().rfind("hf-", 0) == 0) {
-    removal.note = "an imported Hugging Face model: heads and neurons are only masked";
+    removal.note = "an imported Hugging Face model: heads and neurons stay in the TorchScript export (masked); "
+                   "--format hf cuts FFN neurons pruned whole when every layer lost the same number";
     return removal;
   }
   if (!supportsStructuredRemoval(module)) {

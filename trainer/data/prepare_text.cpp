@@ -72,14 +72,20 @@ class Packer {
   Packer(ShardWriter& out, int64_t seq_len) : out_(out), seq_len_(seq_len) {}
   void add(const std::vector<int64_t>& tokens) {
     stream_.insert(stream_.end(), tokens.begin(), tokens.end());
-    while (static_cast<int64_t>(stream_.size()) > seq_len_) {
+    while (static_cast<int64_t>(stream_.size() - head_) > seq_len_) {
       emit(seq_len_ + 1);
-      stream_.erase(stream_.begin(), stream_.begin() + seq_len_);
+      head_ += seq_len_;
+    }
+    // Drop what was emitted, but not once per sample (a long document would be quadratic).
+    if (head_ > stream_.size() / 2) {
+      stream_.erase(stream_.begin(), stream_.begin() + static_cast<long>(head_));
+      head_ = 0;
     }
   }
   void finish() {
-    if (stream_.size() >= 2) emit(static_cast<int64_t>(stream_.size()));
+    if (stream_.size() - head_ >= 2) emit(static_cast<int64_t>(stream_.size() - head_));
     stream_.clear();
+    head_ = 0;
   }
 
  private:
@@ -90,15 +96,16 @@ class Packer {
     std::vector<uint8_t> mask(seq_len_, 0);
     std::vector<int64_t> labels(seq_len_, -100);
     for (int64_t t = 0; t + 1 < n; ++t) {
-      ids[t] = static_cast<int32_t>(stream_[t]);
+      ids[t] = static_cast<int32_t>(stream_[head_ + t]);
       mask[t] = 1;
-      labels[t] = stream_[t + 1];
+      labels[t] = stream_[head_ + t + 1];
     }
     out_.add(ids, mask, labels);
   }
   ShardWriter& out_;
   int64_t seq_len_;
   std::vector<int64_t> stream_;
+  size_t head_ = 0;  // the next sample starts here
 };
 
 }  // namespace
@@ -108,6 +115,9 @@ DatasetManifest prepareFromText(const std::string& jsonl, const std::string& out
   DISTILL_CHECK(!o.tokenizer.empty(), "prepare-data: --text needs --tokenizer FILE (the model's tokenizer.json)");
   const auto tokenizer = text::Tokenizer::load(o.tokenizer);
   const bool classification = !o.label_field.empty();
+  DISTILL_CHECK(!(classification && o.max_tokens > 0),
+                "prepare-data: --max-tokens bounds a language-modeling stream; with --label-field (classification) "
+                "every document is one sample: leave it out");
   const int64_t eos = classification ? -1 : endOfText(*tokenizer, o.eos_token, o.tokenizer);
   std::ifstream in(jsonl);
   DISTILL_CHECK(in.good(), jsonl, ": cannot read the text file");

@@ -271,7 +271,7 @@ TEST(JobMetrics, EveryFamilyHasHelpText) {
     EXPECT_GT(text.find('\n', help) - help, name.size() + 20) << "help of " << name << " is too short";
     ++families;
   }
-  EXPECT_EQ(families, 33u);  // docs/metrics.md lists each one
+  EXPECT_EQ(families, 34u);  // docs/metrics.md lists each one
 }
 
 TEST(JobMetrics, SummaryFeedsTheProgressLine) {
@@ -295,6 +295,22 @@ TEST(JobMetrics, RejectsBadWorkerIndexAndWorkerCount) {
   EXPECT_THROW(m.recordReport(2, makeReport(1, 1, 1, 1)), std::logic_error);
   EXPECT_THROW(m.recordProgress(-1, 1, "data", 0), std::logic_error);
   EXPECT_THROW(m.setWatchdog(5, 1), std::logic_error);
+}
+
+}  // namespace
+}  // namespace distill::monitoring
+
+namespace distill::monitoring {
+namespace {
+
+TEST(JobMetrics, LanguageModelingEvalReportsPerplexity) {
+  JobMetrics m("lm", 1, {});
+  m.recordEval(5, 0.25, std::log(10.0), /*language_modeling=*/true);
+  const std::string text = m.exposition();
+  EXPECT_NE(text.find("distill_eval_perplexity{job_name=\"lm\"} 10\n"), std::string::npos) << text;
+  JobMetrics classification("cls", 1, {});
+  classification.recordEval(5, 0.25, std::log(10.0));
+  EXPECT_NE(classification.exposition().find("distill_eval_perplexity{job_name=\"cls\"} Nan"), std::string::npos);
 }
 
 }  // namespace

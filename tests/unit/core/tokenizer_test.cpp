@@ -113,6 +113,9 @@ TEST(HfTokenizer, WhatIsNotImplementedIsRefusedNamingTheField) {
   j = tinyTokenizer();
   j["model"]["byte_fallback"] = true;
   EXPECT_NE(errorOf(dir, j).find("model.byte_fallback is not implemented"), std::string::npos);
+  j = tinyTokenizer();
+  j["added_tokens"][0].erase("content");
+  EXPECT_NE(errorOf(dir, j).find("tokenizer.json: added_tokens: [json.exception"), std::string::npos) << errorOf(dir, j);
   std::ofstream(dir.path("broken.json")) << "{\"model\": ";
   try {
     Tokenizer::load(dir.path("broken.json"));
@@ -126,6 +129,19 @@ TEST(HfTokenizer, InvalidUtf8IsAnErrorNotACrash) {
   testing::ScratchDir dir;
   const auto t = load(dir, tinyTokenizer());
   EXPECT_THROW(t->encode("ab\xFF\xFE", false), Error);
+  Json j = tinyTokenizer();
+  j["normalizer"] = {{"type", "NFC"}};  // ICU would replace the bytes silently: the check comes first
+  EXPECT_THROW(load(dir, j)->encode("ab\xC3", false), Error);
+}
+
+TEST(HfTokenizer, EmptyAddedTokensAreIgnoredAndLongWordsStayFast) {
+  testing::ScratchDir dir;
+  Json j = tinyTokenizer();
+  j["added_tokens"].push_back({{"id", 30}, {"content", ""}, {"special", false}});
+  const auto t = load(dir, j);
+  EXPECT_EQ(t->encode("ab", false), (std::vector<int64_t>{4}));
+  const std::string run(20000, 'a');  // one word of 20000 letters: each merge updates only its neighbours
+  EXPECT_EQ(t->encode(run, false).size(), 20000u);
 }
 
 }  // namespace

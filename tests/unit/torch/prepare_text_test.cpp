@@ -69,6 +69,20 @@ TEST(PrepareText, WithoutPackingEachDocumentIsOneSample) {
   EXPECT_TRUE(torch::equal(b.labels, ids({{1, 9, -100, -100}, {1, 2, 3, 4}})));
 }
 
+TEST(PrepareText, ALongDocumentPacksIntoConsecutiveSamples) {
+  ScratchDir dir;
+  TextPrepareOptions o;
+  o.tokenizer = tokenizerFile(dir);
+  o.seq_len = 4;
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "abcde"[i % 5];  // one word: the tokenizer has no merges, 1 id a letter
+  const auto m = prepareFromText(corpus(dir, "{\"text\": \"" + text + "\"}\n"), dir.path("out"), o);
+  ASSERT_EQ(m.num_samples, 250u);  // 1001 tokens with EOS: 250 samples of 4 inputs, their labels reach token 1000
+  const Batch b = ShardedDataset::open(dir.path("out")).gather({0, 1, 249});
+  EXPECT_TRUE(torch::equal(b.input_ids, ids({{0, 1, 2, 3}, {4, 0, 1, 2}, {1, 2, 3, 4}})));  // 249: tokens 996..999
+  EXPECT_TRUE(torch::equal(b.labels, ids({{1, 2, 3, 4}, {0, 1, 2, 3}, {2, 3, 4, 9}})));
+}
+
 TEST(PrepareText, MaxTokensStopsTheStream) {
   ScratchDir dir;
   TextPrepareOptions o;
@@ -118,6 +132,10 @@ TEST(PrepareText, BadLinesNameFileAndLineAndLeaveNoDataset) {
   o.label_field = "label";
   EXPECT_NE(errorOf(dir, "{\"text\": \"ab\", \"label\": \"x\"}\n", o).find("corpus.jsonl:1: field \"label\""),
             std::string::npos);
+  o.max_tokens = 10;
+  EXPECT_NE(errorOf(dir, "{\"text\": \"ab\", \"label\": 1}\n", o).find("--max-tokens bounds a language-modeling"),
+            std::string::npos);
+  o.max_tokens = 0;
   o.label_field.clear();
   o.eos_token = "</s>";
   EXPECT_NE(errorOf(dir, "{\"text\": \"ab\"}\n", o).find("--eos-token \"</s>\" is not in the vocabulary"),

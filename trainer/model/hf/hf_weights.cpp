@@ -65,7 +65,6 @@ HfWeights::HfWeights(std::string dir, c10::ScalarType dtype) : dir_(std::move(di
     files_.emplace(path, safetensors::File::open(path));
     for (const auto& name : files_.at(path).names()) file_of_[name] = path;
   }
-  for (const auto& [name, path] : file_of_) stored_.insert(safetensors::dtypeName(files_.at(path).get(name).dtype));
 }
 
 at::Tensor HfWeights::take(const std::string& name, at::IntArrayRef shape) {
@@ -78,6 +77,7 @@ at::Tensor HfWeights::take(const std::string& name, at::IntArrayRef shape) {
   DISTILL_CHECK(t.is_floating_point(), it->second, ": tensor ", name, " has dtype ",
                 safetensors::dtypeName(view.dtype), ", a floating-point weight was expected");
   taken_.insert(name);
+  stored_.insert(safetensors::dtypeName(view.dtype));
   return t.to(dtype_).contiguous();
 }
 

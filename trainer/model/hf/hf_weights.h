@@ -33,7 +33,7 @@ class HfWeights {
   void checkAllTaken() const;
 
   c10::ScalarType dtype() const { return dtype_; }
-  // The dtypes found in the files, e.g. "BF16"; the import logs a conversion.
+  // The dtypes of the tensors taken, as stored, e.g. "BF16"; the import logs a conversion.
   const std::set<std::string>& storedDtypes() const { return stored_; }
   const std::string& dir() const { return dir_; }
 
