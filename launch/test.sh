@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit (GoogleTest),
-# multi-rank (real mpirun, Gloo), end to end (the demo) and metrics (promtool).
+# multi-rank (real mpirun, Gloo), end to end (the demo, a Hugging Face Llama on
+# real text), metrics (promtool, Prometheus, Grafana), Slurm, and tokenizers
+# against Hugging Face tokenizers.
 #
 #   launch/test.sh                 # everything
 #   launch/test.sh -L unit         # extra arguments go to ctest
