@@ -24,21 +24,8 @@ command -v tsc >/dev/null || fail "tsc missing after installing node-typescript"
 command -v npm >/dev/null || fail "npm missing: it installs @grafana/schema"
 
 # The schema package, in a cache keyed by the lock file.
-CACHE="${DISTILL_GRAFANA_SCHEMA_CACHE:-$(dirname "$BIN")/grafana-schema}"
-mkdir -p "$(dirname "$CACHE")" 2>/dev/null && [ -w "$(dirname "$CACHE")" ] || CACHE=/tmp/distill-grafana-schema
-if ! cmp -s "$HERE/package-lock.json" "$CACHE/package-lock.json" ||
-   [ ! -f "$CACHE/node_modules/@grafana/schema/package.json" ]; then
-  echo "installing @grafana/schema into $CACHE"
-  fresh="$WORK/npm"
-  mkdir -p "$fresh"
-  cp "$HERE/package.json" "$HERE/package-lock.json" "$fresh/"
-  # npm ci installs exactly what the lock file says, and fails if it disagrees with package.json.
-  (cd "$fresh" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
-    fail "npm ci of $HERE/package.json failed (is the npm registry reachable?)"
-  rm -rf "$CACHE"
-  mkdir -p "$(dirname "$CACHE")"
-  mv "$fresh" "$CACHE"
-fi
+npm_cache "$HERE" "${DISTILL_GRAFANA_SCHEMA_CACHE:-$(dirname "$BIN")/grafana-schema}" \
+  node_modules/@grafana/schema/package.json
 version="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' \
   "$CACHE/node_modules/@grafana/schema/package.json")"
 

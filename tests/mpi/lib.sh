@@ -87,3 +87,26 @@ pid_of_rank() {  # pid_of_rank R PATTERN
   done
   fail "no process with world rank $1"
 }
+
+# Installs the npm packages of DIR/package.json, at the versions of its
+# package-lock.json, into the cache directory CACHE_DIR once (again when the
+# lock file changes; /tmp/distill-<name> when CACHE_DIR's parent is not
+# writable). PROBE, relative to the cache, is a file a complete install has.
+# Sets CACHE. Needs the npm registry on the first run.
+npm_cache() {  # npm_cache DIR CACHE_DIR PROBE
+  local here="$1" probe="$3"
+  CACHE="$2"
+  mkdir -p "$(dirname "$CACHE")" 2>/dev/null && [ -w "$(dirname "$CACHE")" ] || CACHE="/tmp/distill-$(basename "$CACHE")"
+  CACHE="$(cd "$(dirname "$CACHE")" && pwd)/$(basename "$CACHE")"  # absolute: callers link to it
+  if cmp -s "$here/package-lock.json" "$CACHE/package-lock.json" && [ -f "$CACHE/$probe" ]; then return 0; fi
+  echo "installing the npm packages of $here into $CACHE"
+  local fresh="$WORK/npm"
+  mkdir -p "$fresh"
+  cp "$here/package.json" "$here/package-lock.json" "$fresh/"
+  # npm ci installs exactly what the lock file says, and fails if it disagrees with package.json.
+  (cd "$fresh" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
+    fail "npm ci of $here/package.json failed (is the npm registry reachable?)"
+  rm -rf "$CACHE"
+  mkdir -p "$(dirname "$CACHE")"
+  mv "$fresh" "$CACHE"
+}

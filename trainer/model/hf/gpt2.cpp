@@ -4,7 +4,6 @@
 // Conv1D weights [in, out]; they are transposed to the [out, in] of a linear
 // layer, so the parameters read like the built-in decoder's (layer<i>.qkv_weight
 // [3D, D] with rows q; k; v, layer<i>.ff1_weight, ...).
-#include <cmath>
 #include <sstream>
 
 #include "common/error.h"
@@ -51,21 +50,12 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
     hidden: List[Tensor] = []
     attentions: List[Tensor] = []
 )TS";
-  for (int64_t i = 0; i < layers; ++i) {
-    src << "    if self.output_hidden_states:\n        hidden.append(x)\n"
-        << "    x, a = self.layer" << i << ".forward(x, allowed)\n"
-        << "    if self.output_attentions:\n        attentions.append(a)\n";
-  }
-  src << R"TS(    x = torch.layer_norm(x.float(), [self.d_model], self.final_norm_weight.float(), self.final_norm_bias.float(), self.eps).to(x.dtype)
+  src << blockCalls(layers, "allowed", /*hidden_after=*/false)
+      << R"TS(    x = torch.layer_norm(x.float(), [self.d_model], self.final_norm_weight.float(), self.final_norm_bias.float(), self.eps).to(x.dtype)
     if self.output_hidden_states:
         hidden.append(x)
     out = {"logits": torch.linear(x, self.embed_tokens)}
-    if self.output_hidden_states:
-        out["hidden_states"] = torch.stack(hidden)
-    if self.output_attentions:
-        out["attentions"] = torch.stack(attentions)
-    return out
-)TS";
+)TS" << kReturnWithLayers;
   return src.str();
 }
 
@@ -123,26 +113,17 @@ torch::jit::Module buildGpt2(const HfConfig& c, HfWeights& w) {
   const double eps = c.number("layer_norm_epsilon", 1e-5);
   const std::string approximate = c.string("activation_function", "gelu_new") == "gelu" ? "none" : "tanh";
 
-  auto cu = std::make_shared<torch::jit::CompilationUnit>();
-  torch::jit::Module top("__torch__.distill.hf.Gpt2", cu, /*shouldMangle=*/true);
+  torch::jit::Module top("__torch__.distill.hf.Gpt2", std::make_shared<torch::jit::CompilationUnit>(),
+                         /*shouldMangle=*/true);
   addTopAttributes(top, "gpt2", c, {s.vocab, s.positions, s.d, s.layers, s.heads, s.d_ff});
   top.register_attribute("eps", c10::FloatType::get(), eps);
   top.register_attribute("embed_dropout", c10::FloatType::get(), c.number("embd_pdrop", 0.1));
-  std::vector<torch::jit::Module> blocks;
-  torch::jit::Module first("__torch__.distill.hf.Gpt2Block", cu, /*shouldMangle=*/true);
-  for (int64_t i = 0; i < s.layers; ++i) {
-    torch::jit::Module block = i == 0 ? first : torch::jit::Module(cu, first.type());
-    block.register_attribute("training", c10::BoolType::get(), false);
-    block.register_attribute("d_model", c10::IntType::get(), s.d);
-    block.register_attribute("num_heads", c10::IntType::get(), s.heads);
-    block.register_attribute("head_dim", c10::IntType::get(), s.d / s.heads);
-    block.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(s.d / s.heads)));
-    block.register_attribute("eps", c10::FloatType::get(), eps);
+  std::vector<torch::jit::Module> blocks = makeBlocks(top, "__torch__.distill.hf.Gpt2Block", s.layers, [&](torch::jit::Module& block) {
+    addAttentionAttributes(block, s.d, s.heads, eps);
     block.register_attribute("attn_dropout", c10::FloatType::get(), c.number("attn_pdrop", 0.1));
     block.register_attribute("resid_dropout", c10::FloatType::get(), c.number("resid_pdrop", 0.1));
     block.register_attribute("approximate", c10::StringType::get(), approximate);
-    blocks.push_back(block);
-  }
+  });
   std::vector<TensorMapping> map = gpt2Tensors(c);
   // The original OpenAI files name the tensors without the "transformer." prefix.
   if (!w.has("transformer.wte.weight") && w.has("wte.weight")) {
@@ -150,9 +131,7 @@ torch::jit::Module buildGpt2(const HfConfig& c, HfWeights& w) {
   }
   takeAll(map, w, top, blocks);
   if (w.has("lm_head.weight")) w.take("lm_head.weight", {s.vocab, s.d});  // the tied copy some files keep
-  first.define(kBlockSource);
-  for (int64_t i = 0; i < s.layers; ++i) top.register_module("layer" + std::to_string(i), blocks[i]);
-  top.define(topSource(s.layers));
+  assemble(top, blocks, kBlockSource, topSource(s.layers));
   return top;
 }
 

@@ -87,20 +87,11 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
     hidden: List[Tensor] = []
     attentions: List[Tensor] = []
 )TS";
-  for (int64_t i = 0; i < layers; ++i) {
-    src << "    if self.output_hidden_states:\n        hidden.append(x)\n"
-        << "    x, a = self.layer" << i << ".forward(x, allowed, cos, sin)\n"
-        << "    if self.output_attentions:\n        attentions.append(a)\n";
-  }
-  src << "    x = self.layer0.rms_norm(x, self.final_norm_weight)\n"
+  src << blockCalls(layers, "allowed, cos, sin", /*hidden_after=*/false)
+      << "    x = self.layer0.rms_norm(x, self.final_norm_weight)\n"
       << "    if self.output_hidden_states:\n        hidden.append(x)\n"
       << "    out = {\"logits\": torch.linear(x, self." << (tied_head ? "embed_tokens" : "lm_head_weight") << ")}\n"
-      << R"TS(    if self.output_hidden_states:
-        out["hidden_states"] = torch.stack(hidden)
-    if self.output_attentions:
-        out["attentions"] = torch.stack(attentions)
-    return out
-)TS";
+      << kReturnWithLayers;
   return src.str();
 }
 
@@ -195,19 +186,13 @@ torch::jit::Module buildDecoder(const DecoderSpec& s, HfWeights& w, const HfConf
   top.register_attribute("rope_inv_freq", c10::ListType::ofFloats(),
                          c10::List<double>(std::vector<double>(inv_freq.data_ptr<double>(),
                                                                inv_freq.data_ptr<double>() + inv_freq.numel())));
-  std::vector<torch::jit::Module> blocks;
-  torch::jit::Module first("__torch__.distill.hf.DecoderBlock", cu, /*shouldMangle=*/true);
-  for (int64_t i = 0; i < s.num_layers; ++i) {
-    blocks.push_back(i == 0 ? first : torch::jit::Module(cu, first.type()));
-    setBlockAttributes(blocks.back(), s);
-  }
+  std::vector<torch::jit::Module> blocks = makeBlocks(top, "__torch__.distill.hf.DecoderBlock", s.num_layers,
+                                                      [&](torch::jit::Module& block) { setBlockAttributes(block, s); });
   takeAll(decoderTensors(s), w, top, blocks);
   if (s.tied_head && w.has("lm_head.weight")) {
     w.take("lm_head.weight", {s.vocab_size, s.hidden_size});  // some files store the tied copy too
   }
-  first.define(blockSource(s));
-  for (int64_t i = 0; i < s.num_layers; ++i) top.register_module("layer" + std::to_string(i), blocks[i]);
-  top.define(topSource(s.num_layers, s.tied_head));
+  assemble(top, blocks, blockSource(s), topSource(s.num_layers, s.tied_head));
   return top;
 }
 
