@@ -79,7 +79,7 @@ void addPrepareData(CLI::App& app, Run& run) {
   cmd->add_option("--jsonl", a->jsonl, "JSONL file: {\"input_ids\": [...], \"label\": n} per line");
   cmd->add_option("--synthetic", a->synthetic, "classification | language-modeling");
   cmd->add_option("--text", a->text, "JSONL file of documents: {\"text\": \"...\"} per line (tokenized with --tokenizer)");
-  cmd->add_option("--tokenizer", a->from_text.tokenizer, "Text: the model's tokenizer.json");
+  cmd->add_option("--tokenizer", a->from_text.tokenizer, "Text: the model's tokenizer.json or SentencePiece tokenizer.model");
   cmd->add_option("--text-field", a->from_text.text_field, "Text: the field holding the document")->capture_default_str();
   cmd->add_option("--label-field", a->from_text.label_field, "Text: an integer label field (classification)");
   cmd->add_option("--packing", a->packing,

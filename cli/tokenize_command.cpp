@@ -39,7 +39,9 @@ int tokenize(const TokenizeArgs& a) {
 void addTokenize(CLI::App& app, Run& run) {
   auto a = std::make_shared<TokenizeArgs>();
   auto* cmd = app.add_subcommand("tokenize", "Print the token ids of each line of stdin as a JSON array");
-  cmd->add_option("--tokenizer", a->tokenizer, "tokenizer.json (Hugging Face tokenizers format)")->required();
+  cmd->add_option("--tokenizer", a->tokenizer,
+                  "tokenizer.json (Hugging Face tokenizers) or tokenizer.model (SentencePiece)")
+      ->required();
   cmd->add_flag("--no-special-tokens", a->no_special, "Do not add the post-processor's special tokens (BOS, ...)");
   cmd->callback([a, &run] { run = [a] { return tokenize(*a); }; });
 }

@@ -15,6 +15,7 @@ PACKAGES=(
   prometheus-cpp-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev
   libpcre2-dev libicu-dev  # tokenizers: pre-tokenizer regexes, NFC
+  libsentencepiece-dev sentencepiece  # tokenizer.model files; spm_train / spm_encode in the tokenizer tests
   curl procps
   node-typescript  # tsc: type-checks the Grafana dashboard (tests/monitoring/grafana_schema.sh)
 )

@@ -1,6 +1,7 @@
 #include "text/bpe.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "common/error.h"
@@ -23,9 +24,43 @@ std::vector<std::string> characters(const std::string& s) {
 }  // namespace
 
 Bpe::Bpe(std::unordered_map<std::string, int64_t> vocab,
-         const std::vector<std::pair<std::string, std::string>>& merges, bool ignore_merges)
-    : vocab_(std::move(vocab)), ignore_merges_(ignore_merges) {
+         const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options)
+    : vocab_(std::move(vocab)), options_(std::move(options)) {
   for (size_t i = 0; i < merges.size(); ++i) ranks_.emplace(merges[i], static_cast<int64_t>(i));
+  if (options_.unk_token) {
+    const auto it = vocab_.find(*options_.unk_token);
+    DISTILL_CHECK(it != vocab_.end(), "tokenizer: unk_token \"", *options_.unk_token, "\" is not in the vocabulary");
+    unk_id_ = it->second;
+  }
+}
+
+// A piece left after the merges: its id, else its bytes (byte_fallback), else unk_token.
+void Bpe::spell(const std::string& piece, const std::string& word, std::vector<int64_t>& ids, bool& after_unk) const {
+  const auto it = vocab_.find(piece);
+  if (it != vocab_.end()) {
+    ids.push_back(it->second);
+    after_unk = false;
+    return;
+  }
+  if (options_.byte_fallback) {
+    std::vector<int64_t> bytes;
+    for (unsigned char b : piece) {
+      char name[8];
+      std::snprintf(name, sizeof name, "<0x%02X>", b);
+      const auto byte = vocab_.find(name);
+      if (byte == vocab_.end()) break;
+      bytes.push_back(byte->second);
+    }
+    if (bytes.size() == piece.size()) {
+      ids.insert(ids.end(), bytes.begin(), bytes.end());
+      after_unk = false;
+      return;
+    }
+  }
+  DISTILL_CHECK(unk_id_.has_value(), "tokenizer: \"", piece, "\" (from \"", word,
+                "\") is not in the vocabulary and the model has no unk_token");
+  if (!(options_.fuse_unk && after_unk)) ids.push_back(*unk_id_);
+  after_unk = true;
 }
 
 std::vector<int64_t> Bpe::encodeWord(const std::string& word) const {
@@ -36,7 +71,7 @@ std::vector<int64_t> Bpe::encodeWord(const std::string& word) const {
   }
   std::vector<int64_t> ids;
   const auto whole = vocab_.find(word);
-  if (ignore_merges_ && whole != vocab_.end()) {
+  if (options_.ignore_merges && whole != vocab_.end()) {
     ids.push_back(whole->second);
   } else {
     std::vector<std::string> parts = characters(word);
@@ -59,12 +94,8 @@ std::vector<int64_t> Bpe::encodeWord(const std::string& word) const {
       if (at + 1 < parts.size()) rank[at] = rankOf(at);
       if (at > 0) rank[at - 1] = rankOf(at - 1);
     }
-    for (const auto& p : parts) {
-      const auto it = vocab_.find(p);
-      DISTILL_CHECK(it != vocab_.end(), "tokenizer: \"", p, "\" (from \"", word,
-                    "\") is not in the vocabulary and the model has no unk_token");
-      ids.push_back(it->second);
-    }
+    bool after_unk = false;
+    for (const auto& p : parts) spell(p, word, ids, after_unk);
   }
   std::lock_guard<std::mutex> lock(cache_mutex_);
   if (cache_.size() < 200000) cache_.emplace(word, ids);

@@ -1,25 +1,18 @@
 #include "text/hf_tokenizer.h"
 
 #include <fstream>
-#include <functional>
 
 #include <nlohmann/json.hpp>
-#include <unicode/normalizer2.h>
-#include <unicode/unistr.h>
 
 #include "common/error.h"
 #include "text/bpe.h"
-#include "text/byte_level.h"
-#include "text/regex_split.h"
+#include "text/normalizer.h"
+#include "text/pre_tokenizer.h"
 
 namespace distill::text {
 namespace {
 
 using Json = nlohmann::json;
-using Pieces = std::vector<std::string>;
-
-// GPT-2's pre-tokenizer regex (ByteLevel with use_regex).
-constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 std::string typeOf(const Json& j, const std::string& where) {
   if (!j.is_object() || !j.contains("type") || !j.at("type").is_string()) {
@@ -30,17 +23,6 @@ std::string typeOf(const Json& j, const std::string& where) {
 
 bool flag(const Json& j, const char* key, bool fallback) {
   return j.contains(key) && j.at(key).is_boolean() ? j.at(key).get<bool>() : fallback;
-}
-
-std::string nfc(const std::string& s) {
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
-  DISTILL_CHECK(U_SUCCESS(status), "tokenizer: ICU's NFC normalizer is unavailable: ", u_errorName(status));
-  const icu::UnicodeString out = normalizer->normalize(icu::UnicodeString::fromUTF8(s), status);
-  DISTILL_CHECK(U_SUCCESS(status), "tokenizer: cannot NFC-normalize the text: ", u_errorName(status));
-  std::string utf8;
-  out.toUTF8String(utf8);
-  return utf8;
 }
 
 struct AddedToken {
@@ -82,16 +64,18 @@ class HfTokenizer final : public Tokenizer {
       section = "added_tokens";
       readAdded(j.value("added_tokens", Json::array()), path + ": added_tokens");
       section = "normalizer";
-      readNormalizer(j.value("normalizer", Json()), path + ": normalizer");
+      normalizers_ = readNormalizers(j.value("normalizer", Json()), path + ": normalizer");
       section = "pre_tokenizer";
-      readPreTokenizer(j.value("pre_tokenizer", Json()), path + ": pre_tokenizer");
+      pre_tokenizers_ = readPreTokenizers(j.value("pre_tokenizer", Json()), path + ": pre_tokenizer");
       section = "post_processor";
       readPostProcessor(j.value("post_processor", Json()), path + ": post_processor");
     } catch (const Json::exception& e) {
       DISTILL_FAIL(path, ": ", section, ": ", e.what());
     }
-    DISTILL_CHECK(byte_level_, path, ": pre_tokenizer has no ByteLevel step; only byte-level BPE tokenizers are "
-                  "implemented (GPT-2, Llama 3, Qwen styles)");
+    DISTILL_CHECK(pre_tokenizers_.byte_level || bpe_options_.byte_fallback || bpe_options_.unk_token, path,
+                  ": a BPE model with no ByteLevel pre-tokenizer, no byte_fallback and no unk_token cannot spell "
+                  "every text; implemented: byte-level BPE (GPT-2, Llama 3, Qwen) and byte-fallback BPE "
+                  "(Llama 2, Mistral, Gemma)");
   }
 
   std::vector<int64_t> encode(const std::string& text, bool add_special_tokens) const override {
@@ -112,7 +96,7 @@ class HfTokenizer final : public Tokenizer {
       size_t resume = best ? best_at + best->content.size() : text.size();
       if (best && best->lstrip) while (plain_end > pos && isSpace(text[plain_end - 1])) --plain_end;
       if (best && best->rstrip) while (resume < text.size() && isSpace(text[resume])) ++resume;
-      encodePlain(text.substr(pos, plain_end - pos), ids);
+      encodePlain(text.substr(pos, plain_end - pos), pos == 0, ids);
       if (best) ids.push_back(best->id);
       pos = resume;
     }
@@ -130,11 +114,12 @@ class HfTokenizer final : public Tokenizer {
   }
 
  private:
-  void encodePlain(const std::string& raw, std::vector<int64_t>& ids) const {
+  // A stretch of text between added tokens; `starts_input`: it begins the text.
+  void encodePlain(const std::string& raw, bool starts_input, std::vector<int64_t>& ids) const {
     if (raw.empty()) return;
-    Pieces pieces{normalize_ ? nfc(raw) : raw};
-    for (const auto& step : steps_) pieces = step(pieces);
-    for (const auto& piece : pieces) {
+    std::string normalized = raw;
+    for (const auto& normalize : normalizers_) normalized = normalize(normalized);
+    for (const auto& piece : pre_tokenizers_.apply({normalized}, starts_input)) {
       if (piece.empty()) continue;
       const auto word = bpe_->encodeWord(piece);
       ids.insert(ids.end(), word.begin(), word.end());
@@ -149,7 +134,6 @@ class HfTokenizer final : public Tokenizer {
                     " is not implemented");
     }
     DISTILL_CHECK(!m.contains("dropout") || m.at("dropout").is_null(), where, ".dropout (BPE dropout) is not implemented");
-    DISTILL_CHECK(!flag(m, "byte_fallback", false), where, ".byte_fallback is not implemented");
     DISTILL_CHECK(m.contains("vocab") && m.at("vocab").is_object(), where, ".vocab: expected an object token -> id");
     std::unordered_map<std::string, int64_t> vocab;
     for (const auto& [token, id] : m.at("vocab").items()) {
@@ -168,7 +152,15 @@ class HfTokenizer final : public Tokenizer {
         merges.emplace_back(merge.at(0).get<std::string>(), merge.at(1).get<std::string>());
       }
     }
-    bpe_ = std::make_unique<Bpe>(std::move(vocab), merges, flag(m, "ignore_merges", false));
+    bpe_options_.ignore_merges = flag(m, "ignore_merges", false);
+    bpe_options_.byte_fallback = flag(m, "byte_fallback", false);
+    bpe_options_.fuse_unk = flag(m, "fuse_unk", false);
+    if (m.contains("unk_token") && m.at("unk_token").is_string()) bpe_options_.unk_token = m.at("unk_token").get<std::string>();
+    try {
+      bpe_ = std::make_unique<Bpe>(std::move(vocab), merges, bpe_options_);
+    } catch (const Error& e) {
+      DISTILL_FAIL(where, ": ", e.what());
+    }
   }
 
   void readAdded(const Json& list, const std::string& where) {
@@ -179,54 +171,6 @@ class HfTokenizer final : public Tokenizer {
       added_.push_back({t.at("content").get<std::string>(), t.at("id").get<int64_t>(), flag(t, "lstrip", false),
                         flag(t, "rstrip", false)});
       vocab_size_ = std::max(vocab_size_, added_.back().id + 1);
-    }
-  }
-
-  void readNormalizer(const Json& n, const std::string& where) {
-    if (n.is_null()) return;
-    const std::string type = typeOf(n, where);
-    if (type == "Sequence") {
-      for (const auto& inner : n.at("normalizers")) readNormalizer(inner, where + ".normalizers");
-      return;
-    }
-    DISTILL_CHECK(type == "NFC", where, ".type is \"", type, "\"; implemented: NFC (or none)");
-    normalize_ = true;
-  }
-
-  void readPreTokenizer(const Json& p, const std::string& where) {
-    if (p.is_null()) return;
-    const std::string type = typeOf(p, where);
-    if (type == "Sequence") {
-      for (const auto& inner : p.at("pretokenizers")) readPreTokenizer(inner, where + ".pretokenizers");
-    } else if (type == "Split") {
-      DISTILL_CHECK(p.value("behavior", "") == "Isolated" && !flag(p, "invert", false), where,
-                    ": Split with behavior \"", p.value("behavior", ""), "\" or invert is not implemented (Isolated is)");
-      const Json& pattern = p.at("pattern");
-      DISTILL_CHECK(pattern.contains("Regex"), where, ".pattern: only {\"Regex\": ...} is implemented");
-      auto splitter = std::make_shared<RegexSplitter>(pattern.at("Regex").get<std::string>(), where + ".pattern");
-      steps_.push_back([splitter](const Pieces& in) {
-        Pieces out;
-        for (const auto& piece : in) {
-          auto parts = splitter->split(piece);
-          out.insert(out.end(), parts.begin(), parts.end());
-        }
-        return out;
-      });
-    } else if (type == "ByteLevel") {
-      const bool prefix_space = flag(p, "add_prefix_space", false);
-      std::shared_ptr<RegexSplitter> splitter;
-      if (flag(p, "use_regex", true)) splitter = std::make_shared<RegexSplitter>(kGpt2Pattern, where + " (GPT-2 regex)");
-      steps_.push_back([prefix_space, splitter](const Pieces& in) {
-        Pieces out;
-        for (std::string piece : in) {
-          if (prefix_space && piece.rfind(' ', 0) != 0) piece = " " + piece;
-          for (const auto& part : splitter ? splitter->split(piece) : Pieces{piece}) out.push_back(toByteLevel(part));
-        }
-        return out;
-      });
-      byte_level_ = true;
-    } else {
-      DISTILL_FAIL(where, ".type is \"", type, "\"; implemented: Split, ByteLevel, Sequence");
     }
   }
 
@@ -256,9 +200,10 @@ class HfTokenizer final : public Tokenizer {
 
   std::unique_ptr<Bpe> bpe_;
   std::vector<AddedToken> added_;
-  std::vector<std::function<Pieces(const Pieces&)>> steps_;
+  BpeOptions bpe_options_;
+  std::vector<Normalizer> normalizers_;
+  PreTokenizers pre_tokenizers_;
   std::vector<int64_t> prefix_, suffix_;
-  bool normalize_ = false, byte_level_ = false;
   int64_t vocab_size_ = 0;
 };
 

@@ -1,10 +1,12 @@
-// The `tokenizer.json` of Hugging Face tokenizers, for byte-level BPE models:
+// The `tokenizer.json` of Hugging Face tokenizers, for BPE models: byte-level
+// (GPT-2, Llama 3, Qwen) and SentencePiece-style with byte fallback (Llama 2,
+// Mistral, Gemma):
 //
 //   added tokens   split out first (leftmost, longest; lstrip / rstrip honoured)
-//   normalizer     none or NFC (ICU)
-//   pre_tokenizer  Split (a regex, "Isolated") and ByteLevel (GPT-2's regex
-//                  optional, add_prefix_space), alone or in a Sequence
-//   model          BPE with ranked merges (either file layout), ignore_merges
+//   normalizer     normalizer.h: Unicode forms, Prepend, Replace
+//   pre_tokenizer  pre_tokenizer.h: Split, ByteLevel, Metaspace
+//   model          BPE with ranked merges (either file layout), ignore_merges,
+//                  byte_fallback, unk_token / fuse_unk (bpe.h)
 //   post_processor none, ByteLevel (adds nothing) or TemplateProcessing (the
 //                  special tokens around a single sequence), alone or in a Sequence
 //

@@ -1,12 +1,15 @@
 // Text to token ids, as the model's own tokenizer does it.
 //
-//   auto tok = text::Tokenizer::load("tokenizer.json");   // Hugging Face tokenizers format
+//   auto tok = text::Tokenizer::load("tokenizer.json");   // or a SentencePiece "tokenizer.model"
 //   std::vector<int64_t> ids = tok->encode("Hello world", /*add_special_tokens=*/true);
 //
-// Implemented: the `tokenizer.json` of Hugging Face tokenizers with a
-// byte-level BPE model (GPT-2, Llama 3, Qwen2/3 styles; hf_tokenizer.h).
-// Anything else in the file (another model type, normalizer, pre-tokenizer or
-// post-processor) is refused with an error naming the file and the field.
+// Implemented, by the file's extension:
+//   .json    the `tokenizer.json` of Hugging Face tokenizers with a BPE model,
+//            byte-level (GPT-2, Llama 3, Qwen) or with byte fallback (Llama 2,
+//            Mistral, Gemma); hf_tokenizer.h. Anything else in the file
+//            (another model type, normalizer, pre-tokenizer or post-processor)
+//            is refused with an error naming the file and the field.
+//   .model   a SentencePiece model, through libsentencepiece; sentencepiece_tokenizer.h.
 #pragma once
 
 #include <cstdint>

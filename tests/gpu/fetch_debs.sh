@@ -18,9 +18,10 @@ PACKAGES=(
   libgloo-dev
   protobuf-compiler libprotoc32 libprotobuf32 libprotobuf-lite32 libprotobuf-dev
   libyaml-cpp0.7 libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
-  # tokenizers: PCRE2 and ICU (found through pkg-config)
+  # tokenizers: PCRE2, ICU and SentencePiece (found through pkg-config)
   pkg-config pkgconf pkgconf-bin libpkgconf3
   libpcre2-dev libpcre2-8-0 libpcre2-16-0 libpcre2-32-0 libpcre2-posix3 libicu-dev libicu72 icu-devtools
+  libsentencepiece-dev libsentencepiece0
   # metrics: prometheus-cpp and what its CMake package asks for
   prometheus-cpp-dev libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libprometheus-cpp-push1.0
   libcivetweb1 libcivetweb-dev civetweb libcurl4 libcurl4-openssl-dev zlib1g-dev

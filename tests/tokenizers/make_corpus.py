@@ -37,6 +37,8 @@ SYNTHETIC = [
     "path/to/file.txt C:\\Windows\\System32 https://example.org/a?b=c&d=e#f user@example.com",
     "!!!??? ... --- *** ~~~ ``` $$$ %%% ^^^ &&& ||| \\\\ //",
     "special tokens in text: <|endoftext|> and <|begin_of_text|>hello<|end_of_text|> <|im_start|>user",
+    "<s>SentencePiece specials: <s> hello </s>world<unk> and </s> <s>",
+    "<|begin_of_text|>starts with a special token",
     "math: ∀x∈ℝ, x² ≥ 0; ∑ᵢ aᵢ = ∞; α→β ⇒ γ",
     "mixed中文English混合text with数字123和emoji😀",
     "ＡＢＣ ｆｕｌｌｗｉｄｔｈ ａｎｄ ｈａｌｆｗｉｄｔｈ ｶﾀｶﾅ",

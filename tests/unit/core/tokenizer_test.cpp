@@ -1,5 +1,6 @@
 // The tokenizer.json reader on small hand-written files: the byte-level
 // alphabet, merge order, ignore_merges, added tokens, the BOS template, NFC,
+// SentencePiece-style whitespace (Prepend/Replace, Metaspace), byte fallback,
 // and the errors for what is not implemented (tests/tokenizers/conformance.sh
 // checks real files against Hugging Face tokenizers).
 #include <gtest/gtest.h>
@@ -102,8 +103,11 @@ TEST(HfTokenizer, WhatIsNotImplementedIsRefusedNamingTheField) {
   j["model"]["type"] = "WordPiece";
   EXPECT_NE(errorOf(dir, j).find("tokenizer.json: model.type is \"WordPiece\"; only BPE"), std::string::npos);
   j = tinyTokenizer();
-  j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"}};
-  EXPECT_NE(errorOf(dir, j).find("pre_tokenizer.type is \"Metaspace\""), std::string::npos);
+  j["pre_tokenizer"] = {{"type", "Whitespace"}};
+  EXPECT_NE(errorOf(dir, j).find("pre_tokenizer.type is \"Whitespace\""), std::string::npos);
+  j = tinyTokenizer();
+  j["pre_tokenizer"] = {{"type", "Metaspace"}, {"prepend_scheme", "sometimes"}};
+  EXPECT_NE(errorOf(dir, j).find("pre_tokenizer.prepend_scheme is \"sometimes\""), std::string::npos);
   j = tinyTokenizer();
   j["normalizer"] = {{"type", "Lowercase"}};
   EXPECT_NE(errorOf(dir, j).find("normalizer.type is \"Lowercase\""), std::string::npos);
@@ -111,8 +115,12 @@ TEST(HfTokenizer, WhatIsNotImplementedIsRefusedNamingTheField) {
   j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "(unclosed";
   EXPECT_NE(errorOf(dir, j).find("does not compile"), std::string::npos);
   j = tinyTokenizer();
-  j["model"]["byte_fallback"] = true;
-  EXPECT_NE(errorOf(dir, j).find("model.byte_fallback is not implemented"), std::string::npos);
+  j["pre_tokenizer"] = nullptr;  // no ByteLevel, no byte_fallback, no unk_token: some text has no spelling
+  EXPECT_NE(errorOf(dir, j).find("cannot spell every text"), std::string::npos);
+  j = tinyTokenizer();
+  j["model"]["unk_token"] = "<nope>";
+  EXPECT_NE(errorOf(dir, j).find("tokenizer.json: model: tokenizer: unk_token \"<nope>\" is not in the vocabulary"),
+            std::string::npos) << errorOf(dir, j);
   j = tinyTokenizer();
   j["added_tokens"][0].erase("content");
   EXPECT_NE(errorOf(dir, j).find("tokenizer.json: added_tokens: [json.exception"), std::string::npos) << errorOf(dir, j);
@@ -123,6 +131,54 @@ TEST(HfTokenizer, WhatIsNotImplementedIsRefusedNamingTheField) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("broken.json: not valid JSON"), std::string::npos) << e.what();
   }
+}
+
+// A SentencePiece-style BPE (Llama 2): "▁" marks word starts, byte tokens
+// spell what the vocabulary lacks.
+Json sentencePieceStyle() {
+  Json vocab = {{"<unk>", 0}, {"<s>", 1}, {"<0xC3>", 2}, {"<0xA9>", 3}, {"▁", 4}, {"a", 5}, {"b", 6}, {"▁a", 7},
+                {"ab", 8}, {"▁ab", 9}};
+  return {{"model",
+           {{"type", "BPE"}, {"vocab", vocab}, {"merges", {"▁ a", "a b", "▁a b"}}, {"byte_fallback", true},
+            {"unk_token", "<unk>"}, {"fuse_unk", true}}},
+          {"added_tokens", Json::array({{{"id", 1}, {"content", "<s>"}, {"special", true}}})},
+          {"normalizer",
+           {{"type", "Sequence"},
+            {"normalizers",
+             {{{"type", "Prepend"}, {"prepend", "▁"}},
+              {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "▁"}}}}}},
+          {"pre_tokenizer", nullptr}};
+}
+
+TEST(HfTokenizer, PrependAndReplaceMarkWordStartsAndBytesSpellTheRest) {
+  testing::ScratchDir dir;
+  const auto t = load(dir, sentencePieceStyle());
+  EXPECT_EQ(t->encode("ab a", false), (std::vector<int64_t>{9, 7}));          // "▁ab▁a"
+  EXPECT_EQ(t->encode("é", false), (std::vector<int64_t>{4, 2, 3}));          // "▁" then é's two bytes
+  EXPECT_EQ(t->encode("ab<s>ab", false), (std::vector<int64_t>{9, 1, 9}));    // each stretch gets its "▁"
+  Json j = sentencePieceStyle();
+  j["model"]["byte_fallback"] = false;  // no bytes: the unknown "é" and "x" are one fused <unk>
+  EXPECT_EQ(load(dir, j)->encode("aéx", false), (std::vector<int64_t>{7, 0}));
+  j["model"]["fuse_unk"] = false;
+  EXPECT_EQ(load(dir, j)->encode("aéx", false), (std::vector<int64_t>{7, 0, 0}));
+}
+
+TEST(HfTokenizer, MetaspacePrependsAtTheStartOnlyWithSchemeFirstAndSplitsBeforeEachMark) {
+  testing::ScratchDir dir;
+  Json j = sentencePieceStyle();
+  j["normalizer"] = nullptr;
+  j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"}, {"prepend_scheme", "first"}, {"split", false}};
+  auto t = load(dir, j);
+  EXPECT_EQ(t->encode("ab<s>ab", false), (std::vector<int64_t>{9, 1, 8}));  // no "▁" after the added token
+  j["pre_tokenizer"]["prepend_scheme"] = "always";
+  EXPECT_EQ(load(dir, j)->encode("ab<s>ab", false), (std::vector<int64_t>{9, 1, 9}));
+  j["pre_tokenizer"]["prepend_scheme"] = "never";
+  EXPECT_EQ(load(dir, j)->encode("ab ab", false), (std::vector<int64_t>{8, 9}));
+  // Split before each "▁" or not, the same ids: no merge of a SentencePiece vocabulary crosses a "▁".
+  j["pre_tokenizer"]["prepend_scheme"] = "always";
+  EXPECT_EQ(load(dir, j)->encode("a  ab", false), (std::vector<int64_t>{7, 4, 9}));
+  j["pre_tokenizer"]["split"] = true;
+  EXPECT_EQ(load(dir, j)->encode("a  ab", false), (std::vector<int64_t>{7, 4, 9}));
 }
 
 TEST(HfTokenizer, InvalidUtf8IsAnErrorNotACrash) {
