@@ -13,7 +13,9 @@ void addExport(CLI::App& app, Run& run) {
   auto out = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("torchscript");
   auto* cmd = app.add_subcommand("export", "Write the student of a checkpoint with its masks applied");
-  cmd->add_option("checkpoint", *checkpoint, "Committed checkpoint directory, e.g. runs/demo/checkpoints/latest")
+  cmd->add_option("checkpoint", *checkpoint,
+                  "Committed checkpoint directory, e.g. runs/demo/checkpoints/latest (with --format hf, also a "
+                  "model file written by import-hf)")
       ->required();
   cmd->add_option("--out", *out, "Output directory")->required();
   cmd->add_option("--format", *format,

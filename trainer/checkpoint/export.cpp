@@ -59,12 +59,40 @@ StructuredRemoval removeStructure(torch::jit::Module& module, const SparsitySett
 
 int64_t countZeros(const torch::Tensor& t) { return (t == 0).sum().item<int64_t>(); }
 
+// A model file rather than a checkpoint (an import-hf output, a one-shot pruned
+// model): only --format hf has something to do.
+ExportSummary exportModelFile(const std::string& model_file, const std::string& out_dir, const std::string& format) {
+  DISTILL_CHECK(format == "hf", model_file, ": a model file is already TorchScript; export --format torchscript "
+                "takes a checkpoint directory (--format hf writes a model file in the Hugging Face layout)");
+  auto module = model::loadModel(model_file);
+  module.eval();
+  int64_t zeros = 0, total = 0;
+  for (const auto& p : model::namedParameters(module)) {
+    zeros += countZeros(p.tensor);
+    total += p.tensor.numel();
+  }
+  files::makeDirs(out_dir);
+  const model::hf::HfExportSummary hf = model::hf::writeHfCheckpoint(module, out_dir);
+  ExportSummary summary;
+  summary.format = format;
+  summary.out_dir = out_dir;
+  summary.note = hf.note;
+  if (hf.ffn_width_after < hf.ffn_width_before) {
+    summary.note = "FFN width " + std::to_string(hf.ffn_width_before) + " -> " + std::to_string(hf.ffn_width_after) +
+                   " (neurons pruned whole in every layer removed)";
+  }
+  summary.total_sparsity = summary.pruned_sparsity = total ? static_cast<double>(zeros) / total : 0;
+  summary.parameters_before = summary.parameters_after = total;
+  return summary;
+}
+
 }  // namespace
 
 ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir, const std::string& format) {
   DISTILL_CHECK(format == "torchscript" || format == "hf", "export: --format must be torchscript or hf, got \"", format,
                 "\"");
-  DISTILL_CHECK(fs::is_directory(checkpoint_dir), checkpoint_dir, ": no such checkpoint directory");
+  if (fs::is_regular_file(checkpoint_dir)) return exportModelFile(checkpoint_dir, out_dir, format);
+  DISTILL_CHECK(fs::is_directory(checkpoint_dir), checkpoint_dir, ": no such checkpoint directory or model file");
   const fs::path dir = fs::canonical(checkpoint_dir);
   DISTILL_CHECK(files::exists((dir / layout::kStateFile).string()), checkpoint_dir,
                 " is not a committed checkpoint (no ", layout::kStateFile, ")");

@@ -2,7 +2,8 @@
 // anywhere: TorchScript with the masks applied (model.pt), the same weights as
 // safetensors (model.safetensors) and sparsity_report.json (export_report.h).
 // With format "hf", a student imported from Hugging Face is written back in
-// its family's layout instead (config.json, model.safetensors; model/hf/hf_export.h).
+// its family's layout instead (config.json, model.safetensors; model/hf/hf_export.h);
+// with "hf", the source may also be a model file (an import-hf output).
 // When the run pruned whole heads or neurons of a built-in student, they are
 // removed physically (structured_export.h): the student gets smaller and
 // computes the same outputs.
@@ -26,6 +27,7 @@ struct ExportSummary {
   std::string note;                    // what the format could not keep (hf: an FFN left at full width)
 };
 
+// `checkpoint_dir`: a committed checkpoint directory, or (format "hf") a model file.
 // Throws distill::Error naming the file when the checkpoint is incomplete or
 // does not match its student module.
 ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir,
