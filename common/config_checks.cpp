@@ -12,6 +12,7 @@ namespace distill::config {
 
 const std::vector<std::string> kOptimizers = {"adamw"};
 const std::vector<std::string> kDecays = {"constant", "linear", "cosine"};
+const std::vector<std::string> kDivergences = {"forward_kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd"};
 const std::vector<std::string> kCombiners = {"mean",       "weights",    "confidence",
                                              "mc_dropout", "competency", "amalgamation"};
 const std::vector<std::string> kCriteria = {"magnitude", "taylor", "fisher", "movement", "soft_movement", "pst", "learned"};
@@ -241,6 +242,18 @@ void checkTeacherClasses(Problems& p, const DistillSpec& d) {
 
 void checkDistill(Problems& p, const DistillSpec& d) {
   checkName(p, "distill.combiner", "combiner", d.combiner(), kCombiners);
+  checkName(p, "distill.divergence", "divergence", d.divergence(), kDivergences);
+  if (d.beta() < 0 || d.beta() > 1) p.add("distill.beta", "must be in [0, 1], got ", d.beta());
+  if (d.alpha() < 0 || d.alpha() >= 1) p.add("distill.alpha", "must be in [0, 1), got ", d.alpha());
+  const bool reverse = d.divergence() == "reverse_kl" || (d.divergence() == "jsd" && d.beta() == 1) ||
+                       (d.divergence() == "skew_reverse_kl" && d.alpha() == 0);
+  for (int k = 0; k < d.teachers_size() && reverse; ++k) {
+    if (d.teachers(k).classes_size() > 0) {
+      p.add("distill.divergence", d.divergence(), " is infinite for teacher \"", d.teachers(k).name(),
+            "\": a teacher with a class list gives probability 0 to the other classes; use forward_kl, jsd with "
+            "beta < 1, skew_reverse_kl with alpha > 0 or tvd");
+    }
+  }
   checkDistillTerms(p, d);
   checkTeacherClasses(p, d);
   checkSchedule(p, "distill.temperature_schedule", d.temperature_schedule(), true);

@@ -85,6 +85,10 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(d, task_weight, has_teachers ? 0.5 : 1.0);
   DISTILL_DEFAULT(d, kd_weight, has_teachers ? 0.5 : 0.0);
   DISTILL_DEFAULT(d, confidence_temperature, 1.0);
+  DISTILL_DEFAULT(d, divergence, "forward_kl");
+  DISTILL_DEFAULT(d, beta, 0.5);
+  DISTILL_DEFAULT(d, alpha, 0.1);
+  DISTILL_DEFAULT(d, chunk_tokens, 1024);
   applyDistillTermDefaults(d);
   const bool temperature_scheduled = d.has_temperature_schedule();  // before mutable_ creates it
   const bool kd_weight_scheduled = d.has_kd_weight_schedule();

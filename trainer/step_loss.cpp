@@ -55,12 +55,13 @@ TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data
 }
 
 StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, const TeacherOutputs& teachers,
-                  const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections) {
+                  const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections,
+                  double denominator) {
   const trainer::Rows rows = trainer::toRows(student.logits, batch.labels);
   CombinerExtras extras;
   extras.teacher_passes = teachers.passes;
   StepLoss out;
-  out.logits = distillationLoss(rows.logits, teachers.logits, rows.labels, spec, combiner, &extras);
+  out.logits = distillationLoss(rows.logits, teachers.logits, rows.labels, spec, combiner, &extras, denominator);
   out.total = out.logits.total;
   if (spec.terms_size() > 0 && !teachers.logits.empty()) {
     const int64_t batch_size = batch.input_ids.size(0);
@@ -74,6 +75,8 @@ StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, 
   }
   return out;
 }
+
+int64_t countedRows(const data::Batch& batch) { return (batch.labels != kIgnoreLabel).sum().item<int64_t>(); }
 
 void LossValues::add(const StepLoss& part, double weight) {
   const LossBreakdown& l = part.logits;

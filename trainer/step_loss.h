@@ -49,9 +49,14 @@ struct StepLoss {
   IntermediateBreakdown terms;    // per term and teacher
 };
 
-// `spec` is the step's (specAtStep); `projections` those createProjections made.
+// `spec` is the step's (specAtStep); `projections` those createProjections made;
+// `denominator`: what the logit means divide by (distillation_loss.h; 0: this batch's labelled rows).
 StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, const TeacherOutputs& teachers,
-                  const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections);
+                  const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections,
+                  double denominator = 0);
+
+// The rows the logit means count in `batch`: its labelled tokens (or samples).
+int64_t countedRows(const data::Batch& batch);
 
 // The loss values a step reports: with gradient accumulation, the mean over
 // its micro-batches (add each with weight 1/K).

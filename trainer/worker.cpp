@@ -86,6 +86,7 @@ struct Worker::State {
   uint64_t checkpoint(uint64_t step);
   void evaluateAndReport(uint64_t step);
   void sendScores(uint64_t step, const std::vector<uint64_t>& samples, const torch::Tensor& entropy);
+  double logitDenominator(const data::Batch& batch);
   checkpoint::TrainerCheckpoint checkpointState(uint64_t step);
 };
 
@@ -235,6 +236,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
       kd::specAtStep(kd_spec, static_cast<int64_t>(s), static_cast<int64_t>(boot.total_steps()));
   optim::zeroGradients(trained);
   sync->beforeForward();
+  const double denominator = logitDenominator(batch);
   kd::LossValues loss;
   std::vector<torch::Tensor> entropies;
   const int64_t micro_size = batch.input_ids.size(0) / micro_batches;
@@ -252,7 +254,8 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
       out = checkpoint_activations ? model::runCheckpointed(student, micro.input_ids, micro.attention_mask, "student")
                                    : model::runModel(student, micro.input_ids, micro.attention_mask, "student");
     }
-    const kd::StepLoss step_loss = kd::stepLoss(out, micro, teacher_out, spec_now, combiner.get(), projections);
+    const kd::StepLoss step_loss =
+        kd::stepLoss(out, micro, teacher_out, spec_now, combiner.get(), projections, denominator);
     loss.add(step_loss, 1.0 / static_cast<double>(micro_batches));
     DISTILL_CHECK(std::isfinite(step_loss.total.item<double>()), "loss is not finite at step ", s + 1, " (task ",
                   step_loss.logits.task, ", kd ", step_loss.logits.kd, "): lower optimizer.lr or check the data");
@@ -382,6 +385,17 @@ checkpoint::TrainerCheckpoint Worker::State::checkpointState(uint64_t s) {
 
 // Data selection: the student's entropy on each sample of this step, for the
 // coordinator to rank at the end of the epoch (coordinator/data_selection.h).
+// What the logit means of each micro-batch divide by: the labelled rows (tokens
+// for language models) of the whole step on every worker, over workers x
+// micro-batches. After the gradient average each row then weighs the same,
+// however the padding falls, so N workers give the 1-worker gradient.
+double Worker::State::logitDenominator(const data::Batch& batch) {
+  torch::Tensor rows = torch::full({1}, static_cast<double>(kd::countedRows(batch)),
+                                   torch::TensorOptions().dtype(torch::kDouble).device(device));
+  group->allreduce(rows, comm::Reduce::Sum);
+  return std::max(rows.item<double>(), 1.0) / static_cast<double>(group->size() * micro_batches);
+}
+
 void Worker::State::sendScores(uint64_t s, const std::vector<uint64_t>& samples, const torch::Tensor& entropy) {
   DISTILL_ASSERT(entropy.numel() == static_cast<int64_t>(samples.size()));
   control::ControlMessage message;

@@ -1,7 +1,8 @@
 #include "trainer/distill/distillation_loss.h"
 
 #include "common/error.h"
-#include "trainer/distill/logit_kl.h"
+#include "trainer/distill/chunked_rows.h"
+#include "trainer/distill/divergence.h"
 #include "trainer/distill/task_loss.h"
 #include "trainer/distill/teacher_class_map.h"
 
@@ -10,7 +11,7 @@ namespace distill::kd {
 LossBreakdown distillationLoss(const torch::Tensor& student_logits,
                                const std::vector<torch::Tensor>& teacher_logits,
                                const torch::Tensor& labels, const config::DistillSpec& spec,
-                               const TeacherCombiner* combiner, const CombinerExtras* extras) {
+                               const TeacherCombiner* combiner, const CombinerExtras* extras, double denominator) {
   DISTILL_CHECK(student_logits.dim() == 2, "distillation loss: student logits must be [rows, classes], got ",
                 student_logits.sizes());
   const bool labelled = labels.defined();
@@ -23,17 +24,33 @@ LossBreakdown distillationLoss(const torch::Tensor& student_logits,
       labelled ? (labels != kIgnoreLabel).to(torch::kFloat)
                : torch::ones({student_logits.size(0)}, student_logits.options().dtype(torch::kFloat));
   // clamp: an all-ignored batch gives 0/1 = 0 instead of 0/0 = NaN.
-  const torch::Tensor denominator = counted.sum().clamp_min(1.0);
+  const torch::Tensor rows_counted =
+      denominator > 0 ? torch::full({}, denominator, counted.options()) : counted.sum().clamp_min(1.0);
+
+  const int64_t classes = student_logits.size(1);
+  const std::vector<torch::Tensor> mapped =
+      teachers > 0 ? teachersInStudentClasses(teacher_logits, spec, classes) : std::vector<torch::Tensor>{};
+  // Row values, chunk by chunk: the task CE (value 0, when labelled), then one divergence per teacher.
+  const Divergence divergence = divergenceOf(spec);
+  // By value: the backward pass calls this again after this function has returned.
+  const int64_t values = (labelled ? 1 : 0) + teachers;
+  const torch::Tensor row_values =
+      values == 0 ? torch::Tensor()
+                  : chunkedRows(student_logits, spec.chunk_tokens(), values,
+                                [labelled, labels, mapped, divergence](const torch::Tensor& s, int64_t begin,
+                                                                       int64_t end, int64_t j) {
+                                  if (labelled && j == 0) return crossEntropyPerSample(s, labels.slice(0, begin, end));
+                                  const torch::Tensor& t = mapped[static_cast<size_t>(j - (labelled ? 1 : 0))];
+                                  return divergenceRows(s, t.slice(0, begin, end), divergence);
+                                });
 
   torch::Tensor task = torch::zeros({}, counted.options());
-  if (labelled) task = (crossEntropyPerSample(student_logits, labels) * counted).sum() / denominator;
+  if (labelled) task = (row_values[0] * counted).sum() / rows_counted;
   torch::Tensor total = spec.task_weight() * task;
 
   std::vector<torch::Tensor> stats = {task.detach()};
   torch::Tensor weights;
   if (teachers > 0) {
-    const int64_t classes = student_logits.size(1);
-    const std::vector<torch::Tensor> mapped = teachersInStudentClasses(teacher_logits, spec, classes);
     CombinerExtras combiner_extras = extras ? *extras : CombinerExtras{};
     combiner_extras.teacher_passes = teachersInStudentClasses(combiner_extras.teacher_passes, spec, classes);
     if (!combiner_extras.labels.defined()) combiner_extras.labels = labels;
@@ -42,14 +59,12 @@ LossBreakdown distillationLoss(const torch::Tensor& student_logits,
                       weights.size(1) == student_logits.size(0),
                   "combiner '", combiner->name(), "' returned weights ", weights.sizes(),
                   ", expected [", teachers, ", ", student_logits.size(0), "]");
-    std::vector<torch::Tensor> kl_rows;
-    for (const torch::Tensor& t : mapped) kl_rows.push_back(logitKL(student_logits, t, spec.temperature()));
-    const torch::Tensor kl = torch::stack(kl_rows);  // [K,B]
-    const torch::Tensor kd = ((weights * kl).sum(/*dim=*/0) * counted).sum() / denominator;
+    const torch::Tensor kl = row_values.slice(0, labelled ? 1 : 0);  // [K,B]
+    const torch::Tensor kd = ((weights * kl).sum(/*dim=*/0) * counted).sum() / rows_counted;
     total = total + spec.kd_weight() * kd;
     stats.push_back(kd.detach());
-    stats.push_back((kl.detach() * counted).sum(/*dim=*/1) / denominator);       // [K]
-    stats.push_back((weights.detach() * counted).sum(/*dim=*/1) / denominator);  // [K]
+    stats.push_back((kl.detach() * counted).sum(/*dim=*/1) / rows_counted);       // [K]
+    stats.push_back((weights.detach() * counted).sum(/*dim=*/1) / rows_counted);  // [K]
   }
 
   // Unlabelled data without teachers leaves nothing that depends on the

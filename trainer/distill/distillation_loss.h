@@ -1,5 +1,5 @@
 // The whole loss of one training step: task cross-entropy plus the
-// teacher-combined logit KL, with the numbers the worker reports.
+// teacher-combined logit divergence, with the numbers the worker reports.
 //
 //   auto combiner = kd::makeCombiner(job.distill());
 //   kd::LossBreakdown loss = kd::distillationLoss(student_logits, teacher_logits, labels,
@@ -7,11 +7,18 @@
 //   loss.total.backward();
 //   report(loss.task, loss.kd, loss.teacher_kl, loss.teacher_weight);
 //
-// total = task_weight * mean_b CE_b + kd_weight * mean_b sum_k w_kb KL_kb
+// total = task_weight * mean_b CE_b + kd_weight * mean_b sum_k w_kb D_kb
 // where the means run over rows whose label is not -100, w comes from the
-// combiner and KL_kb = logitKL(student_b, teacher_kb, temperature). Teachers
-// with a class list (distill.teachers[k].classes, amalgamation) are first
-// mapped into the student's classes (teacher_class_map.h).
+// combiner and D_kb is distill.divergence between teacher k and the student on
+// row b (divergence.h; "KL" in the names below, forward KL by default).
+// Teachers with a class list (distill.teachers[k].classes, amalgamation) are
+// first mapped into the student's classes (teacher_class_map.h). CE and the
+// divergences run over distill.chunk_tokens rows at a time (chunked_rows.h).
+//
+// The means divide by `denominator` when it is > 0, else by this batch's own
+// count of rows: a worker passes (labelled rows of the global batch) /
+// (workers x micro-batches), so that after the gradient average every row of
+// the global batch weighs the same, whatever its worker's padding.
 #pragma once
 
 #include <vector>
@@ -25,8 +32,8 @@ namespace distill::kd {
 
 struct LossBreakdown {
   torch::Tensor total;              // scalar, float32, differentiable w.r.t. the student
-  double task = 0;                  // mean CE over counted rows (before task_weight)
-  double kd = 0;                    // mean combined KL over counted rows (before kd_weight)
+  double task = 0;                  // CE over counted rows / denominator (before task_weight)
+  double kd = 0;                    // combined divergence over counted rows / denominator (before kd_weight)
   std::vector<double> teacher_kl;   // per teacher: mean KL over counted rows
   std::vector<double> teacher_weight;  // per teacher: mean combiner weight over counted rows
   int64_t rows = 0;                 // rows counted (label != -100)
@@ -44,6 +51,7 @@ struct LossBreakdown {
 LossBreakdown distillationLoss(const torch::Tensor& student_logits,
                                const std::vector<torch::Tensor>& teacher_logits,
                                const torch::Tensor& labels, const config::DistillSpec& spec,
-                               const TeacherCombiner* combiner, const CombinerExtras* extras = nullptr);
+                               const TeacherCombiner* combiner, const CombinerExtras* extras = nullptr,
+                               double denominator = 0);
 
 }  // namespace distill::kd

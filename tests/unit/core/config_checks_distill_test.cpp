@@ -210,5 +210,36 @@ TEST_F(DistillChecks, TeacherClassLists) {
                          "a different student class");
 }
 
+TEST_F(DistillChecks, DivergenceDefaultsNamesAndParameters) {
+  const JobConfig c = parse("");
+  EXPECT_EQ(c.distill().divergence(), "forward_kl");
+  EXPECT_DOUBLE_EQ(c.distill().beta(), 0.5);
+  EXPECT_DOUBLE_EQ(c.distill().alpha(), 0.1);
+  EXPECT_EQ(c.distill().chunk_tokens(), 1024u);
+  for (const char* name : {"forward_kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd"}) {
+    expectValid(std::string("  divergence: ") + name + "\n");
+  }
+  expectProblem("  divergence: hellinger\n", "distill.divergence: unknown divergence \"hellinger\"");
+  expectProblem("  divergence: jsd\n  beta: 1.5\n", "distill.beta: must be in [0, 1], got 1.5");
+  expectProblem("  divergence: skew_kl\n  alpha: 1\n", "distill.alpha: must be in [0, 1), got 1");
+  expectValid("  chunk_tokens: 0\n");
+}
+
+TEST_F(DistillChecks, ReverseDivergencesAreRefusedForTeachersWithAClassList) {
+  const std::string amalgamation = "  combiner: amalgamation\n";
+  const std::string classes = "  teachers: [{path: a, classes: [0, 1]}, {path: b, classes: [2, 3]}]\n";
+  auto job = [&](const std::string& extra) {
+    return parseJobConfig("distill:\n" + classes + amalgamation + extra, "job.yaml",
+                          {"student.path=" + dir.path("student.pt"), "data.train=" + dir.path("train"),
+                           "distill.teachers[0].path=" + dir.path("t0.pt"),
+                           "distill.teachers[1].path=" + dir.path("t1.pt"), "run_dir=" + dir.path("run")});
+  };
+  const std::string problems = joined(checkJobConfig(job("  divergence: reverse_kl\n")));
+  EXPECT_NE(problems.find("distill.divergence: reverse_kl is infinite for teacher \"teacher0\""), std::string::npos)
+      << problems;
+  EXPECT_EQ(joined(checkJobConfig(job("  divergence: skew_reverse_kl\n  alpha: 0.1\n"))), "");
+  EXPECT_EQ(joined(checkJobConfig(job("  divergence: jsd\n"))), "");
+}
+
 }  // namespace
 }  // namespace distill::config

@@ -1,0 +1,120 @@
+// Benchmark (not a test): the token-level distillation loss over a language
+// model's [R, V] logits, chunked (distill.chunk_tokens) against the unchunked
+// path, measured in one run on one thread:
+//
+//   peak memory   the most CPU tensor bytes the loss holds at once, forward and
+//                 backward, beyond its inputs (CpuMemoryMeter). Beyond the
+//                 gradient of the logits (which any loss returns), the chunked
+//                 path over R rows is compared with the unchunked path over
+//                 one chunk's rows: the target is within 2x, i.e. memory that
+//                 does not grow with the batch
+//   time          seconds per forward + backward, chunked / unchunked (the
+//                 chunked path evaluates each chunk twice)
+//   peak rate     this machine's bf16 matmul rate, for scale
+//
+//   build/distill_bench_token_loss --rows 2048 --vocab 32000 --chunk 256 --teachers 2 --divergence jsd
+#include <chrono>
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include "trainer/distill/distillation_loss.h"
+#include "trainer/distill/mean_combiner.h"
+#include "trainer/profiling/cpu_memory_meter.h"
+
+namespace {
+
+using namespace distill;
+using Clock = std::chrono::steady_clock;
+
+struct Measure {
+  double seconds = 0;
+  int64_t peak_bytes = 0;
+};
+
+Measure measure(const torch::Tensor& logits, const std::vector<torch::Tensor>& teachers, const torch::Tensor& labels,
+                const config::DistillSpec& spec, int repeats) {
+  kd::MeanCombiner mean;
+  Measure m;
+  for (int i = 0; i <= repeats; ++i) {  // i = 0: warm-up
+    torch::Tensor student = logits.clone().requires_grad_();
+    trainer::CpuMemoryMeter meter;
+    const int64_t before = meter.current();
+    const auto start = Clock::now();
+    kd::distillationLoss(student, teachers, labels, spec, &mean).total.backward();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (i == 0) continue;
+    m.seconds += seconds / repeats;
+    m.peak_bytes = std::max(m.peak_bytes, meter.peak() - before);
+  }
+  return m;
+}
+
+double bf16MatmulRate() {
+  const torch::Tensor a = torch::randn({2048, 2048}).to(torch::kBFloat16), b = torch::randn({2048, 2048}).to(torch::kBFloat16);
+  (void)torch::matmul(a, b);
+  const auto start = Clock::now();
+  for (int i = 0; i < 5; ++i) (void)torch::matmul(a, b);
+  return 5 * 2.0 * 2048.0 * 2048 * 2048 / std::chrono::duration<double>(Clock::now() - start).count() / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Chunked token-level distillation loss: peak memory and time against the unchunked path"};
+  int64_t rows = 2048, vocab = 32000, chunk = 256, teachers = 2;
+  int repeats = 3;
+  std::string divergence = "jsd";
+  app.add_option("--rows", rows, "tokens in the batch (B x T)")->capture_default_str();
+  app.add_option("--vocab", vocab)->capture_default_str();
+  app.add_option("--chunk", chunk, "distill.chunk_tokens")->capture_default_str();
+  app.add_option("--teachers", teachers)->capture_default_str();
+  app.add_option("--divergence", divergence)->capture_default_str();
+  app.add_option("--repeats", repeats)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  torch::set_num_threads(1);
+
+  torch::manual_seed(0);
+  const torch::Tensor logits = torch::randn({rows, vocab});
+  torch::Tensor labels = torch::randint(0, vocab, {rows});
+  labels.slice(0, 0, rows / 8).fill_(-100);  // some padding
+  std::vector<torch::Tensor> teacher_logits;
+  for (int64_t k = 0; k < teachers; ++k) teacher_logits.push_back(torch::randn({rows, vocab}));
+
+  config::DistillSpec spec;
+  spec.set_temperature(2.0);
+  spec.set_task_weight(0.5);
+  spec.set_kd_weight(0.5);
+  spec.set_divergence(divergence);
+  spec.set_beta(0.5);
+  spec.set_alpha(0.1);
+  spec.set_chunk_tokens(0);
+  const Measure whole = measure(logits, teacher_logits, labels, spec, repeats);
+  spec.set_chunk_tokens(static_cast<uint32_t>(chunk));
+  const Measure chunked = measure(logits, teacher_logits, labels, spec, repeats);
+  spec.set_chunk_tokens(0);
+  std::vector<torch::Tensor> chunk_teachers;
+  for (const auto& t : teacher_logits) chunk_teachers.push_back(t.slice(0, 0, chunk));
+  const Measure one_chunk = measure(logits.slice(0, 0, chunk), chunk_teachers, labels.slice(0, 0, chunk), spec, repeats);
+
+  const double mb = 1024.0 * 1024.0;
+  const double logits_bytes = 4.0 * rows * vocab, chunk_bytes = 4.0 * chunk * vocab;
+  std::printf("token loss: %lld tokens x %lld vocabulary, %lld teachers, %s, chunk %lld; 1 thread\n",
+              static_cast<long long>(rows), static_cast<long long>(vocab), static_cast<long long>(teachers),
+              divergence.c_str(), static_cast<long long>(chunk));
+  std::printf("peak bf16 matmul rate of this machine: %.0f GFLOP/s\n", bf16MatmulRate());
+  std::printf("one chunk's fp32 logits %.1f MB; the logits' gradient %.1f MB\n", chunk_bytes / mb, logits_bytes / mb);
+  std::printf("%-10s %12s %22s %22s %10s\n", "path", "peak MB", "peak / chunk logits", "(peak - grad) / chunk", "s/step");
+  for (const auto& [name, m] : {std::pair{"unchunked", whole}, std::pair{"chunked", chunked}}) {
+    std::printf("%-10s %12.1f %22.1f %22.1f %10.3f\n", name, m.peak_bytes / mb, m.peak_bytes / chunk_bytes,
+                (m.peak_bytes - logits_bytes) / chunk_bytes, m.seconds);
+  }
+  std::printf("unchunked loss over one chunk's rows: peak %.1f MB, %.1f MB beyond its gradient\n",
+              one_chunk.peak_bytes / mb, (one_chunk.peak_bytes - chunk_bytes) / mb);
+  std::printf("chunked / unchunked: peak memory %.3f, time %.2f\n",
+              static_cast<double>(chunked.peak_bytes) / whole.peak_bytes, chunked.seconds / whole.seconds);
+  std::printf("chunked beyond its gradient / one chunk unchunked beyond its gradient: %.2f (target <= 2)\n",
+              (chunked.peak_bytes - logits_bytes) / (one_chunk.peak_bytes - chunk_bytes));
+  return 0;
+}

@@ -1,0 +1,64 @@
+#include "trainer/distill/divergence.h"
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace distill::kd {
+
+const std::vector<std::string>& divergenceNames() {
+  static const std::vector<std::string> names = {"forward_kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd"};
+  return names;
+}
+
+Divergence divergenceOf(const config::DistillSpec& spec) {
+  Divergence d;
+  d.name = spec.divergence().empty() ? "forward_kl" : spec.divergence();
+  d.temperature = spec.temperature();
+  if (spec.has_beta()) d.beta = spec.beta();
+  if (spec.has_alpha()) d.alpha = spec.alpha();
+  return d;
+}
+
+torch::Tensor klFromLogProbs(const torch::Tensor& log_a, const torch::Tensor& log_b) {
+  // a (log a - log b) is 0 * (-inf - x) = NaN where a is 0; the limit is 0.
+  const torch::Tensor a = log_a.exp();
+  return torch::where(a > 0, a * (log_a - log_b), torch::zeros_like(a)).sum(/*dim=*/-1);
+}
+
+torch::Tensor logMixture(const torch::Tensor& log_a, double w_a, const torch::Tensor& log_b, double w_b) {
+  if (w_a <= 0) return log_b + std::log(w_b);
+  if (w_b <= 0) return log_a + std::log(w_a);
+  return torch::logaddexp(log_a + std::log(w_a), log_b + std::log(w_b));
+}
+
+torch::Tensor divergenceRows(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits,
+                             const Divergence& d) {
+  DISTILL_CHECK(d.temperature > 0, "distill.temperature must be > 0, got ", d.temperature);
+  DISTILL_CHECK(student_logits.dim() == 2, "divergence: student logits must be [rows, classes], got ",
+                student_logits.sizes());
+  DISTILL_CHECK(teacher_logits.sizes() == student_logits.sizes(), "divergence: teacher logits ", teacher_logits.sizes(),
+                " do not match student logits ", student_logits.sizes(), " (do teacher and student share a vocabulary?)");
+  const double t = d.temperature;
+  const torch::Tensor log_q = torch::log_softmax(student_logits.to(torch::kFloat) / t, /*dim=*/-1);
+  const torch::Tensor log_p = torch::log_softmax(teacher_logits.detach().to(torch::kFloat) / t, /*dim=*/-1);
+  torch::Tensor rows;
+  if (d.name == "forward_kl") {
+    rows = forwardKL(log_q, log_p);
+  } else if (d.name == "reverse_kl") {
+    rows = reverseKL(log_q, log_p);
+  } else if (d.name == "jsd") {
+    rows = generalizedJSD(log_q, log_p, d.beta);
+  } else if (d.name == "skew_kl") {
+    rows = skewKL(log_q, log_p, d.alpha);
+  } else if (d.name == "skew_reverse_kl") {
+    rows = skewReverseKL(log_q, log_p, d.alpha);
+  } else if (d.name == "tvd") {
+    rows = totalVariation(log_q, log_p);
+  } else {
+    DISTILL_FAIL("distill.divergence: unknown divergence \"", d.name, "\"");
+  }
+  return rows * (t * t);
+}
+
+}  // namespace distill::kd
