@@ -25,12 +25,14 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
   bool resume = false;
+  bool teacher_pass_only = false;  // distill cache-teachers
 };
 
 int runCoordinator(const config::JobConfig& cfg, const TrainArgs& args, control::MpiChannel& channel) {
   coordinator::CoordinatorOptions options;
   options.resume = args.resume;
   options.config_yaml = config::toYaml(cfg);
+  options.teacher_pass_only = args.teacher_pass_only;
   const int workers = channel.size() - 1;
   coordinator::Coordinator coordinator(cfg, options, channel, [workers](uint16_t port, uint16_t* bound) {
     return comm::startStoreServer(port, bound, workers);
@@ -102,8 +104,12 @@ int train(const TrainArgs& args) {
   // alike; rank 0 says why and all leave cleanly.
   config::JobConfig cfg;
   try {
-    cfg = config::loadJobConfig(args.config, args.overrides);
+    std::vector<std::string> overrides = args.overrides;
+    if (args.teacher_pass_only) overrides.push_back("distill.placement=cache");
+    cfg = config::loadJobConfig(args.config, overrides);
     config::throwIfInvalid(cfg, args.config);
+    DISTILL_CHECK(!args.teacher_pass_only || cfg.distill().teachers_size() > 0, args.config,
+                  ": distill.teachers is empty: there is nothing to cache");
   } catch (const Error& e) {
     if (rank == 0) log::error(e.what());
     MPI_Finalize();
@@ -138,6 +144,14 @@ void addTrain(CLI::App& app, Run& run) {
   cmd->add_option("--set", args->overrides, "Override a config field: a.b=c (repeatable)");
   cmd->add_flag("--resume", args->resume, "Continue from <run_dir>/checkpoints/latest when it exists");
   cmd->callback([args, &run] { run = [args] { return train(*args); }; });
+
+  auto cache_args = std::make_shared<TrainArgs>();
+  cache_args->teacher_pass_only = true;
+  auto* cache = app.add_subcommand(
+      "cache-teachers", "Under mpirun: only the teacher pass of a job (distill.placement: cache), no training");
+  cache->add_option("config", cache_args->config, "YAML job config")->required()->check(CLI::ExistingFile);
+  cache->add_option("--set", cache_args->overrides, "Override a config field: a.b=c (repeatable)");
+  cache->callback([cache_args, &run] { run = [cache_args] { return train(*cache_args); }; });
 }
 
 }  // namespace distill::cli

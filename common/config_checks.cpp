@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/teacher_placement.h"
 
 namespace distill::config {
 
@@ -254,6 +255,14 @@ void checkDistill(Problems& p, const DistillSpec& d) {
             "beta < 1, skew_reverse_kl with alpha > 0 or tvd");
     }
   }
+  checkName(p, "distill.placement", "placement", d.placement(), {"auto", "replicate", "cache", "pool"});
+  if (d.placement() == "pool") {
+    p.add("distill.placement", "pool (teacher ranks) is not implemented in this version; use auto, replicate or cache");
+  }
+  if (d.placement() == "cache") {
+    if (const std::string refusal = placement::cacheRefusal(d); !refusal.empty()) p.add("distill.placement", "cache: ", refusal);
+  }
+  checkPositive(p, "distill.cache.top_k", d.cache().top_k());
   checkDistillTerms(p, d);
   checkTeacherClasses(p, d);
   checkSchedule(p, "distill.temperature_schedule", d.temperature_schedule(), true);

@@ -89,6 +89,8 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(d, beta, 0.5);
   DISTILL_DEFAULT(d, alpha, 0.1);
   DISTILL_DEFAULT(d, chunk_tokens, 1024);
+  DISTILL_DEFAULT(d, placement, "auto");
+  DISTILL_DEFAULT(*d.mutable_cache(), top_k, 64);
   applyDistillTermDefaults(d);
   const bool temperature_scheduled = d.has_temperature_schedule();  // before mutable_ creates it
   const bool kd_weight_scheduled = d.has_kd_weight_schedule();
@@ -144,6 +146,7 @@ void applyDefaults(JobConfig& cfg) {
 
   RuntimeSpec& r = *cfg.mutable_runtime();
   DISTILL_DEFAULT(r, threads_per_worker, 1);
+  DISTILL_DEFAULT(r, memory_budget_gb, 0.0);
   DISTILL_DEFAULT(r, watchdog_seconds, 60.0);
   DISTILL_DEFAULT(r, collective_timeout_seconds, 120.0);
   DISTILL_DEFAULT(r, backend, "auto");

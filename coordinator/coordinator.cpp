@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "control/mpi_channel.h"
 #include "coordinator/checkpoint_commit.h"
+#include "coordinator/teacher_plan.h"
 #include "coordinator/data_ledger.h"
 #include "coordinator/progress_line.h"
 #include "coordinator/watchdog.h"
@@ -319,14 +320,27 @@ int Coordinator::run() {
   } else {
     if (s.options.resume) {
       log::info("--resume: no checkpoint in ", checkpoint_layout::root(cfg.run_dir()), ", starting at step 0");
-    } else {
+    } else if (!s.options.teacher_pass_only) {
       DISTILL_CHECK(!latest, "run_dir: ", cfg.run_dir(), " already holds checkpoints (latest: ", *latest,
                     "): pass --resume to continue that run, or choose another run_dir");
     }
     s.data_ledger = std::make_unique<DataLedger>(shape);
     s.total_steps = s.data_ledger->totalSteps(cfg.training().max_steps(), cfg.training().epochs());
   }
+  if (s.options.teacher_pass_only) s.total_steps = s.start_step;  // cache-teachers: no training steps
   s.committer = std::make_unique<CheckpointCommitter>(cfg.run_dir(), s.workers, cfg.checkpoint().keep());
+
+  // Teachers: replicated on every worker, or cached by a teacher pass first (teacher_plan.h).
+  const double epochs = static_cast<double>(s.data_ledger->totalSteps(cfg.training().max_steps(), cfg.training().epochs())) /
+                        static_cast<double>(std::max<uint64_t>(1, s.data_ledger->schedule().stepsPerEpoch()));
+  const TeacherPlan teachers = planTeachers(cfg, manifest, s.workers, epochs);
+  if (cfg.distill().teachers_size() > 0) {
+    log::info("teachers: placement ", teachers.plan.placement, " (", teachers.plan.reason, ")");
+    for (const auto& note : teachers.notes) log::info(note);
+    if (!teachers.work.empty()) {
+      log::info("teacher pass: ", teachers.work.size(), " teacher-shard pairs over ", s.workers, " workers");
+    }
+  }
 
   std::vector<std::string> teacher_names;
   for (const auto& t : cfg.distill().teachers()) teacher_names.push_back(t.name());
@@ -358,6 +372,10 @@ int Coordinator::run() {
   boot.set_total_steps(s.total_steps);
   boot.set_resume_from(resume_from);
   boot.set_steps_per_epoch(s.data_ledger->schedule().stepsPerEpoch());
+  boot.set_placement(teachers.plan.placement);
+  for (const auto& dir : teachers.cache_dirs) boot.add_cache_dirs(dir);
+  for (const auto& key : teachers.cache_keys) *boot.add_cache_keys() = key;
+  for (const auto& work : teachers.work) *boot.add_cache_work() = work;
   control::broadcastBootstrap(boot);
 
   // Loading models, the rendezvous, checkpoints and evaluation may take longer
@@ -369,7 +387,7 @@ int Coordinator::run() {
             " s per phase (runtime.setup_seconds + runtime.setup_seconds_per_gb per GB of model files)");
   s.watchdog = std::make_unique<Watchdog>(
       s.workers, cfg.runtime().watchdog_seconds(), clock::unixSeconds(), slow_seconds,
-      std::set<std::string>{"startup", "setup", "rendezvous", "resume", "checkpoint", "eval"});
+      std::set<std::string>{"startup", "setup", "rendezvous", "resume", "checkpoint", "eval", "teacher-pass"});
   s.progress = std::make_unique<ProgressLine>(cfg.metrics().progress_seconds(), stderrIsTerminal());
   s.sent_through.assign(s.workers, s.start_step);
   s.worker_step.assign(s.workers, s.start_step);

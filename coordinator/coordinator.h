@@ -26,6 +26,7 @@ namespace distill::coordinator {
 struct CoordinatorOptions {
   bool resume = false;         // continue from <run_dir>/checkpoints/latest when it exists
   std::string config_yaml;     // the resolved config, saved into the run directory
+  bool teacher_pass_only = false;  // `distill cache-teachers`: the teacher pass, then stop (no training)
 };
 
 // Starts the c10d rendezvous store server on a free port and returns a handle

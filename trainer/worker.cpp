@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -11,6 +12,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/teacher_cache_layout.h"
 #include "trainer/checkpoint/checkpoint_io.h"
 #include "trainer/comm/device.h"
 #include "trainer/comm/gradient_sync.h"
@@ -28,10 +30,13 @@
 #include "trainer/optim/grad_clip.h"
 #include "trainer/optim/lr_schedule.h"
 #include "trainer/precision/precision_policy.h"
+#include "trainer/rows.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/pruner.h"
 #include "trainer/sparsity/structure_groups.h"
 #include "trainer/step_loss.h"
+#include "trainer/teachers/cache_pass.h"
+#include "trainer/teachers/teacher_cache.h"
 
 namespace distill::trainer {
 namespace fs = std::filesystem;
@@ -53,7 +58,9 @@ struct Worker::State {
   std::unique_ptr<data::ShardedDataset> train_data;
   std::unique_ptr<data::ShardedDataset> eval_data;  // null without data.eval
   torch::jit::Module student;
-  std::vector<torch::jit::Module> teachers;
+  std::vector<torch::jit::Module> teachers;        // live (placement replicate); empty with placement cache
+  std::vector<distill::teachers::TeacherCache> caches;      // placement cache: one per teacher
+  uint64_t cached_samples_since_report = 0;
   std::vector<sparsity::NamedTensor> params;       // the student's
   kd::Projections projections;                     // distill.terms' learned projections
   std::vector<sparsity::NamedTensor> trained;      // params, then the projections: what AdamW updates
@@ -80,6 +87,8 @@ struct Worker::State {
         device(comm::workerDevice(where.local_worker)) {}
 
   void setUp();
+  void prepareTeachers();
+  kd::TeacherOutputs cachedTeachers(const std::vector<uint64_t>& samples);
   void trainStep(uint64_t step, const std::vector<uint64_t>& samples);
   void afterMaskUpdate(uint64_t step, const sparsity::MaskUpdate& update);
   void verifyMasksAgree(uint64_t step);
@@ -245,7 +254,8 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
 
     link.enter(s, "teachers");
     const kd::TeacherOutputs teacher_out =
-        kd::runTeachers(teachers, micro, kd_spec, combiner ? combiner->stochasticPasses() : 1);
+        caches.empty() ? kd::runTeachers(teachers, micro, kd_spec, combiner ? combiner->stochasticPasses() : 1)
+                       : cachedTeachers({samples.begin() + m * micro_size, samples.begin() + (m + 1) * micro_size});
 
     link.enter(s, "forward");
     model::ModelOutputs out;
@@ -396,6 +406,61 @@ double Worker::State::logitDenominator(const data::Batch& batch) {
   return std::max(rows.item<double>(), 1.0) / static_cast<double>(group->size() * micro_batches);
 }
 
+// Placement "cache" (the coordinator's plan, coordinator/teacher_plan.h): this
+// worker's share of the teacher pass, then every cache opened and the live
+// teachers released. Workers wait for each other on the files themselves:
+// the pass may take far longer than a collective's timeout.
+void Worker::State::prepareTeachers() {
+  if (boot.placement() != "cache") return;
+  const auto& manifest = train_data->manifest();
+  const auto& spec = config.distill();
+  std::set<uint32_t> computed;  // teachers with shards in this pass
+  for (const auto& work : boot.cache_work()) {
+    computed.insert(work.teacher());
+    if (static_cast<int>(work.worker()) != worker) continue;
+    link.enter(step, "teacher-pass");
+    const std::string& name = spec.teachers(static_cast<int>(work.teacher())).name();
+    distill::teachers::cacheShard(teachers[work.teacher()], name, *train_data, work.shard(), spec.cache().top_k(),
+                         config.training().batch_size(), device, boot.cache_dirs(static_cast<int>(work.teacher())));
+    if (worker == 0) log::info("teacher pass: teacher '", name, "', shard ", work.shard(), " cached");
+  }
+  auto heartbeat = [this] { link.enter(step, "teacher-pass"); };
+  std::vector<std::string> shards, manifests;
+  for (uint32_t t : computed) {
+    const std::string& dir = boot.cache_dirs(static_cast<int>(t));
+    for (size_t i = 0; i < manifest.shards.size(); ++i) shards.push_back(dir + "/" + teacher_cache::shardFile(i));
+    manifests.push_back(dir + "/" + teacher_cache::kManifestFile);
+  }
+  distill::teachers::waitForFiles(shards, heartbeat);
+  if (worker == 0) {
+    for (uint32_t t : computed) {
+      const auto& k = boot.cache_keys(static_cast<int>(t));
+      const teacher_cache::Key key{k.teacher(), k.teacher_sha256(), k.dataset_sha256(), k.top_k()};
+      const std::string& dir = boot.cache_dirs(static_cast<int>(t));
+      teacher_cache::writeManifest(dir, key, manifest, distill::teachers::shardVocab(dir, 0));
+    }
+  }
+  distill::teachers::waitForFiles(manifests, heartbeat);
+  for (const auto& dir : boot.cache_dirs()) caches.push_back(distill::teachers::TeacherCache::open(dir, manifest));
+  teachers.clear();  // training reads the caches: the teachers' memory goes back
+  if (worker == 0) {
+    log::info("worker 0: teachers from their caches (k ", caches.front().topK(), ", ",
+              caches.front().bytesPerPosition(), " bytes per token per teacher)");
+  }
+}
+
+// The teachers' outputs for these samples, from the caches: each teacher's
+// top-k with the residual spread over the other tokens (teachers/top_k.h).
+kd::TeacherOutputs Worker::State::cachedTeachers(const std::vector<uint64_t>& samples) {
+  kd::TeacherOutputs out;
+  for (const auto& cache : caches) {
+    const torch::Tensor dense = distill::teachers::denseLogits(cache.gather(samples), cache.vocab());
+    out.logits.push_back(trainer::logitRows(dense).to(device));
+  }
+  cached_samples_since_report += samples.size();
+  return out;
+}
+
 void Worker::State::sendScores(uint64_t s, const std::vector<uint64_t>& samples, const torch::Tensor& entropy) {
   DISTILL_ASSERT(entropy.numel() == static_cast<int64_t>(samples.size()));
   control::ControlMessage message;
@@ -434,6 +499,7 @@ void Worker::run() {
   State& s = *state_;
   s.step = s.boot.start_step();
   s.setUp();
+  s.prepareTeachers();
   const auto& cfg = s.config;
   const uint64_t every = cfg.checkpoint().every_steps();
   const uint64_t eval_every = cfg.training().eval_every();

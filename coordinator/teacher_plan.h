@@ -1,0 +1,32 @@
+// The coordinator's teacher plan for a job: the placement (common/teacher_placement.h)
+// and, for placement "cache", each teacher's cache directory and the teacher
+// pass's work (every dataset shard a teacher's cache lacks), spread over the
+// workers by samples, least loaded first. A cache left partial by a killed
+// pass keeps its finished shards; only the missing ones are assigned.
+//
+//   TeacherPlan p = planTeachers(cfg, manifest, workers, epochs);
+//   boot.set_placement(p.plan.placement);  // + cache_dirs, cache_work
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/dataset_manifest.h"
+#include "common/teacher_placement.h"
+#include "proto/config.pb.h"
+#include "proto/control.pb.h"
+
+namespace distill::coordinator {
+
+struct TeacherPlan {
+  placement::Plan plan;
+  std::vector<std::string> cache_dirs;      // per teacher (placement cache)
+  std::vector<control::CacheKey> cache_keys;  // per teacher (placement cache)
+  std::vector<control::CacheWork> work;     // the teacher pass; empty when every cache is complete
+  std::vector<std::string> notes;           // what the log should say: reuse, partial caches, stale ones
+};
+
+TeacherPlan planTeachers(const config::JobConfig& cfg, const data::DatasetManifest& manifest, int workers,
+                         double epochs);
+
+}  // namespace distill::coordinator
