@@ -346,6 +346,11 @@ int Coordinator::run() {
   for (const auto& t : cfg.distill().teachers()) teacher_names.push_back(t.name());
   s.metrics = std::make_unique<monitoring::JobMetrics>(cfg.name(), s.workers, teacher_names);
   s.metrics->serve(cfg.metrics().address(), static_cast<uint16_t>(cfg.metrics().port()));
+  if (teachers.plan.placement == "cache") {
+    // log-probabilities float16 + ids int32 per kept token, and the residual float32 (teachers/teacher_cache.h)
+    const double bytes = 6.0 * cfg.distill().cache().top_k() + 4.0;
+    for (const auto& t : cfg.distill().teachers()) s.metrics->setTeacherCacheBytes(t.name(), bytes);
+  }
   const std::string endpoint = cfg.metrics().address() + ":" + std::to_string(s.metrics->port());
   files::writeFileAtomic((fs::path(cfg.run_dir()) / "metrics_endpoint").string(), endpoint + "\n");
   log::info("job ", cfg.name(), ": ", s.workers, " workers, ", s.total_steps, " steps (",
@@ -430,6 +435,10 @@ int Coordinator::run() {
   if (s.stopping && s.stop_after < s.total_steps) {
     log::warn("stopped at step ", s.stop_after, " of ", s.total_steps, "; continue with --resume");
     return kExitStopped;
+  }
+  if (s.options.teacher_pass_only) {
+    log::info("teacher pass of job ", cfg.name(), " done: ", teachers.cache_dirs.size(), " teacher cache(s) complete");
+    return kExitOk;
   }
   log::info("job ", cfg.name(), " done: ", s.total_steps, " steps");
   return kExitOk;

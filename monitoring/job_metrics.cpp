@@ -105,6 +105,11 @@ struct JobMetrics::State {
   Family<Gauge>* teacher_kl = nullptr;
   Family<Gauge>* teacher_weight = nullptr;
   Family<Gauge>* teacher_term = nullptr;
+  Family<Gauge>* teacher_seconds = nullptr;
+  Family<Gauge>* teacher_cache_bytes = nullptr;
+  std::unique_ptr<LabelledGauges> seconds_by_teacher, cache_bytes_by_teacher;
+  Gauge* teacher_wait = nullptr;
+  Counter* cache_hits = nullptr;
   std::map<std::pair<std::string, std::string>, Gauge*> term_by_teacher;  // (teacher, term)
   Family<Gauge>* phase_seconds = nullptr;
   Family<Gauge>* worker_phase = nullptr;
@@ -183,6 +188,19 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
                             "Each intermediate distillation term (distill.terms) against each teacher, before the "
                             "combiner's weights: mean over samples and workers at the newest reported step.");
 
+  s.teacher_seconds = &s.gauge("distill_teacher_seconds",
+                               "Seconds each teacher's outputs took per step (its forward pass, or reading its cache): "
+                               "mean over workers at the newest reported step.");
+  s.seconds_by_teacher = std::make_unique<LabelledGauges>(*s.teacher_seconds, "teacher");
+  s.teacher_cache_bytes = &s.gauge("distill_teacher_cache_bytes_per_token",
+                                   "Bytes on disk per cached token of each teacher (distill.placement: cache).");
+  s.cache_bytes_by_teacher = std::make_unique<LabelledGauges>(*s.teacher_cache_bytes, "teacher");
+  for (const auto& name : teacher_names) s.seconds_by_teacher->get(name);
+  s.teacher_wait = &s.single("distill_teacher_wait_seconds",
+                             "Seconds a step waited for its teachers' outputs (the teachers phase): mean over workers "
+                             "at the newest reported step.", kUnknown);
+  s.cache_hits = &s.counter("distill_teacher_cache_hits_total",
+                            "Training samples whose teacher outputs came from a teacher cache, summed over workers.");
   s.samples = &s.counter("distill_samples_total", "Training samples consumed, summed over workers.");
   s.tokens = &s.counter("distill_tokens_total", "Training tokens (non-padding) consumed, summed over workers.");
   s.learning_rate = &s.single("distill_learning_rate", "Learning rate of the latest reported step.", kUnknown);
@@ -284,6 +302,7 @@ void JobMetrics::recordReport(int worker, const control::StepReport& report) {
   // report, so they add up whatever report_every is.
   s.samples->Increment(static_cast<double>(report.samples()));
   s.tokens->Increment(static_cast<double>(report.tokens()));
+  s.cache_hits->Increment(static_cast<double>(report.cached_samples()));
   w.reports->Increment();
   w.step_duration->Observe(report.step_seconds());
   // Masks are shared state (every worker derives the same ones, checked by
@@ -343,16 +362,20 @@ void JobMetrics::State::updateJobGauges() {
     int count = 0;
     void add(double v) { total += v, ++count; }
   };
-  std::map<std::string, Sum> losses, kls, weights;
+  std::map<std::string, Sum> losses, kls, weights, teacher_seconds;
+  Sum wait;
   std::map<std::pair<std::string, std::string>, Sum> terms;
   Sum lr, norm, target, actual, trainable;
   for (const control::StepReport* r : current) {
     for (const auto& [term, value] : r->losses()) losses[term].add(value);
     for (const auto& t : r->teachers()) {
       kls[t.name()].add(t.kl());
+      teacher_seconds[t.name()].add(t.seconds());
       weights[t.name()].add(t.weight());
       for (const auto& [term, value] : t.terms()) terms[{t.name(), term}].add(value);
     }
+    const auto teachers_phase = r->phase_seconds().find("teachers");
+    if (teachers_phase != r->phase_seconds().end()) wait.add(teachers_phase->second);
     lr.add(r->learning_rate());
     norm.add(r->grad_norm());
     target.add(r->sparsity_target());
@@ -362,6 +385,8 @@ void JobMetrics::State::updateJobGauges() {
   for (const auto& [term, sum] : losses) loss_by_term->get(term).Set(mean(sum.total, sum.count));
   for (const auto& [name, sum] : kls) kl_by_teacher->get(name).Set(mean(sum.total, sum.count));
   for (const auto& [name, sum] : weights) weight_by_teacher->get(name).Set(mean(sum.total, sum.count));
+  for (const auto& [name, sum] : teacher_seconds) seconds_by_teacher->get(name).Set(mean(sum.total, sum.count));
+  if (wait.count > 0) teacher_wait->Set(mean(wait.total, wait.count));
   for (const auto& [key, sum] : terms) {
     auto it = term_by_teacher.find(key);
     if (it == term_by_teacher.end()) {
@@ -412,6 +437,10 @@ void JobMetrics::recordEval(uint64_t step, double accuracy, double loss, bool la
   state_->eval_accuracy->Set(accuracy);
   state_->eval_loss->Set(loss);
   if (language_modeling) state_->eval_perplexity->Set(std::exp(loss));
+}
+
+void JobMetrics::setTeacherCacheBytes(const std::string& teacher, double bytes_per_token) {
+  state_->cache_bytes_by_teacher->get(teacher).Set(bytes_per_token);
 }
 
 void JobMetrics::setWatchdog(int worker, double seconds_since_progress) {

@@ -2,6 +2,7 @@
 
 #include <torch/script.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "trainer/distill/entropy.h"
 #include "trainer/distill/task_loss.h"
@@ -30,6 +31,7 @@ TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data
     // Inference mode: no autograd bookkeeping at all (no version counters, no views tracked).
     c10::InferenceMode inference;
     for (size_t k = 0; k < teachers.size(); ++k) {
+      const double started = clock::monotonicSeconds();
       const std::string name = "teacher '" + spec.teachers(static_cast<int>(k)).name() + "'";
       const auto o = model::runModel(teachers[k], batch.input_ids, batch.attention_mask, name);
       raw.logits.push_back(trainer::logitRows(o.logits));
@@ -45,12 +47,14 @@ TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data
         teachers[k].eval();
         raw.passes.push_back(torch::stack(stochastic));
       }
+      raw.seconds.push_back(clock::monotonicSeconds() - started);
     }
   }
   TeacherOutputs out;
   for (const auto& t : raw.logits) out.logits.push_back(asLossInput(t));
   for (const auto& l : raw.layers) out.layers.push_back({asLossInput(l.hidden_states), asLossInput(l.attentions)});
   for (const auto& t : raw.passes) out.passes.push_back(asLossInput(t));
+  out.seconds = raw.seconds;
   return out;
 }
 

@@ -34,6 +34,7 @@ struct TeacherOutputs {
   std::vector<torch::Tensor> logits;   // K x [R,Ck], eval mode (dropout off)
   std::vector<LayerOutputs> layers;    // K, filled only when spec.terms is not empty
   std::vector<torch::Tensor> passes;   // K x [M,R,Ck] with dropout on; empty when passes <= 1
+  std::vector<double> seconds;         // K: how long each teacher's outputs took
 };
 
 // Runs every teacher once in eval and inference mode, and `passes` more times

@@ -61,6 +61,8 @@ struct Worker::State {
   std::vector<torch::jit::Module> teachers;        // live (placement replicate); empty with placement cache
   std::vector<distill::teachers::TeacherCache> caches;      // placement cache: one per teacher
   uint64_t cached_samples_since_report = 0;
+  std::vector<double> teacher_seconds_since_report;  // per teacher, summed over the steps since the report
+  uint64_t steps_since_report = 0;
   std::vector<sparsity::NamedTensor> params;       // the student's
   kd::Projections projections;                     // distill.terms' learned projections
   std::vector<sparsity::NamedTensor> trained;      // params, then the projections: what AdamW updates
@@ -266,6 +268,8 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     }
     const kd::StepLoss step_loss =
         kd::stepLoss(out, micro, teacher_out, spec_now, combiner.get(), projections, denominator);
+    teacher_seconds_since_report.resize(teacher_out.seconds.size(), 0.0);
+    for (size_t k = 0; k < teacher_out.seconds.size(); ++k) teacher_seconds_since_report[k] += teacher_out.seconds[k];
     loss.add(step_loss, 1.0 / static_cast<double>(micro_batches));
     DISTILL_CHECK(std::isfinite(step_loss.total.item<double>()), "loss is not finite at step ", s + 1, " (task ",
                   step_loss.logits.task, ", kd ", step_loss.logits.kd, "): lower optimizer.lr or check the data");
@@ -286,6 +290,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
 
   link.enter(s, "optimizer");
   samples_since_report += static_cast<uint64_t>(batch.input_ids.size(0));
+  ++steps_since_report;
   tokens_since_report += static_cast<uint64_t>(batch.attention_mask.sum().item<int64_t>());
   const double grad_norm = finite ? sync->clipGradNorm(trained, config.optimizer().max_grad_norm()) : NAN;
   const double lr = lr_schedule->at(static_cast<int64_t>(s));
@@ -313,16 +318,22 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     (*r->mutable_losses())["task"] = loss.task;
     (*r->mutable_losses())["kd"] = loss.kd;
     for (const auto& term : loss.terms) (*r->mutable_losses())[term.name] = term.value;
-    for (size_t k = 0; k < teachers.size(); ++k) {
+    for (size_t k = 0; k < loss.teacher_kl.size(); ++k) {
       auto* t = r->add_teachers();
       t->set_name(kd_spec.teachers(static_cast<int>(k)).name());
       t->set_kl(loss.teacher_kl[k]);
       t->set_weight(loss.teacher_weight[k]);
+      if (k < teacher_seconds_since_report.size()) {
+        t->set_seconds(teacher_seconds_since_report[k] / static_cast<double>(std::max<uint64_t>(steps_since_report, 1)));
+      }
       for (const auto& term : loss.terms) (*t->mutable_terms())[term.name] = term.per_teacher[k];
     }
     // Counts since the previous report, so the _total counters are right for any report_every.
     r->set_samples(std::exchange(samples_since_report, 0));
     r->set_tokens(std::exchange(tokens_since_report, 0));
+    r->set_cached_samples(std::exchange(cached_samples_since_report, 0));
+    teacher_seconds_since_report.assign(teacher_seconds_since_report.size(), 0.0);
+    steps_since_report = 0;
     r->set_step_seconds(clock::monotonicSeconds() - started);
     for (const auto& [phase, seconds] : link.takePhaseSeconds()) (*r->mutable_phase_seconds())[phase] = seconds;
     r->set_learning_rate(lr);
@@ -454,8 +465,10 @@ void Worker::State::prepareTeachers() {
 kd::TeacherOutputs Worker::State::cachedTeachers(const std::vector<uint64_t>& samples) {
   kd::TeacherOutputs out;
   for (const auto& cache : caches) {
+    const double started = clock::monotonicSeconds();
     const torch::Tensor dense = distill::teachers::denseLogits(cache.gather(samples), cache.vocab());
     out.logits.push_back(trainer::logitRows(dense).to(device));
+    out.seconds.push_back(clock::monotonicSeconds() - started);
   }
   cached_samples_since_report += samples.size();
   return out;

@@ -262,6 +262,7 @@ TEST(JobMetrics, EveryFamilyHasHelpText) {
   (*r.mutable_layer_density())["layers.0.ffn.up.weight"] = 0.5;
   m.recordReport(0, r);
   m.recordProgress(0, 2, "data", 1700000000);
+  m.setTeacherCacheBytes("bert", 388);  // only jobs with a teacher cache have this family
   const std::string text = m.exposition();
   size_t families = 0;
   for (size_t at = text.find("# TYPE "); at != std::string::npos; at = text.find("# TYPE ", at + 1)) {
@@ -271,7 +272,27 @@ TEST(JobMetrics, EveryFamilyHasHelpText) {
     EXPECT_GT(text.find('\n', help) - help, name.size() + 20) << "help of " << name << " is too short";
     ++families;
   }
-  EXPECT_EQ(families, 34u);  // docs/metrics.md lists each one
+  EXPECT_EQ(families, 38u);  // docs/metrics.md lists each one
+}
+
+TEST(JobMetrics, TeacherTimesWaitsAndCacheHits) {
+  JobMetrics m("lm", 2, {"big"});
+  for (int w = 0; w < 2; ++w) {
+    control::StepReport r = makeReport(3, 1, 8, 0.5);
+    r.clear_teachers();
+    auto* t = r.add_teachers();
+    t->set_name("big");
+    t->set_seconds(w == 0 ? 0.25 : 0.75);
+    (*r.mutable_phase_seconds())["teachers"] = w == 0 ? 0.5 : 1.5;
+    r.set_cached_samples(8);
+    m.recordReport(w, r);
+  }
+  m.setTeacherCacheBytes("big", 388);
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_seconds{job_name="lm",teacher="big"} 0.5)")) << text;
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_wait_seconds{job_name="lm"} 1)")) << text;
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_cache_hits_total{job_name="lm"} 16)")) << text;
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_cache_bytes_per_token{job_name="lm",teacher="big"} 388)")) << text;
 }
 
 TEST(JobMetrics, SummaryFeedsTheProgressLine) {
