@@ -6,7 +6,9 @@
 #include "cli/commands.h"
 #include "common/config_checks.h"
 #include "common/config_loader.h"
+#include "common/dataset_manifest.h"
 #include "common/error.h"
+#include "coordinator/teacher_plan.h"
 #include "trainer/model_checks.h"
 
 namespace distill::cli {
@@ -28,7 +30,20 @@ int validate(const ValidateArgs& args) {
   }
   for (const auto& p : problems) std::fprintf(stderr, "%s: %s\n", args.config.c_str(), p.c_str());
   if (!problems.empty()) return kExitBadInput;
-  if (args.print) std::printf("%s", config::toYaml(cfg).c_str());
+  if (args.print) {
+    std::printf("%s", config::toYaml(cfg).c_str());
+    // The teachers' placement as the coordinator would plan it (epochs at one
+    // worker when training.max_steps is set: the plan only asks whether it is >= 2).
+    const auto manifest = data::DatasetManifest::load(cfg.data().train());
+    const double epochs =
+        cfg.training().max_steps() > 0
+            ? static_cast<double>(cfg.training().max_steps()) * cfg.training().batch_size() /
+                  static_cast<double>(std::max<uint64_t>(manifest.num_samples, 1))
+            : static_cast<double>(cfg.training().epochs());
+    const auto plan = coordinator::planTeachers(cfg, manifest, 1, epochs);
+    std::printf("# teacher placement: %s (%s)\n", plan.plan.placement.c_str(), plan.plan.reason.c_str());
+    for (const auto& note : plan.notes) std::printf("#   %s\n", note.c_str());
+  }
   std::fprintf(stderr, "%s: ok\n", args.config.c_str());
   return 0;
 }
