@@ -331,7 +331,8 @@ int Coordinator::run() {
   s.committer = std::make_unique<CheckpointCommitter>(cfg.run_dir(), s.workers, cfg.checkpoint().keep());
 
   // Teachers: replicated on every worker, or cached by a teacher pass first (teacher_plan.h).
-  const double epochs = static_cast<double>(s.data_ledger->totalSteps(cfg.training().max_steps(), cfg.training().epochs())) /
+  // The epochs still ahead (after a resume, those left): what a cache would save.
+  const double epochs = static_cast<double>(s.total_steps - std::min(s.total_steps, s.start_step)) /
                         static_cast<double>(std::max<uint64_t>(1, s.data_ledger->schedule().stepsPerEpoch()));
   const TeacherPlan teachers = planTeachers(cfg, manifest, s.workers, epochs);
   if (cfg.distill().teachers_size() > 0) {

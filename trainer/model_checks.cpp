@@ -57,7 +57,7 @@ void checkTerms(const config::JobConfig& config, int64_t seq_len, JobModels& mod
 }  // namespace
 
 std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded, bool progress,
-                                            c10::Device device) {
+                                            c10::Device device, std::optional<c10::Device> teacher_device) {
   std::vector<std::string> problems;
   data::DatasetManifest manifest;
   try {
@@ -71,10 +71,11 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config, Job
   const char* what = classification ? "classes" : "vocabulary entries";
 
   JobModels models;
-  auto outputsOf = [&](const std::string& field, const std::string& path, torch::jit::Module& module) -> int64_t {
+  auto outputsOf = [&](const std::string& field, const std::string& path, torch::jit::Module& module,
+                       c10::Device where) -> int64_t {
     try {
       const double start = clock::monotonicSeconds();
-      module = model::loadModel(path, device);
+      module = model::loadModel(path, where);
       const int64_t classes = model::outputClasses(module, manifest.seq_len, path);
       if (progress) {
         std::error_code ec;
@@ -89,7 +90,7 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config, Job
     }
   };
 
-  const int64_t student = outputsOf("student.path", config.student().path(), models.student);
+  const int64_t student = outputsOf("student.path", config.student().path(), models.student, device);
   if (student >= 0 && student != expected) {
     problems.push_back(detail::concat("student.path: ", config.student().path(), " has ", student, " outputs, but ",
                                       config.data().train(), " has ", expected, " ", what));
@@ -98,7 +99,7 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config, Job
     const auto& teacher = config.distill().teachers(i);
     const std::string field = detail::concat("distill.teachers[", i, "].path");
     models.teachers.emplace_back();
-    const int64_t n = outputsOf(field, teacher.path(), models.teachers.back());
+    const int64_t n = outputsOf(field, teacher.path(), models.teachers.back(), teacher_device.value_or(device));
     if (n >= 0 && teacher.classes_size() > 0) {
       // Amalgamation: the class map says which student class each output is.
       if (n != teacher.classes_size()) {

@@ -5,6 +5,7 @@
 // layers they name: one forward of every model on a dummy sample runs them. Used by `distill validate` and by every worker at start.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,12 @@ struct JobModels {
 // is given and there is no problem, the loaded models are moved into it. With
 // `progress`, each model loaded is logged with its size and time (large
 // teachers take minutes). Models are loaded straight onto `device`.
+// `teacher_device`: where the teachers load (default: `device`); the CPU when
+// their outputs come from caches and the device is for the student.
 std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded = nullptr,
                                             bool progress = false,
-                                            c10::Device device = c10::Device(c10::DeviceType::CPU));
+                                            c10::Device device = c10::Device(c10::DeviceType::CPU),
+                                            std::optional<c10::Device> teacher_device = std::nullopt);
 // Every shard of data.train and data.eval against the checksums in its manifest.
 std::vector<std::string> checkDataIntegrity(const config::JobConfig& config);
 

@@ -1,5 +1,6 @@
 #include "trainer/step_loss.h"
 
+#include <torch/cuda.h>
 #include <torch/script.h>
 
 #include "common/clock.h"
@@ -47,6 +48,7 @@ TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data
         teachers[k].eval();
         raw.passes.push_back(torch::stack(stochastic));
       }
+      if (o.logits.is_cuda()) torch::cuda::synchronize();  // the forward's time, not its launch's
       raw.seconds.push_back(clock::monotonicSeconds() - started);
     }
   }

@@ -123,7 +123,10 @@ void Worker::State::setUp() {
   const double loading = clock::monotonicSeconds();
   if (worker == 0) log::info("worker 0: loading the student and ", cfg.distill().teachers_size(), " teacher(s)");
   JobModels models;
-  const auto problems = checkModelsAndData(cfg, &models, /*progress=*/worker == 0, device);
+  // Placement cache: teachers stay on the CPU; the pass moves one at a time to the device.
+  const bool cached = boot.placement() == "cache";
+  const auto problems = checkModelsAndData(cfg, &models, /*progress=*/worker == 0, device,
+                                           cached ? c10::Device(c10::DeviceType::CPU) : device);
   DISTILL_CHECK(problems.empty(), problems.front());
   if (worker == 0) log::info("worker 0: models loaded and checked in ", clock::monotonicSeconds() - loading, " s");
   // The coordinator verified the shard checksums before the job started.
@@ -158,7 +161,7 @@ void Worker::State::setUp() {
   model::setLayerOutputs(student, reads_hidden, reads_attentions);
   for (auto& teacher : teachers) {
     model::setLayerOutputs(teacher, reads_hidden, reads_attentions);
-    teacher.to(device);
+    if (!cached) teacher.to(device);
     precision->prepareTeacher(teacher);  // bf16: converted once, here
     teacher.eval();
     for (auto& p : model::namedParameters(teacher)) p.tensor.requires_grad_(false);
@@ -404,8 +407,6 @@ checkpoint::TrainerCheckpoint Worker::State::checkpointState(uint64_t s) {
   return ckpt;
 }
 
-// Data selection: the student's entropy on each sample of this step, for the
-// coordinator to rank at the end of the epoch (coordinator/data_selection.h).
 // What the logit means of each micro-batch divide by: the labelled rows (tokens
 // for language models) of the whole step on every worker, over workers x
 // micro-batches. After the gradient average each row then weighs the same,
@@ -442,7 +443,7 @@ void Worker::State::prepareTeachers() {
     for (size_t i = 0; i < manifest.shards.size(); ++i) shards.push_back(dir + "/" + teacher_cache::shardFile(i));
     manifests.push_back(dir + "/" + teacher_cache::kManifestFile);
   }
-  distill::teachers::waitForFiles(shards, heartbeat);
+  distill::teachers::waitForFiles(shards, heartbeat);  // other workers' progress is the watchdog's to judge
   if (worker == 0) {
     for (uint32_t t : computed) {
       const auto& k = boot.cache_keys(static_cast<int>(t));
@@ -452,6 +453,9 @@ void Worker::State::prepareTeachers() {
     }
   }
   distill::teachers::waitForFiles(manifests, heartbeat);
+  if (worker == 0 && !boot.cache_work().empty()) {
+    fs::remove(boot.cache_dirs(0) + "/.visible-" + std::to_string(boot.store_port()));
+  }
   for (const auto& dir : boot.cache_dirs()) caches.push_back(distill::teachers::TeacherCache::open(dir, manifest));
   teachers.clear();  // training reads the caches: the teachers' memory goes back
   if (worker == 0) {
@@ -466,14 +470,18 @@ kd::TeacherOutputs Worker::State::cachedTeachers(const std::vector<uint64_t>& sa
   kd::TeacherOutputs out;
   for (const auto& cache : caches) {
     const double started = clock::monotonicSeconds();
-    const torch::Tensor dense = distill::teachers::denseLogits(cache.gather(samples), cache.vocab());
-    out.logits.push_back(trainer::logitRows(dense).to(device));
+    // The top-k crosses to the device, small; the dense logits are made there.
+    const distill::teachers::TopK top = cache.gather(samples);
+    const distill::teachers::TopK here{top.log_probs.to(device), top.indices.to(device), top.residual.to(device)};
+    out.logits.push_back(trainer::logitRows(distill::teachers::denseLogits(here, cache.vocab())));
     out.seconds.push_back(clock::monotonicSeconds() - started);
   }
   cached_samples_since_report += samples.size();
   return out;
 }
 
+// Data selection: the student's entropy on each sample of this step, for the
+// coordinator to rank at the end of the epoch (coordinator/data_selection.h).
 void Worker::State::sendScores(uint64_t s, const std::vector<uint64_t>& samples, const torch::Tensor& entropy) {
   DISTILL_ASSERT(entropy.numel() == static_cast<int64_t>(samples.size()));
   control::ControlMessage message;

@@ -10,6 +10,9 @@
 //
 // The module exports one C function returning this table. Only standard
 // library types cross it (one libstdc++ in the process); no exception does.
+// Caveat of RTLD_DEEPBIND: an allocator interposed with LD_PRELOAD (tcmalloc,
+// jemalloc, a sanitizer's) is bypassed inside the module, so strings built
+// there may be freed by another allocator; don't preload one with .model tokenizers.
 #pragma once
 
 #include <string>

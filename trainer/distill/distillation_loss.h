@@ -34,8 +34,8 @@ struct LossBreakdown {
   torch::Tensor total;              // scalar, float32, differentiable w.r.t. the student
   double task = 0;                  // CE over counted rows / denominator (before task_weight)
   double kd = 0;                    // combined divergence over counted rows / denominator (before kd_weight)
-  std::vector<double> teacher_kl;   // per teacher: mean KL over counted rows
-  std::vector<double> teacher_weight;  // per teacher: mean combiner weight over counted rows
+  std::vector<double> teacher_kl;   // per teacher: divergence over counted rows / denominator
+  std::vector<double> teacher_weight;  // per teacher: combiner weight over counted rows / denominator
   int64_t rows = 0;                 // rows counted (label != -100)
   torch::Tensor weights;            // [K,B] combiner weights used (no grad); undefined without teachers
 };

@@ -50,7 +50,10 @@ TeacherCache TeacherCache::open(const std::string& dir, const data::DatasetManif
                   path, ": log_probs/indices of shape [", v.log_probs.shape.empty() ? 0 : v.log_probs.shape[0],
                   ", ...] do not match the dataset's ", n, " samples", rank == 3 ? " of " : "",
                   rank == 3 ? std::to_string(c.positions_) + " tokens" : "");
+    const std::vector<int64_t> per_position(v.log_probs.shape.begin(), v.log_probs.shape.end() - 1);
+    DISTILL_CHECK(v.residual.shape == per_position, path, ": residual does not match log_probs (a damaged file?)");
     const int64_t k = v.log_probs.shape.back();
+    DISTILL_CHECK(k <= c.vocab_, path, ": k ", k, " exceeds the teacher's ", c.vocab_, " outputs");
     DISTILL_CHECK(c.k_ == 0 || k == c.k_, path, ": k ", k, " differs from the other shards' ", c.k_);
     c.k_ = k;
     c.files_.push_back(std::move(file));
