@@ -8,6 +8,7 @@
 #include "text/bpe.h"
 #include "text/normalizer.h"
 #include "text/pre_tokenizer.h"
+#include "text/token_match.h"
 
 namespace distill::text {
 namespace {
@@ -84,16 +85,10 @@ class HfTokenizer final : public Tokenizer {
     if (add_special_tokens) ids.insert(ids.end(), prefix_.begin(), prefix_.end());
     size_t pos = 0;
     while (pos < text.size()) {
-      // The next added token: leftmost, then longest.
-      size_t best_at = std::string::npos;
-      const AddedToken* best = nullptr;
-      for (const auto& t : added_) {
-        const size_t at = text.find(t.content, pos);
-        if (at == std::string::npos) continue;
-        if (at < best_at || (at == best_at && t.content.size() > best->content.size())) best_at = at, best = &t;
-      }
-      size_t plain_end = best ? best_at : text.size();
-      size_t resume = best ? best_at + best->content.size() : text.size();
+      const TokenMatch next = nextToken(text, pos, added_contents_);
+      const AddedToken* best = next.found() ? &added_[next.index] : nullptr;
+      size_t plain_end = best ? next.at : text.size();
+      size_t resume = best ? next.at + best->content.size() : text.size();
       if (best && best->lstrip) while (plain_end > pos && isSpace(text[plain_end - 1])) --plain_end;
       if (best && best->rstrip) while (resume < text.size() && isSpace(text[resume])) ++resume;
       encodePlain(text.substr(pos, plain_end - pos), pos == 0, ids);
@@ -170,6 +165,7 @@ class HfTokenizer final : public Tokenizer {
       if (t.at("content").get<std::string>().empty()) continue;  // tokenizers ignores empty added tokens too
       added_.push_back({t.at("content").get<std::string>(), t.at("id").get<int64_t>(), flag(t, "lstrip", false),
                         flag(t, "rstrip", false)});
+      added_contents_.push_back(added_.back().content);
       vocab_size_ = std::max(vocab_size_, added_.back().id + 1);
     }
   }
@@ -200,6 +196,7 @@ class HfTokenizer final : public Tokenizer {
 
   std::unique_ptr<Bpe> bpe_;
   std::vector<AddedToken> added_;
+  std::vector<std::string> added_contents_;  // added_[i].content, for nextToken
   BpeOptions bpe_options_;
   std::vector<Normalizer> normalizers_;
   PreTokenizers pre_tokenizers_;

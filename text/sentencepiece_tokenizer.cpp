@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "text/sentencepiece/module.h"
+#include "text/token_match.h"
 
 #ifndef DISTILL_MODULE_DIR
 #define DISTILL_MODULE_DIR ""
@@ -55,11 +56,6 @@ const spm::Api& moduleApi() {
   return *api;
 }
 
-struct Special {
-  std::string piece;
-  int64_t id;
-};
-
 class SentencePieceTokenizer final : public Tokenizer {
  public:
   explicit SentencePieceTokenizer(const std::string& path) : path_(path), api_(moduleApi()) {
@@ -67,7 +63,10 @@ class SentencePieceTokenizer final : public Tokenizer {
     model_ = api_.load(path.c_str(), &error);
     DISTILL_CHECK(model_ != nullptr, path, ": not a SentencePiece model: ", error);
     for (int id = 0; id < api_.pieceCount(model_); ++id) {
-      if (api_.isSpecial(model_, id) && !api_.piece(model_, id).empty()) specials_.push_back({api_.piece(model_, id), id});
+      if (api_.isSpecial(model_, id) && !api_.piece(model_, id).empty()) {
+        special_pieces_.push_back(api_.piece(model_, id));
+        special_ids_.push_back(id);
+      }
     }
     add_bos_ = api_.bosId(model_) >= 0;
     readTokenizerConfig(std::filesystem::path(path).parent_path() / "tokenizer_config.json");
@@ -83,21 +82,15 @@ class SentencePieceTokenizer final : public Tokenizer {
     std::vector<int> piece_ids;
     std::string error;
     while (pos < text.size()) {
-      size_t best_at = std::string::npos;  // the next special token: leftmost, then longest
-      const Special* best = nullptr;
-      for (const auto& s : specials_) {
-        const size_t at = text.find(s.piece, pos);
-        if (at == std::string::npos) continue;
-        if (at < best_at || (at == best_at && s.piece.size() > best->piece.size())) best_at = at, best = &s;
-      }
-      const size_t end = best ? best_at : text.size();
+      const TokenMatch next = nextToken(text, pos, special_pieces_);
+      const size_t end = next.found() ? next.at : text.size();
       if (end > pos) {
         DISTILL_CHECK(api_.encode(model_, std::string_view(text).substr(pos, end - pos), &piece_ids, &error), path_,
                       ": SentencePiece cannot encode the text: ", error);
         ids.insert(ids.end(), piece_ids.begin(), piece_ids.end());
       }
-      if (best) ids.push_back(best->id);
-      pos = best ? best_at + best->piece.size() : text.size();
+      if (next.found()) ids.push_back(special_ids_[next.index]);
+      pos = next.found() ? next.at + special_pieces_[next.index].size() : text.size();
     }
     if (add_special_tokens && add_eos_) ids.push_back(api_.eosId(model_));
     return ids;
@@ -135,7 +128,8 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string path_;
   const spm::Api& api_;
   spm::Model* model_ = nullptr;
-  std::vector<Special> specials_;
+  std::vector<std::string> special_pieces_;  // control and unknown pieces ("<s>", "<unk>"), matched in the text
+  std::vector<int64_t> special_ids_;
   bool add_bos_ = false, add_eos_ = false;
 };
 

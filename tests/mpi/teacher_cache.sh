@@ -4,7 +4,8 @@
 # where live teachers do (up to the cache's float16); a second job reuses the
 # cache and trains identically; a pass killed mid-way (a shard and cache.json
 # gone) is completed by `distill cache-teachers`, recomputing only that shard,
-# byte for byte; a cache.json of another teacher file is refused by name.
+# byte for byte; a cache.json of another teacher file is refused by name;
+# `distill validate --print` shows the plan.
 source "$(dirname "$0")/lib.sh"
 "$BIN" prepare-data --synthetic language-modeling --vocab 96 --length 16 --num-samples 256 --samples-per-shard 64 \
   --out "$WORK/data/train" >/dev/null || fail "prepare-data"
@@ -47,6 +48,12 @@ grep -q "reusing the cache in $dir" "$WORK/again.log" || { cat "$WORK/again.log"
 grep -q "teacher pass:" "$WORK/again.log" && fail "the cache was computed again"
 compare "$WORK/cached/checkpoints/latest/model.safetensors" "$WORK/again/checkpoints/latest/model.safetensors" \
   --exact || fail "the same cache trained differently"
+
+"$BIN" validate "$WORK/job.yaml" --print 2> /dev/null > "$WORK/plan.txt" || fail "validate --print"
+grep -q "^# teacher placement: cache (every teacher's cache is complete" "$WORK/plan.txt" ||
+  { tail -3 "$WORK/plan.txt"; fail "validate --print does not show the plan"; }
+"$BIN" validate "$WORK/job.yaml" --print --set distill.cache.top_k=8 2> /dev/null | grep -q \
+  "^# teacher placement: replicate (one epoch" || fail "validate --print: no replicate plan for a missing cache"
 
 cp "$dir/shard-00002.safetensors" "$WORK/shard2.before"
 rm "$dir/shard-00002.safetensors" "$dir/cache.json"
