@@ -1,5 +1,6 @@
 // `distill train CONFIG [--set a.b=c]... [--resume]`: one job, under mpirun.
-// Rank 0 is the coordinator, ranks 1..N are workers (DESIGN.md section 1).
+// Rank 0 is the coordinator, ranks 1..N are workers (DESIGN.md section 1);
+// with --teacher-ranks P the last P ranks serve the teachers (placement pool).
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
@@ -13,9 +14,11 @@
 #include "common/error.h"
 #include "common/launch_env.h"
 #include "common/log.h"
+#include "common/teacher_placement.h"
 #include "control/mpi_channel.h"
 #include "coordinator/coordinator.h"
 #include "trainer/comm/worker_group.h"
+#include "trainer/teacher_rank.h"
 #include "trainer/worker.h"
 
 namespace distill::cli {
@@ -26,6 +29,7 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   bool resume = false;
   bool teacher_pass_only = false;  // distill cache-teachers
+  int teacher_ranks = 0;           // the last ranks serve teachers (placement pool)
 };
 
 int runCoordinator(const config::JobConfig& cfg, const TrainArgs& args, control::MpiChannel& channel) {
@@ -33,7 +37,8 @@ int runCoordinator(const config::JobConfig& cfg, const TrainArgs& args, control:
   options.resume = args.resume;
   options.config_yaml = config::toYaml(cfg);
   options.teacher_pass_only = args.teacher_pass_only;
-  const int workers = channel.size() - 1;
+  options.teacher_ranks = args.teacher_ranks;
+  const int workers = channel.size() - 1 - args.teacher_ranks;
   coordinator::Coordinator coordinator(cfg, options, channel, [workers](uint16_t port, uint16_t* bound) {
     return comm::startStoreServer(port, bound, workers);
   });
@@ -81,6 +86,23 @@ int runWorker(const config::JobConfig& cfg, control::MpiChannel& channel, const 
   return 0;
 }
 
+int runTeacherRank(const config::JobConfig& cfg, control::MpiChannel& channel, const trainer::Placement& where) {
+  std::signal(SIGTERM, SIG_IGN);  // the coordinator stops the job (runWorker)
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGUSR1, SIG_IGN);
+  const control::Bootstrap boot = control::broadcastBootstrap({});
+  trainer::TeacherRank server(cfg, boot, channel, where);
+  try {
+    server.run();
+  } catch (const std::exception& e) {
+    server.reportFailure(e.what());
+    std::this_thread::sleep_for(std::chrono::seconds(30));
+    log::error(e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  return 0;
+}
+
 int train(const TrainArgs& args) {
   const LaunchEnv launch = LaunchEnv::detect();
   int provided = 0;
@@ -98,7 +120,11 @@ int train(const TrainArgs& args) {
     MPI_Finalize();
     return kExitBadInput;
   }
-  log::setPrefix(rank == 0 ? "coordinator" : "worker " + std::to_string(rank - 1));
+  const int workers = size - 1 - args.teacher_ranks;
+  const bool teacher_rank = rank > workers;
+  log::setPrefix(rank == 0      ? "coordinator"
+                 : teacher_rank ? "teacher rank " + std::to_string(rank)
+                                : "worker " + std::to_string(rank - 1));
 
   // Every rank reads the same config, so a bad config fails on all of them
   // alike; rank 0 says why and all leave cleanly.
@@ -110,6 +136,8 @@ int train(const TrainArgs& args) {
     config::throwIfInvalid(cfg, args.config);
     DISTILL_CHECK(!args.teacher_pass_only || cfg.distill().teachers_size() > 0, args.config,
                   ": distill.teachers is empty: there is nothing to cache");
+    const std::string pool = placement::poolProblem(cfg, args.teacher_ranks, workers);
+    DISTILL_CHECK(pool.empty(), args.config, ": ", pool);
   } catch (const Error& e) {
     if (rank == 0) log::error(e.what());
     MPI_Finalize();
@@ -127,6 +155,8 @@ int train(const TrainArgs& args) {
         log::error(e.what());
         MPI_Abort(MPI_COMM_WORLD, kExitBadInput);
       }
+    } else if (teacher_rank) {
+      code = runTeacherRank(cfg, channel, where);
     } else {
       code = runWorker(cfg, channel, where);
     }
@@ -143,6 +173,9 @@ void addTrain(CLI::App& app, Run& run) {
   cmd->add_option("config", args->config, "YAML job config")->required()->check(CLI::ExistingFile);
   cmd->add_option("--set", args->overrides, "Override a config field: a.b=c (repeatable)");
   cmd->add_flag("--resume", args->resume, "Continue from <run_dir>/checkpoints/latest when it exists");
+  cmd->add_option("--teacher-ranks", args->teacher_ranks,
+                  "The last P ranks hold the teachers and serve their outputs to the workers (placement pool)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([args, &run] { run = [args] { return train(*args); }; });
 
   auto cache_args = std::make_shared<TrainArgs>();

@@ -256,13 +256,17 @@ void checkDistill(Problems& p, const DistillSpec& d) {
     }
   }
   checkName(p, "distill.placement", "placement", d.placement(), {"auto", "replicate", "cache", "pool"});
-  if (d.placement() == "pool") {
-    p.add("distill.placement", "pool (teacher ranks) is not implemented in this version; use auto, replicate or cache");
-  }
-  if (d.placement() == "cache") {
-    if (const std::string refusal = placement::cacheRefusal(d); !refusal.empty()) p.add("distill.placement", "cache: ", refusal);
+  if (d.placement() == "cache" || d.placement() == "pool") {
+    if (const std::string refusal = placement::topKRefusal(d); !refusal.empty()) {
+      p.add("distill.placement", d.placement(), ": ", refusal);
+    }
   }
   checkPositive(p, "distill.cache.top_k", d.cache().top_k());
+  checkPositive(p, "distill.pool.top_k", d.pool().top_k());
+  if (d.pool().ahead_steps() < 1 || d.pool().ahead_steps() > 8) {
+    p.add("distill.pool.ahead_steps", "must be between 1 and 8 (steps the teacher ranks run ahead), got ",
+          d.pool().ahead_steps());
+  }
   checkDistillTerms(p, d);
   checkTeacherClasses(p, d);
   checkSchedule(p, "distill.temperature_schedule", d.temperature_schedule(), true);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -69,6 +70,10 @@ struct Coordinator::State {
   StoreServerStarter start_store;
 
   int workers = 0;
+  int teacher_ranks = 0;                // placement pool: world ranks workers+1 .. workers+teacher_ranks
+  std::vector<std::vector<int>> replicas;  // placement pool: per teacher, the world ranks holding it
+  uint64_t teacher_sent_through = 0;    // placement pool: TeacherRequests sent for steps < this
+  std::vector<bool> pool_finished;      // per teacher rank
   uint64_t start_step = 0;
   uint64_t total_steps = 0;
   std::unique_ptr<DataLedger> data_ledger;  // the data ledger: which samples each step takes
@@ -88,6 +93,9 @@ struct Coordinator::State {
       : config(std::move(c)), options(std::move(o)), channel(ch), start_store(std::move(s)) {}
 
   void sendAssignments(int worker);
+  void sendTeacherWork();
+  void handleTeacherRank(const control::Incoming& in);
+  std::string teacherRankName(int rank) const;
   void recordScores(int worker, const control::SampleScores& scores);
   void selectWhenScored();
   void handle(const control::Incoming& in);
@@ -135,6 +143,73 @@ void Coordinator::State::sendAssignments(int worker) {
   sent_through[worker] = horizon;
 }
 
+// Placement pool: every worker's batch of the steps up to distill.pool.ahead_steps
+// past the slowest worker goes to the teacher ranks, each teacher's share to
+// one of the ranks holding it (round robin over steps and workers), so the
+// teachers run while the workers train the steps before.
+void Coordinator::State::sendTeacherWork() {
+  if (teacher_ranks == 0) return;
+  const uint64_t slowest = *std::min_element(worker_step.begin(), worker_step.end());
+  const uint64_t horizon = std::min({total_steps, stop_after, slowest + config.distill().pool().ahead_steps(),
+                                     data_ledger->schedule().selectionHorizon()});
+  if (teacher_sent_through >= horizon) return;
+  std::map<int, control::ControlMessage> by_rank;
+  for (uint64_t step = teacher_sent_through; step < horizon; ++step) {
+    for (int w = 0; w < workers; ++w) {
+      const auto samples = data_ledger->schedule().samples(step, w);
+      std::map<int, control::TeacherWork*> here;  // rank -> its request for this (step, worker)
+      for (size_t k = 0; k < replicas.size(); ++k) {
+        const auto& holders = replicas[k];
+        const int rank = holders[(step * static_cast<uint64_t>(workers) + static_cast<uint64_t>(w)) % holders.size()];
+        auto& work = here[rank];
+        if (!work) {
+          work = by_rank[rank].mutable_teacher_requests()->add_work();
+          work->set_step(step);
+          work->set_worker(static_cast<uint32_t>(w));
+          for (uint64_t id : samples) work->add_samples(id);
+        }
+        work->add_teachers(static_cast<uint32_t>(k));
+      }
+    }
+  }
+  for (const auto& [rank, message] : by_rank) channel.send(rank, message);
+  teacher_sent_through = horizon;
+}
+
+std::string Coordinator::State::teacherRankName(int rank) const {
+  std::string names;
+  for (size_t k = 0; k < replicas.size(); ++k) {
+    if (std::find(replicas[k].begin(), replicas[k].end(), rank) == replicas[k].end()) continue;
+    names += (names.empty() ? "'" : ", '") + config.distill().teachers(static_cast<int>(k)).name() + "'";
+  }
+  return detail::concat("teacher rank ", rank, " (teacher ", names, ")");
+}
+
+void Coordinator::State::handleTeacherRank(const control::Incoming& in) {
+  const int member = in.source - 1;  // watched after the workers
+  const auto& m = in.message;
+  const double now = clock::unixSeconds();
+  switch (m.body_case()) {
+    case control::ControlMessage::kProgress:
+      watchdog->progress(member, m.progress().step(), m.progress().phase(), now);
+      break;
+    case control::ControlMessage::kPoolReport:
+      metrics->recordPoolReport(in.source, m.pool_report());
+      break;
+    case control::ControlMessage::kFinished:
+      pool_finished[static_cast<size_t>(member - workers)] = true;
+      watchdog->finished(member);
+      break;
+    case control::ControlMessage::kFailure: {
+      const auto& f = m.failure();
+      abortJob(detail::concat(teacherRankName(in.source), " failed at step ", f.step(), " in phase ", f.phase(),
+                              ": ", f.message()));
+    }
+    default:
+      abortJob(detail::concat("unexpected control message from ", teacherRankName(in.source)));
+  }
+}
+
 // Data selection: every worker sends the entropies of each step it trained,
 // in step order, before it waits for its next batch. The next epoch is
 // selected once every worker has scored every step before it, so the choice
@@ -171,6 +246,7 @@ void Coordinator::State::selectWhenScored() {
             " samples (entropy >= ", chosen.min_entropy, ")",
             chosen.never_scored > 0 ? detail::concat(", ", chosen.never_scored, " of them never scored") : "");
   for (int w = 0; w < workers; ++w) sendAssignments(w);
+  sendTeacherWork();
 }
 
 void Coordinator::State::requestStop(int signal) {
@@ -187,6 +263,7 @@ void Coordinator::State::requestStop(int signal) {
 }
 
 void Coordinator::State::handle(const control::Incoming& in) {
+  if (in.source > workers) return handleTeacherRank(in);
   const int worker = in.source - 1;
   DISTILL_ASSERT(worker >= 0 && worker < workers, "control message from rank ", in.source);
   const auto& m = in.message;
@@ -197,6 +274,7 @@ void Coordinator::State::handle(const control::Incoming& in) {
       metrics->recordProgress(worker, m.progress().step(), m.progress().phase(), now);
       worker_step[worker] = std::max(worker_step[worker], m.progress().step());
       sendAssignments(worker);
+      sendTeacherWork();
       break;
     case control::ControlMessage::kScores:
       recordScores(worker, m.scores());
@@ -273,9 +351,11 @@ void Coordinator::State::handle(const control::Incoming& in) {
 int Coordinator::run() {
   State& s = *state_;
   const auto& cfg = s.config;
-  s.workers = s.channel.size() - 1;
-  DISTILL_CHECK(s.workers >= 1, "the job needs at least one worker rank besides the coordinator: run it with "
-                                "launch/distill-mpirun -n WORKERS, or mpirun -np WORKERS+1");
+  s.teacher_ranks = s.options.teacher_ranks;
+  s.workers = s.channel.size() - 1 - s.teacher_ranks;
+  DISTILL_CHECK(s.workers >= 1, "the job needs at least one worker rank besides the coordinator",
+                s.teacher_ranks > 0 ? " and the teacher ranks" : "",
+                ": run it with launch/distill-mpirun -n WORKERS, or mpirun -np WORKERS+1");
   files::makeDirs(cfg.run_dir());
   files::writeFileAtomic((fs::path(cfg.run_dir()) / "config.resolved.yaml").string(), s.options.config_yaml);
 
@@ -334,7 +414,11 @@ int Coordinator::run() {
   // The epochs still ahead (after a resume, those left): what a cache would save.
   const double epochs = static_cast<double>(s.total_steps - std::min(s.total_steps, s.start_step)) /
                         static_cast<double>(std::max<uint64_t>(1, s.data_ledger->schedule().stepsPerEpoch()));
-  const TeacherPlan teachers = planTeachers(cfg, manifest, s.workers, epochs);
+  const TeacherPlan teachers = planTeachers(cfg, manifest, s.workers, epochs, s.teacher_ranks);
+  s.replicas.assign(static_cast<size_t>(cfg.distill().teachers_size()), {});
+  for (const auto& rank : teachers.pool) {
+    for (uint32_t k : rank.teachers()) s.replicas[k].push_back(static_cast<int>(rank.rank()));
+  }
   if (cfg.distill().teachers_size() > 0) {
     log::info("teachers: placement ", teachers.plan.placement, " (", teachers.plan.reason, ")");
     for (const auto& note : teachers.notes) log::info(note);
@@ -382,6 +466,8 @@ int Coordinator::run() {
   for (const auto& dir : teachers.cache_dirs) boot.add_cache_dirs(dir);
   for (const auto& key : teachers.cache_keys) *boot.add_cache_keys() = key;
   for (const auto& work : teachers.work) *boot.add_cache_work() = work;
+  for (const auto& rank : teachers.pool) *boot.add_pool() = rank;
+  boot.set_pool_top_k(cfg.distill().pool().top_k());
   control::broadcastBootstrap(boot);
 
   // Loading models, the rendezvous, checkpoints and evaluation may take longer
@@ -391,9 +477,13 @@ int Coordinator::run() {
                                         setupAllowanceSeconds(cfg)});
   log::info("coordinator: model loading, checkpoints and evaluation may take up to ", slow_seconds,
             " s per phase (runtime.setup_seconds + runtime.setup_seconds_per_gb per GB of model files)");
+  // Teacher ranks are watched after the workers, by their own names.
   s.watchdog = std::make_unique<Watchdog>(
-      s.workers, cfg.runtime().watchdog_seconds(), clock::unixSeconds(), slow_seconds,
+      s.workers + s.teacher_ranks, cfg.runtime().watchdog_seconds(), clock::unixSeconds(), slow_seconds,
       std::set<std::string>{"startup", "setup", "rendezvous", "resume", "checkpoint", "eval", "teacher-pass"});
+  for (int p = 0; p < s.teacher_ranks; ++p) s.watchdog->setName(s.workers + p, s.teacherRankName(s.workers + 1 + p));
+  s.pool_finished.assign(static_cast<size_t>(s.teacher_ranks), false);
+  s.teacher_sent_through = s.start_step;
   s.progress = std::make_unique<ProgressLine>(cfg.metrics().progress_seconds(), stderrIsTerminal());
   s.sent_through.assign(s.workers, s.start_step);
   s.worker_step.assign(s.workers, s.start_step);
@@ -410,6 +500,7 @@ int Coordinator::run() {
   // the checkpoint's scores cover every step before it.
   s.selectWhenScored();
   for (int w = 0; w < s.workers; ++w) s.sendAssignments(w);
+  s.sendTeacherWork();
 
   // SIGUSR1 is what launch/distill-mpirun sends (mpirun forwards it to every
   // rank); SIGTERM and SIGINT come from srun or a direct launch.
@@ -425,8 +516,13 @@ int Coordinator::run() {
       s.abortJob(detail::concat(stall->describe(), " (runtime.watchdog_seconds = ", cfg.runtime().watchdog_seconds(), ")"));
     }
   }
+  // Teacher ranks end once every worker has: nothing more will be asked of them.
+  control::ControlMessage finish;
+  finish.mutable_command()->set_kind(control::Command::FINISH);
+  for (int p = 0; p < s.teacher_ranks; ++p) s.channel.send(s.workers + 1 + p, finish);
   // Checkpoint parts may still be arriving from the last step.
-  while (s.committer->pending()) {
+  while (s.committer->pending() ||
+         !std::all_of(s.pool_finished.begin(), s.pool_finished.end(), [](bool f) { return f; })) {
     auto in = s.channel.receive(std::chrono::milliseconds(100));
     if (in) s.handle(*in);
     else if (auto stall = s.watchdog->check(clock::unixSeconds())) s.abortJob(stall->describe());

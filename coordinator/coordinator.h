@@ -2,7 +2,9 @@
 //
 // It plans the data order (DataSchedule), selects each epoch's samples from
 // the workers' entropies when training.data_selection is on (DataSelection),
-// streams batch assignments to the workers a few steps ahead, watches their progress (Watchdog), commits
+// streams batch assignments to the workers a few steps ahead (and, with
+// teacher ranks, the same batches to them as TeacherRequests, so the
+// teachers' outputs arrive before the workers need them), watches their progress (Watchdog), commits
 // checkpoints (CheckpointCommitter), serves /metrics (JobMetrics) and prints the
 // progress line. The protocol is written down in proto/control.proto.
 //
@@ -27,6 +29,7 @@ struct CoordinatorOptions {
   bool resume = false;         // continue from <run_dir>/checkpoints/latest when it exists
   std::string config_yaml;     // the resolved config, saved into the run directory
   bool teacher_pass_only = false;  // `distill cache-teachers`: the teacher pass, then stop (no training)
+  int teacher_ranks = 0;           // the last ranks serve teachers (placement pool, --teacher-ranks)
 };
 
 // Starts the c10d rendezvous store server on a free port and returns a handle

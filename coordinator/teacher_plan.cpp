@@ -10,15 +10,17 @@ namespace distill::coordinator {
 namespace fs = std::filesystem;
 
 TeacherPlan planTeachers(const config::JobConfig& cfg, const data::DatasetManifest& manifest, int workers,
-                         double epochs) {
+                         double epochs, int teacher_ranks) {
   const auto& d = cfg.distill();
   TeacherPlan out;
   placement::Inputs inputs;
   inputs.epochs = epochs;
+  inputs.teacher_ranks = teacher_ranks;
   inputs.student_bytes = fs::file_size(cfg.student().path());
   std::vector<teacher_cache::Key> keys;
   const std::string root = teacher_cache::cacheRoot(d.cache().dir(), cfg.data().train());
-  const bool may_cache = (d.placement() == "cache" || d.placement() == "auto") && placement::cacheRefusal(d).empty();
+  const bool may_cache = teacher_ranks == 0 && (d.placement() == "cache" || d.placement() == "auto") &&
+                         placement::topKRefusal(d).empty();
   for (const auto& t : d.teachers()) {
     inputs.teacher_bytes.push_back(fs::file_size(t.path()));
     if (!may_cache) continue;
@@ -26,6 +28,20 @@ TeacherPlan planTeachers(const config::JobConfig& cfg, const data::DatasetManife
     inputs.cache_complete.push_back(teacher_cache::complete(teacher_cache::cacheDir(root, keys.back()), keys.back()));
   }
   out.plan = placement::plan(cfg, inputs);
+  if (out.plan.placement == "pool") {
+    const auto held = placement::poolAssignment(d.teachers_size(), teacher_ranks);
+    for (size_t p = 0; p < held.size(); ++p) {
+      control::PoolRank rank;
+      rank.set_rank(static_cast<uint32_t>(workers + 1 + static_cast<int>(p)));
+      std::string names;
+      for (uint32_t k : held[p]) {
+        rank.add_teachers(k);
+        names += (names.empty() ? "'" : ", '") + d.teachers(static_cast<int>(k)).name() + "'";
+      }
+      out.pool.push_back(rank);
+      out.notes.push_back("teacher rank " + std::to_string(rank.rank()) + " holds teacher(s) " + names);
+    }
+  }
   if (out.plan.placement != "cache") return out;
 
   std::vector<uint64_t> load(static_cast<size_t>(workers), 0);

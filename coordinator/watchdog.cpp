@@ -11,13 +11,12 @@ namespace distill::coordinator {
 std::string Stall::describe() const {
   char seconds[32];
   std::snprintf(seconds, sizeof(seconds), "%.1f", silent_seconds);
-  std::string text = detail::concat("worker ", worker, " (rank ", worker + 1, ") silent for ", seconds,
-                                    " s, last seen at step ", step, " in phase ", phase);
+  std::string text = detail::concat(name, " silent for ", seconds, " s, last seen at step ", step, " in phase ", phase);
   for (size_t i = 0; i < also_silent.size(); ++i) {
     const Stall& o = also_silent[i];
     std::snprintf(seconds, sizeof(seconds), "%.1f", o.silent_seconds);
-    text += detail::concat(i == 0 ? " (also silent: " : "; ", "worker ", o.worker, " (rank ", o.worker + 1, ") for ",
-                           seconds, " s, at step ", o.step, " in phase ", o.phase);
+    text += detail::concat(i == 0 ? " (also silent: " : "; ", o.name, " for ", seconds, " s, at step ", o.step,
+                           " in phase ", o.phase);
   }
   return also_silent.empty() ? text : text + ")";
 }
@@ -28,8 +27,13 @@ Watchdog::Watchdog(int num_workers, double timeout_seconds, double now, double s
       slow_timeout_(std::max(timeout_seconds, slow_timeout_seconds)),
       slow_phases_(std::move(slow_phases)),
       seen_(static_cast<size_t>(num_workers)) {
-  for (auto& s : seen_) s.at = now;
+  for (size_t w = 0; w < seen_.size(); ++w) {
+    seen_[w].at = now;
+    seen_[w].name = detail::concat("worker ", w, " (rank ", w + 1, ")");
+  }
 }
+
+void Watchdog::setName(int member, std::string name) { seen_.at(static_cast<size_t>(member)).name = std::move(name); }
 
 void Watchdog::progress(int worker, uint64_t step, const std::string& phase, double now) {
   DISTILL_ASSERT(worker >= 0 && worker < static_cast<int>(seen_.size()));
@@ -67,13 +71,13 @@ std::optional<Stall> Watchdog::check(double now) const {
     const Seen& s = seen_[w];
     if (s.done) continue;
     if (!culprit || key(s) < key(seen_[static_cast<size_t>(culprit->worker)])) {
-      culprit = Stall{static_cast<int>(w), s.step, s.phase, now - s.at, {}};
+      culprit = Stall{static_cast<int>(w), s.name, s.step, s.phase, now - s.at, {}};
     }
   }
   for (size_t w = 0; w < seen_.size(); ++w) {
     const Seen& s = seen_[w];
     if (s.done || static_cast<int>(w) == culprit->worker || now - s.at <= timeout_ / 2) continue;
-    culprit->also_silent.push_back(Stall{static_cast<int>(w), s.step, s.phase, now - s.at, {}});
+    culprit->also_silent.push_back(Stall{static_cast<int>(w), s.name, s.step, s.phase, now - s.at, {}});
   }
   return culprit;
 }

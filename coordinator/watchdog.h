@@ -20,6 +20,7 @@ namespace distill::coordinator {
 
 struct Stall {
   int worker = -1;
+  std::string name;  // "worker 1 (rank 2)", or what Watchdog::setName gave
   uint64_t step = 0;
   std::string phase;
   double silent_seconds = 0;
@@ -39,6 +40,9 @@ class Watchdog {
   Watchdog(int num_workers, double timeout_seconds, double now, double slow_timeout_seconds = 0,
            std::set<std::string> slow_phases = {});
   void progress(int worker, uint64_t step, const std::string& phase, double now);
+  // How stalls name `member` (default "worker N (rank N+1)"): teacher ranks
+  // are watched as members after the workers.
+  void setName(int member, std::string name);
   // A finished worker is no longer watched.
   void finished(int worker);
   // The worker silent the longest, if it has been silent longer than the timeout.
@@ -51,6 +55,7 @@ class Watchdog {
     uint64_t step = 0;
     std::string phase = "startup";
     bool done = false;
+    std::string name;
   };
   double timeout_;
   double slow_timeout_;

@@ -110,6 +110,9 @@ struct JobMetrics::State {
   std::unique_ptr<LabelledGauges> seconds_by_teacher, cache_bytes_by_teacher;
   Gauge* teacher_wait = nullptr;
   Counter* cache_hits = nullptr;
+  Family<Counter>* pool_batches = nullptr;   // placement pool, by teacher rank
+  Family<Counter>* pool_busy = nullptr;
+  std::map<int, std::pair<Counter*, Counter*>> pool_by_rank;
   std::map<std::pair<std::string, std::string>, Gauge*> term_by_teacher;  // (teacher, term)
   Family<Gauge>* phase_seconds = nullptr;
   Family<Gauge>* worker_phase = nullptr;
@@ -201,6 +204,17 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
                              "at the newest reported step.", kUnknown);
   s.cache_hits = &s.counter("distill_teacher_cache_hits_total",
                             "Training samples whose teacher outputs came from a teacher cache, summed over workers.");
+  s.pool_batches = &prometheus::BuildCounter()
+                        .Name("distill_teacher_rank_batches_total")
+                        .Help("Placement pool: teacher forward passes each teacher rank served (one per teacher and step).")
+                        .Labels(s.job_label)
+                        .Register(*s.registry);
+  s.pool_busy = &prometheus::BuildCounter()
+                     .Name("distill_teacher_rank_busy_seconds_total")
+                     .Help("Placement pool: seconds each teacher rank spent running its teachers; its rate is the "
+                           "rank's busy fraction.")
+                     .Labels(s.job_label)
+                     .Register(*s.registry);
   s.samples = &s.counter("distill_samples_total", "Training samples consumed, summed over workers.");
   s.tokens = &s.counter("distill_tokens_total", "Training tokens (non-padding) consumed, summed over workers.");
   s.learning_rate = &s.single("distill_learning_rate", "Learning rate of the latest reported step.", kUnknown);
@@ -437,6 +451,17 @@ void JobMetrics::recordEval(uint64_t step, double accuracy, double loss, bool la
   state_->eval_accuracy->Set(accuracy);
   state_->eval_loss->Set(loss);
   if (language_modeling) state_->eval_perplexity->Set(std::exp(loss));
+}
+
+void JobMetrics::recordPoolReport(int rank, const control::PoolReport& report) {
+  State& s = *state_;
+  auto it = s.pool_by_rank.find(rank);
+  if (it == s.pool_by_rank.end()) {
+    const std::map<std::string, std::string> label = {{"rank", std::to_string(rank)}};
+    it = s.pool_by_rank.emplace(rank, std::make_pair(&s.pool_batches->Add(label), &s.pool_busy->Add(label))).first;
+  }
+  it->second.first->Increment(static_cast<double>(report.batches()));
+  it->second.second->Increment(std::max(report.busy_seconds(), 0.0));
 }
 
 void JobMetrics::setTeacherCacheBytes(const std::string& teacher, double bytes_per_token) {

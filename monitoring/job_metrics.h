@@ -69,6 +69,8 @@ class JobMetrics {
   void recordEval(uint64_t step, double accuracy, double loss, bool language_modeling = false);
   // Placement cache: bytes on disk per cached token of teacher `teacher`.
   void setTeacherCacheBytes(const std::string& teacher, double bytes_per_token);
+  // Placement pool: the work teacher rank `rank` (world rank) reported.
+  void recordPoolReport(int rank, const control::PoolReport& report);
   // The watchdog's measure: seconds since worker `worker` last made progress.
   void setWatchdog(int worker, double seconds_since_progress);
 

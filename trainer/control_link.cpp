@@ -22,7 +22,14 @@ std::map<std::string, double> ControlLink::takePhaseSeconds() {
   return out;
 }
 
-void ControlLink::handle(const control::ControlMessage& message) {
+void ControlLink::handle(const control::Incoming& in) {
+  const control::ControlMessage& message = in.message;
+  if (message.body_case() == control::ControlMessage::kTeacherOutput) {
+    const auto& out = message.teacher_output();
+    teacher_outputs_[{out.step(), out.teacher()}] = out;
+    return;
+  }
+  DISTILL_CHECK(in.source == 0, "worker ", worker_, ": unexpected control message from rank ", in.source);
   switch (message.body_case()) {
     case control::ControlMessage::kAssignment:
       for (const auto& b : message.assignment().batches()) {
@@ -39,7 +46,7 @@ void ControlLink::handle(const control::ControlMessage& message) {
 }
 
 void ControlLink::drain() {
-  while (auto in = channel_.poll()) handle(in->message);
+  while (auto in = channel_.poll()) handle(*in);
 }
 
 std::optional<std::vector<uint64_t>> ControlLink::batch(uint64_t step) {
@@ -47,13 +54,28 @@ std::optional<std::vector<uint64_t>> ControlLink::batch(uint64_t step) {
   while (batches_.find(step) == batches_.end()) {
     if (step >= stop_after_) return std::nullopt;
     // No timeout here: if the coordinator dies, mpirun ends this process.
-    if (auto in = channel_.receive(std::chrono::milliseconds(1000))) handle(in->message);
+    if (auto in = channel_.receive(std::chrono::milliseconds(1000))) handle(*in);
   }
   epoch_ = epochs_[step];
   epochs_.erase(epochs_.begin(), epochs_.upper_bound(step));
   auto node = batches_.extract(step);
   // Batches of earlier steps are never needed again.
   batches_.erase(batches_.begin(), batches_.lower_bound(step));
+  return std::move(node.mapped());
+}
+
+control::TeacherOutput ControlLink::teacherOutput(uint64_t step, uint32_t teacher) {
+  drain();
+  const std::pair<uint64_t, uint32_t> key{step, teacher};
+  double heartbeat = clock::monotonicSeconds();
+  while (teacher_outputs_.find(key) == teacher_outputs_.end()) {
+    if (auto in = channel_.receive(std::chrono::milliseconds(200))) handle(*in);
+    if (clock::monotonicSeconds() - heartbeat > 1.0) {
+      enter(step, phase_);
+      heartbeat = clock::monotonicSeconds();
+    }
+  }
+  auto node = teacher_outputs_.extract(key);
   return std::move(node.mapped());
 }
 

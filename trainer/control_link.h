@@ -8,6 +8,7 @@
 //   ControlLink link(channel, worker);
 //   link.enter(step, "teachers");           // Progress message + phase timing
 //   auto batch = link.batch(step);           // sample ids of this worker's slice
+//   auto top = link.teacherOutput(step, 0);  // placement pool: from a teacher rank
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,11 @@ class ControlLink {
   // The epoch of the step batch() last returned (from the coordinator's ledger,
   // right after a resume on another number of workers too).
   uint64_t epoch() const { return epoch_; }
+  // Placement pool: teacher `teacher`'s top-k for this worker's batch of
+  // `step`, from whichever teacher rank the coordinator gave it to. Waits for
+  // it, re-reporting the current phase every second: a stalled teacher rank
+  // is the watchdog's to name (it reports progress of its own).
+  control::TeacherOutput teacherOutput(uint64_t step, uint32_t teacher);
   void send(const control::ControlMessage& message) { channel_.send(0, message); }
   void failure(uint64_t step, const std::string& message);
   bool flush() { return channel_.flush(std::chrono::seconds(10)); }
@@ -42,11 +48,12 @@ class ControlLink {
   std::map<uint64_t, uint64_t> epochs_;  // step -> epoch, for the assigned steps
   uint64_t epoch_ = 0;
   void drain();  // handles every message that has arrived
-  void handle(const control::ControlMessage& message);
+  void handle(const control::Incoming& in);
 
   control::MpiChannel& channel_;
   int worker_;
   std::map<uint64_t, std::vector<uint64_t>> batches_;
+  std::map<std::pair<uint64_t, uint32_t>, control::TeacherOutput> teacher_outputs_;  // (step, teacher)
   uint64_t stop_after_ = UINT64_MAX;
   std::string phase_ = "startup";
   double phase_started_ = 0;

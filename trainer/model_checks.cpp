@@ -57,7 +57,8 @@ void checkTerms(const config::JobConfig& config, int64_t seq_len, JobModels& mod
 }  // namespace
 
 std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded, bool progress,
-                                            c10::Device device, std::optional<c10::Device> teacher_device) {
+                                            c10::Device device, std::optional<c10::Device> teacher_device,
+                                            bool load_teachers) {
   std::vector<std::string> problems;
   data::DatasetManifest manifest;
   try {
@@ -95,7 +96,7 @@ std::vector<std::string> checkModelsAndData(const config::JobConfig& config, Job
     problems.push_back(detail::concat("student.path: ", config.student().path(), " has ", student, " outputs, but ",
                                       config.data().train(), " has ", expected, " ", what));
   }
-  for (int i = 0; i < config.distill().teachers_size(); ++i) {
+  for (int i = 0; load_teachers && i < config.distill().teachers_size(); ++i) {
     const auto& teacher = config.distill().teachers(i);
     const std::string field = detail::concat("distill.teachers[", i, "].path");
     models.teachers.emplace_back();

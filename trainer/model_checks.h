@@ -31,10 +31,13 @@ struct JobModels {
 // teachers take minutes). Models are loaded straight onto `device`.
 // `teacher_device`: where the teachers load (default: `device`); the CPU when
 // their outputs come from caches and the device is for the student.
+// Without `load_teachers` (placement pool: teacher ranks hold them) only the
+// student and the data are checked.
 std::vector<std::string> checkModelsAndData(const config::JobConfig& config, JobModels* loaded = nullptr,
                                             bool progress = false,
                                             c10::Device device = c10::Device(c10::DeviceType::CPU),
-                                            std::optional<c10::Device> teacher_device = std::nullopt);
+                                            std::optional<c10::Device> teacher_device = std::nullopt,
+                                            bool load_teachers = true);
 // Every shard of data.train and data.eval against the checksums in its manifest.
 std::vector<std::string> checkDataIntegrity(const config::JobConfig& config);
 

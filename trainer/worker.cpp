@@ -37,6 +37,7 @@
 #include "trainer/step_loss.h"
 #include "trainer/teachers/cache_pass.h"
 #include "trainer/teachers/teacher_cache.h"
+#include "trainer/teachers/teacher_source.h"
 
 namespace distill::trainer {
 namespace fs = std::filesystem;
@@ -58,9 +59,8 @@ struct Worker::State {
   std::unique_ptr<data::ShardedDataset> train_data;
   std::unique_ptr<data::ShardedDataset> eval_data;  // null without data.eval
   torch::jit::Module student;
-  std::vector<torch::jit::Module> teachers;        // live (placement replicate); empty with placement cache
-  std::vector<distill::teachers::TeacherCache> caches;      // placement cache: one per teacher
-  uint64_t cached_samples_since_report = 0;
+  std::vector<torch::jit::Module> teachers;        // loaded here (placement replicate, or cache for its pass)
+  std::unique_ptr<distill::teachers::TeacherSource> teacher_source;  // where training gets the teachers' outputs
   std::vector<double> teacher_seconds_since_report;  // per teacher, summed over the steps since the report
   uint64_t steps_since_report = 0;
   std::vector<sparsity::NamedTensor> params;       // the student's
@@ -90,7 +90,6 @@ struct Worker::State {
 
   void setUp();
   void prepareTeachers();
-  kd::TeacherOutputs cachedTeachers(const std::vector<uint64_t>& samples);
   void trainStep(uint64_t step, const std::vector<uint64_t>& samples);
   void afterMaskUpdate(uint64_t step, const sparsity::MaskUpdate& update);
   void verifyMasksAgree(uint64_t step);
@@ -121,12 +120,18 @@ void Worker::State::setUp() {
   micro_batches = cfg.training().gradient_accumulation();
 
   const double loading = clock::monotonicSeconds();
-  if (worker == 0) log::info("worker 0: loading the student and ", cfg.distill().teachers_size(), " teacher(s)");
+  if (worker == 0) {
+    log::info("worker 0: loading the student",
+              boot.placement() == "pool" ? std::string(" (the teacher ranks load the teachers)")
+                                         : " and " + std::to_string(cfg.distill().teachers_size()) + " teacher(s)");
+  }
   JobModels models;
   // Placement cache: teachers stay on the CPU; the pass moves one at a time to the device.
+  // Placement pool: the teacher ranks load them, the workers do not.
   const bool cached = boot.placement() == "cache";
   const auto problems = checkModelsAndData(cfg, &models, /*progress=*/worker == 0, device,
-                                           cached ? c10::Device(c10::DeviceType::CPU) : device);
+                                           cached ? c10::Device(c10::DeviceType::CPU) : device,
+                                           /*load_teachers=*/boot.placement() != "pool");
   DISTILL_CHECK(problems.empty(), problems.front());
   if (worker == 0) log::info("worker 0: models loaded and checked in ", clock::monotonicSeconds() - loading, " s");
   // The coordinator verified the shard checksums before the job started.
@@ -258,9 +263,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     const data::Batch micro = micro_batches == 1 ? batch : batch.rows(m * micro_size, micro_size);
 
     link.enter(s, "teachers");
-    const kd::TeacherOutputs teacher_out =
-        caches.empty() ? kd::runTeachers(teachers, micro, kd_spec, combiner ? combiner->stochasticPasses() : 1)
-                       : cachedTeachers({samples.begin() + m * micro_size, samples.begin() + (m + 1) * micro_size});
+    const kd::TeacherOutputs teacher_out = teacher_source->outputs(s, samples, micro, m * micro_size);
 
     link.enter(s, "forward");
     model::ModelOutputs out;
@@ -334,7 +337,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     // Counts since the previous report, so the _total counters are right for any report_every.
     r->set_samples(std::exchange(samples_since_report, 0));
     r->set_tokens(std::exchange(tokens_since_report, 0));
-    r->set_cached_samples(std::exchange(cached_samples_since_report, 0));
+    r->set_cached_samples(teacher_source->takeCachedSamples());
     teacher_seconds_since_report.assign(teacher_seconds_since_report.size(), 0.0);
     steps_since_report = 0;
     r->set_step_seconds(clock::monotonicSeconds() - started);
@@ -418,12 +421,21 @@ double Worker::State::logitDenominator(const data::Batch& batch) {
   return std::max(rows.item<double>(), 1.0) / static_cast<double>(group->size() * micro_batches);
 }
 
-// Placement "cache" (the coordinator's plan, coordinator/teacher_plan.h): this
-// worker's share of the teacher pass, then every cache opened and the live
-// teachers released. Workers wait for each other on the files themselves:
-// the pass may take far longer than a collective's timeout.
+// Where training gets the teachers' outputs, by the coordinator's plan
+// (coordinator/teacher_plan.h). Placement "cache": this worker's share of the
+// teacher pass, then every cache opened and the live teachers released.
+// Workers wait for each other on the files themselves: the pass may take far
+// longer than a collective's timeout.
 void Worker::State::prepareTeachers() {
-  if (boot.placement() != "cache") return;
+  if (boot.placement() == "pool") {
+    teacher_source = distill::teachers::pooledTeachers(link, config.distill().teachers_size(), device);
+    return;
+  }
+  if (boot.placement() != "cache") {
+    teacher_source = distill::teachers::liveTeachers(std::move(teachers), config.distill(),
+                                                     combiner ? combiner->stochasticPasses() : 1);
+    return;
+  }
   const auto& manifest = train_data->manifest();
   const auto& spec = config.distill();
   std::set<uint32_t> computed;  // teachers with shards in this pass
@@ -456,28 +468,14 @@ void Worker::State::prepareTeachers() {
   if (worker == 0 && !boot.cache_work().empty()) {
     fs::remove(boot.cache_dirs(0) + "/.visible-" + std::to_string(boot.store_port()));
   }
+  std::vector<distill::teachers::TeacherCache> caches;
   for (const auto& dir : boot.cache_dirs()) caches.push_back(distill::teachers::TeacherCache::open(dir, manifest));
   teachers.clear();  // training reads the caches: the teachers' memory goes back
   if (worker == 0) {
     log::info("worker 0: teachers from their caches (k ", caches.front().topK(), ", ",
               caches.front().bytesPerPosition(), " bytes per token per teacher)");
   }
-}
-
-// The teachers' outputs for these samples, from the caches: each teacher's
-// top-k with the residual spread over the other tokens (teachers/top_k.h).
-kd::TeacherOutputs Worker::State::cachedTeachers(const std::vector<uint64_t>& samples) {
-  kd::TeacherOutputs out;
-  for (const auto& cache : caches) {
-    const double started = clock::monotonicSeconds();
-    // The top-k crosses to the device, small; the dense logits are made there.
-    const distill::teachers::TopK top = cache.gather(samples);
-    const distill::teachers::TopK here{top.log_probs.to(device), top.indices.to(device), top.residual.to(device)};
-    out.logits.push_back(trainer::logitRows(distill::teachers::denseLogits(here, cache.vocab())));
-    out.seconds.push_back(clock::monotonicSeconds() - started);
-  }
-  cached_samples_since_report += samples.size();
-  return out;
+  teacher_source = distill::teachers::cachedTeachers(std::move(caches), device);
 }
 
 // Data selection: the student's entropy on each sample of this step, for the
