@@ -63,13 +63,15 @@ std::optional<Stall> Watchdog::check(double now) const {
     any_stalled |= !s.done && now - s.at > allowed;
   }
   if (!any_stalled) return std::nullopt;
-  // Name the worker the others wait for: the one furthest behind, preferring one
-  // outside a collective, then the one silent the longest.
+  // Name the worker the others wait for: among those silent for over half the
+  // timeout (one that still reports is no culprit, however far behind), the
+  // one furthest behind, preferring one outside a collective, then the one
+  // silent the longest.
   std::optional<Stall> culprit;
   auto key = [&](const Seen& s) { return std::make_tuple(s.step, waitsForPeers(s.phase), -(now - s.at)); };
   for (size_t w = 0; w < seen_.size(); ++w) {
     const Seen& s = seen_[w];
-    if (s.done) continue;
+    if (s.done || now - s.at <= timeout_ / 2) continue;
     if (!culprit || key(s) < key(seen_[static_cast<size_t>(culprit->worker)])) {
       culprit = Stall{static_cast<int>(w), s.name, s.step, s.phase, now - s.at, {}};
     }

@@ -334,5 +334,20 @@ TEST(JobMetrics, LanguageModelingEvalReportsPerplexity) {
   EXPECT_NE(classification.exposition().find("distill_eval_perplexity{job_name=\"cls\"} Nan"), std::string::npos);
 }
 
+TEST(JobMetrics, TeacherRanksCountTheirBatchesAndBusySeconds) {
+  JobMetrics m("lm", 2, {"big"});
+  EXPECT_EQ(m.exposition().find("distill_teacher_rank_batches_total{"), std::string::npos);  // no pool, no series
+  control::PoolReport r;
+  r.set_batches(2);
+  r.set_busy_seconds(0.5);
+  m.recordPoolReport(3, r);
+  m.recordPoolReport(3, r);
+  m.recordPoolReport(4, r);
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_rank_batches_total{job_name="lm",rank="3"} 4)")) << text;
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_rank_busy_seconds_total{job_name="lm",rank="3"} 1)"));
+  EXPECT_TRUE(hasLine(text, R"(distill_teacher_rank_batches_total{job_name="lm",rank="4"} 2)"));
+}
+
 }  // namespace
 }  // namespace distill::monitoring

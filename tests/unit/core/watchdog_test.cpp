@@ -83,5 +83,17 @@ TEST(Watchdog, FinishedWorkersAreNotWatched) {
   EXPECT_FALSE(dog.check(60.0).has_value());
 }
 
+TEST(Watchdog, TeacherRanksAreNamedByTheirOwnNames) {
+  // Two workers, then one teacher rank (world rank 3) watched as member 2.
+  Watchdog dog(3, 10.0, 0.0);
+  dog.setName(2, "teacher rank 3 (teacher 'big')");
+  dog.progress(0, 4, "teachers", 20.0);  // workers waiting for it still report
+  dog.progress(1, 4, "teachers", 20.0);
+  dog.progress(2, 5, "teacher", 8.0);
+  const auto stall = dog.check(21.0);
+  ASSERT_TRUE(stall.has_value());
+  EXPECT_EQ(stall->describe(), "teacher rank 3 (teacher 'big') silent for 13.0 s, last seen at step 5 in phase teacher");
+}
+
 }  // namespace
 }  // namespace distill::coordinator
