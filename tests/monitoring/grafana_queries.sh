@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every panel query of the Grafana dashboard (monitoring/grafana/distill-dashboard.json)
-# returns data for a real job: a 2-worker job runs, a real Prometheus server
+# returns data for a real job: a 2-worker job runs (then, for the teacher-rank
+# panels, one with a teacher rank), a real Prometheus server
 # scrapes it every second, and each panel's `expr`, with $job set to the job's
 # name and $__rate_interval / $__interval to 5s, is evaluated through the HTTP
 # API (tests/monitoring/grafana/dashboard_queries.py). Fails if a query errs,
@@ -19,5 +20,13 @@ start_prometheus
 "$PY" "$SRC/tests/monitoring/grafana/dashboard_queries.py" "$DASHBOARD" "http://127.0.0.1:$port" \
   "$job_name" --interval 5s --wait 40 || { show_logs; fail "dashboard queries failed (above)"; }
 
+stop_and_check
+
+# The teacher-rank panels, against a job with a teacher rank (placement pool).
+rm -rf "$PROM/data"
+RUN_DIR="$WORK/run-pool" TEACHER_RANKS=1 start_job --set distill.combiner=mean
+start_prometheus
+"$PY" "$SRC/tests/monitoring/grafana/dashboard_queries.py" "$DASHBOARD" "http://127.0.0.1:$port" \
+  "$job_name" --interval 5s --wait 40 --placement pool || { show_logs; fail "teacher-rank panel queries failed (above)"; }
 stop_and_check
 echo "PASS grafana_queries"

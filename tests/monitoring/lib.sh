@@ -42,19 +42,27 @@ show_logs() {
 
 # start_job [--set a.b=c]...: a 2-worker job that runs until stopped (run_job's
 # timeout: 300 s); sets $job and $endpoint (the coordinator's host:port) and
-# writes the file-SD target for it.
+# writes the file-SD target for it. RUN_DIR (default $WORK/run) is its run_dir;
+# TEACHER_RANKS=P adds P teacher ranks (placement pool).
 start_job() {
   make_tiny_task
-  write_config "$WORK/job.yaml" "$WORK/run" </dev/null
-  run_job 2 "$WORK/job.yaml" --set training.max_steps=100000 "$@" > "$WORK/log" 2>&1 &
+  local run="${RUN_DIR:-$WORK/run}"
+  write_config "$WORK/job.yaml" "$run" </dev/null
+  if [ "${TEACHER_RANKS:-0}" -gt 0 ]; then  # placement pool: 2 workers + TEACHER_RANKS teacher ranks
+    timeout -k 5 300 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS \
+      -np $((3 + TEACHER_RANKS)) "$BIN" train --teacher-ranks "$TEACHER_RANKS" "$WORK/job.yaml" \
+      --set training.max_steps=100000 "$@" > "$WORK/log" 2>&1 &
+  else
+    run_job 2 "$WORK/job.yaml" --set training.max_steps=100000 "$@" > "$WORK/log" 2>&1 &
+  fi
   job=$!
   for _ in $(seq 1 600); do
-    [ -s "$WORK/run/metrics_endpoint" ] && break
+    [ -s "$run/metrics_endpoint" ] && break
     kill -0 "$job" 2>/dev/null || { show_logs; fail "the job ended before serving metrics"; }
     sleep 0.1
   done
-  [ -s "$WORK/run/metrics_endpoint" ] || { show_logs; fail "the job wrote no metrics_endpoint in 60 s"; }
-  endpoint="$(cat "$WORK/run/metrics_endpoint")"
+  [ -s "$run/metrics_endpoint" ] || { show_logs; fail "the job wrote no metrics_endpoint in 60 s"; }
+  endpoint="$(cat "$run/metrics_endpoint")"
   printf '[{"targets": ["%s"], "labels": {"run": "%s"}}]\n' "$endpoint" "$(basename "$0" .sh)" \
     > "$PROM/targets/job.json"
 }

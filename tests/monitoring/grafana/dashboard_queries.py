@@ -33,10 +33,14 @@ def panels_of(dashboard):
             yield panel
 
 
-def queries_of(dashboard):
-    """(name, expr) of every panel target that has a PromQL expression."""
+def queries_of(dashboard, placement):
+    """(name, expr) of every panel target that has a PromQL expression. Panels
+    whose description says "(placement pool only)" have data only in jobs with
+    teacher ranks: they are checked with --placement pool, and only they."""
     for panel in panels_of(dashboard):
         title = panel.get("title", "?")
+        if ("placement pool only" in panel.get("description", "")) != (placement == "pool"):
+            continue
         targets = [t for t in panel.get("targets", []) if t.get("expr")]
         if not targets:
             yield f"panel '{title}'", None
@@ -75,6 +79,8 @@ def main():
     parser.add_argument("job")
     parser.add_argument("--interval", default="5s")
     parser.add_argument("--wait", type=float, default=30)
+    parser.add_argument("--placement", default="replicate",
+                        help="the job's teacher placement; pool: check the teacher-rank panels")
     args = parser.parse_args()
     with open(args.dashboard) as f:
         dashboard = json.load(f)
@@ -97,7 +103,7 @@ def main():
             print(f"ok  variable $job: label_values({metric}, {label}) lists {args.job}")
 
     n = 0
-    for name, expr in queries_of(dashboard):
+    for name, expr in queries_of(dashboard, args.placement):
         if expr is None:
             failures.append(f"{name}: no PromQL query")
             continue
