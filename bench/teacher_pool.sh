@@ -49,7 +49,7 @@ distill:
     - {name: t0, path: $WORK/teacher0.pt}
     - {name: t1, path: $WORK/teacher1.pt}
   divergence: reverse_kl
-  pool: {top_k: 64}
+  pool: {top_k: 64, ahead_steps: ${AHEAD:-4}}
 checkpoint: {every_steps: $FIRST, keep: 10}
 metrics: {port: 0, progress_seconds: 1000}
 runtime: {precision: bf16, watchdog_seconds: 600, collective_timeout_seconds: 600}

@@ -121,15 +121,13 @@ void TeacherRank::State::handle(const control::Incoming& in) {
   }
 }
 
-// Every request of the step at the front of the queue: each teacher runs once
-// over all their samples, and each worker gets its rows.
+// Every request queued (the coordinator's steps up to distill.pool.ahead_steps
+// ahead; when this rank is the bottleneck, several steps): each teacher runs
+// once over all their samples, as one batch, and each worker gets its rows.
 void TeacherRank::State::serveStep() {
   const uint64_t s = queue.front().step();
-  std::vector<control::TeacherWork> work;
-  while (!queue.empty() && queue.front().step() == s) {
-    work.push_back(std::move(queue.front()));
-    queue.pop_front();
-  }
+  std::vector<control::TeacherWork> work(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
+  queue.clear();
   enter(s, "teacher");
   const double started = clock::monotonicSeconds();
   for (size_t t = 0; t < held.size(); ++t) {
@@ -161,7 +159,7 @@ void TeacherRank::State::serveStep() {
       control::ControlMessage message;
       *message.mutable_teacher_output() = teachers::encodeTopK(rows, widths[t]);
       auto* out = message.mutable_teacher_output();
-      out->set_step(s);
+      out->set_step(work[w].step());
       out->set_teacher(held[t]);
       *out->mutable_samples() = work[w].samples();
       out->set_seconds(seconds * static_cast<double>(n) / static_cast<double>(ids.size()));

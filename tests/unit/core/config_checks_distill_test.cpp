@@ -241,5 +241,15 @@ TEST_F(DistillChecks, ReverseDivergencesAreRefusedForTeachersWithAClassList) {
   EXPECT_EQ(joined(checkJobConfig(job("  divergence: jsd\n"))), "");
 }
 
+TEST_F(DistillChecks, PlacementPoolAndItsSection) {
+  const JobConfig defaults = parse("");
+  EXPECT_EQ(defaults.distill().pool().top_k(), 64u);
+  EXPECT_EQ(defaults.distill().pool().ahead_steps(), 4u);
+  expectValid("  placement: pool\n  pool: {top_k: 8, ahead_steps: 1}\n");
+  expectProblem("  pool: {ahead_steps: 9}\n", "distill.pool.ahead_steps: must be between 1 and 8");
+  expectProblem("  pool: {top_k: 0}\n", "distill.pool.top_k");
+  expectProblem("  placement: pool\n  terms: [{kind: cka}]\n", "distill.placement: pool: distill.terms read");
+}
+
 }  // namespace
 }  // namespace distill::config
