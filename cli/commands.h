@@ -21,6 +21,7 @@ void addEvaluate(CLI::App& app, Run& run);
 void addInspect(CLI::App& app, Run& run);
 void addImportHf(CLI::App& app, Run& run);
 void addTokenize(CLI::App& app, Run& run);
+void addPrune(CLI::App& app, Run& run);
 
 // Exit codes shared by the subcommands (docs/cli.md).
 inline constexpr int kExitBadInput = 2;

@@ -1,0 +1,167 @@
+// `distill prune MODEL --calibration DATA --method sparsegpt|wanda|magnitude
+// --sparsity 0.5|2:4 --out DIR`: one-shot pruning on calibration data
+// (trainer/prune/layerwise.h). Runs alone or under mpirun: every rank takes
+// every size-th calibration sample (rank r: samples r, r + size, ...), the
+// layer statistics are summed over ranks, rank 0 prunes each layer and sends
+// the result to the others, and rank 0 writes DIR:
+//   model.pt               the pruned model (a student.path for `distill train`)
+//   model.safetensors      its parameters; masks.safetensors: per pruned tensor
+//                          its keep mask (uint8, 1 = kept)
+//   sparsity_report.json   method, pattern, calibration tokens, and per tensor
+//                          its density and relative output error
+//   recovery.yaml          the sparsity section that keeps these masks in a
+//                          train job (docs/sparsity.md#one-shot-pruning)
+#include <mpi.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+#include <torch/script.h>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "trainer/data/dataset.h"
+#include "trainer/data/tensor_io.h"
+#include "trainer/model/model_io.h"
+#include "trainer/prune/layerwise.h"
+
+namespace distill::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct PruneArgs {
+  std::string model, calibration, method = "sparsegpt", sparsity = "0.5", out;
+  int64_t samples = 128;
+  int64_t batch_size = 8;
+  int threads = 1;
+  double dampening = 0.01;
+};
+
+// The train job's sparsity section that keeps exactly the pruned entries
+// masked: magnitude per layer at the same pattern picks the zeros, and a
+// constant schedule holds them (masked weights stay 0 through AdamW).
+std::string recoveryYaml(const prune::Pattern& pattern, const prune::LayerwiseReport& report) {
+  std::string yaml = "# distill prune: keeps the pruned entries masked while training (docs/sparsity.md#one-shot-pruning)\n";
+  yaml += "sparsity:\n  enabled: true\n  criterion: magnitude\n  scope: per_layer\n  schedule: constant\n";
+  yaml += pattern.nm() ? "  granularity: \"" + std::to_string(pattern.n) + ":" + std::to_string(pattern.m) + "\"\n"
+                       : "  granularity: unstructured\n";
+  char sparsity[32];
+  std::snprintf(sparsity, sizeof sparsity, "%.17g", pattern.sparsity);
+  yaml += std::string("  final_sparsity: ") + sparsity + "\n  include:\n";
+  for (const auto& l : report.layers) {
+    std::string escaped;
+    for (char c : l.name) escaped += c == '.' ? std::string("\\\\.") : std::string(1, c);
+    yaml += "    - \"^" + escaped + "$\"\n";
+  }
+  return yaml;
+}
+
+int runPrune(const PruneArgs& args) {
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size > 1) log::setPrefix("prune rank " + std::to_string(rank));
+  int code = 0;
+  try {
+    at::set_num_threads(args.threads);
+    DISTILL_CHECK(args.method == "sparsegpt" || args.method == "wanda" || args.method == "magnitude",
+                  "--method: \"", args.method, "\" is not sparsegpt, wanda or magnitude");
+    DISTILL_CHECK(args.samples > 0 && args.batch_size > 0, "--samples and --batch-size must be positive");
+    const prune::Pattern pattern = prune::Pattern::parse(args.sparsity, "--sparsity");
+    torch::jit::Module model = model::loadModel(args.model);
+    const auto calibration = data::ShardedDataset::open(args.calibration);
+    prune::checkPrunable(model, args.model, calibration.manifest());
+    const auto total = std::min<uint64_t>(static_cast<uint64_t>(args.samples), calibration.manifest().num_samples);
+    DISTILL_CHECK(total >= static_cast<uint64_t>(size), "--calibration ", args.calibration, ": ", total,
+                  " samples for ", size, " ranks; every rank needs one");
+    std::vector<uint64_t> mine;
+    for (uint64_t i = static_cast<uint64_t>(rank); i < total; i += static_cast<uint64_t>(size)) mine.push_back(i);
+
+    prune::LayerwiseOptions options;
+    options.method = args.method;
+    options.pattern = pattern;
+    options.batch_size = args.batch_size;
+    options.sparsegpt.dampening = args.dampening;
+    prune::Collective collective;
+    collective.root = rank == 0;
+    collective.sum = [](torch::Tensor& t) {
+      DISTILL_ASSERT(t.is_contiguous() && t.scalar_type() == torch::kFloat64);
+      MPI_Allreduce(MPI_IN_PLACE, t.data_ptr<double>(), static_cast<int>(t.numel()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    };
+    collective.broadcast = [](torch::Tensor& t) {
+      DISTILL_ASSERT(t.is_contiguous() && t.scalar_type() == torch::kFloat);
+      MPI_Bcast(t.data_ptr<float>(), static_cast<int>(t.numel()), MPI_FLOAT, 0, MPI_COMM_WORLD);
+    };
+    if (rank == 0) {
+      log::info("pruning ", args.model, " with ", args.method, " to ", pattern.describe(), " on ", total,
+                " calibration samples of ", args.calibration, size > 1 ? " over " + std::to_string(size) + " ranks" : "");
+    }
+    const auto report = prune::pruneLayerwise(model, calibration, mine, options, collective,
+                                              [rank](const std::string& line) {
+                                                if (rank == 0) log::info(line);
+                                              });
+    if (rank == 0) {
+      files::makeDirs(args.out);
+      const fs::path out(args.out);
+      model.save((out / "model.pt.tmp").string());
+      fs::rename(out / "model.pt.tmp", out / "model.pt");
+      std::vector<std::pair<std::string, at::Tensor>> params, masks;
+      for (const auto& p : model.named_parameters()) params.emplace_back(p.name, p.value.detach());
+      for (const auto& l : report.layers) {
+        masks.emplace_back(l.name, model.attr(l.name.substr(0, l.name.find('.'))).toModule()
+                                       .attr(l.name.substr(l.name.find('.') + 1)).toTensor().ne(0).to(torch::kUInt8));
+      }
+      data::saveTensors((out / "model.safetensors").string(), params);
+      data::saveTensors((out / "masks.safetensors").string(), masks);
+      nlohmann::json tensors = nlohmann::json::object();
+      for (const auto& l : report.layers) {
+        tensors[l.name] = {{"density", l.density}, {"pattern", pattern.describe()}, {"relative_error", l.relative_error}};
+      }
+      const nlohmann::json json = {{"method", args.method},
+                                   {"pattern", pattern.describe()},
+                                   {"source", args.model},
+                                   {"calibration", {{"data", args.calibration}, {"samples", total}, {"tokens", report.tokens}}},
+                                   {"tensors", tensors}};
+      files::writeFileAtomic((out / "sparsity_report.json").string(), json.dump(2) + "\n");
+      files::writeFileAtomic((out / "recovery.yaml").string(), recoveryYaml(pattern, report));
+      log::info("wrote ", (out / "model.pt").string(), ", model.safetensors, masks.safetensors, sparsity_report.json and "
+                "recovery.yaml (", report.layers.size(),
+                " tensors pruned, ", report.tokens, " calibration tokens)");
+    }
+  } catch (const std::exception& e) {
+    log::error(e.what());
+    code = kExitBadInput;
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  }
+  MPI_Finalize();
+  return code;
+}
+
+}  // namespace
+
+void addPrune(CLI::App& app, Run& run) {
+  auto args = std::make_shared<PruneArgs>();
+  auto* cmd = app.add_subcommand("prune", "One-shot pruning on calibration data (alone or under mpirun): "
+                                          "SparseGPT, Wanda or magnitude, to a fraction or N:M");
+  cmd->add_option("model", args->model, "TorchScript model (a built-in architecture)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--calibration", args->calibration, "Dataset directory (prepare-data) of calibration samples")
+      ->required();
+  cmd->add_option("--method", args->method, "sparsegpt, wanda or magnitude")->capture_default_str();
+  cmd->add_option("--sparsity", args->sparsity, "Fraction removed per layer (0.5) or N:M kept (2:4, 4:8)")
+      ->capture_default_str();
+  cmd->add_option("--out", args->out, "Output directory")->required();
+  cmd->add_option("--samples", args->samples, "Calibration samples (the dataset's first ones)")->capture_default_str();
+  cmd->add_option("--batch-size", args->batch_size, "Calibration samples per forward")->capture_default_str();
+  cmd->add_option("--dampening", args->dampening, "SparseGPT: added to the Hessian's diagonal, times its mean")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "LibTorch threads per rank")->capture_default_str();
+  cmd->callback([args, &run] { run = [args] { return runPrune(*args); }; });
+}
+
+}  // namespace distill::cli

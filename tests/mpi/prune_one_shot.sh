@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# distill prune: one-shot SparseGPT, Wanda and magnitude on calibration data,
+# alone and under mpirun. 2 ranks give the 1-rank model bit for bit; N:M
+# masks keep exactly N of every M; a train job with the written recovery.yaml
+# keeps every pruned entry at zero and every other one trained; bad input
+# (another vocabulary, a pattern that does not divide a layer, an unknown
+# method, a model that is not built in) is refused by name.
+source "$(dirname "$0")/lib.sh"
+"$BIN" prepare-data --synthetic language-modeling --vocab 96 --length 16 --num-samples 256 --samples-per-shard 64 \
+  --out "$WORK/data" >/dev/null || fail "prepare-data"
+"$BIN" prepare-data --synthetic language-modeling --vocab 80 --length 16 --num-samples 32 --out "$WORK/data80" \
+  >/dev/null || fail "prepare-data (vocab 80)"
+"$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 32 --layers 2 --heads 2 --d-ff 64 --dropout 0 \
+  --seed 3 --out "$WORK/model.pt" >/dev/null || fail "init-model"
+"$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 32 --layers 1 --heads 2 --d-ff 62 --dropout 0 \
+  --seed 3 --out "$WORK/odd.pt" >/dev/null || fail "init-model (d_ff 62)"
+prune() { "$BIN" prune "$WORK/model.pt" --calibration "$WORK/data" --samples 64 "$@"; }
+
+prune --method sparsegpt --sparsity 2:4 --out "$WORK/one" > "$WORK/one.log" 2>&1 || { cat "$WORK/one.log"; fail "prune"; }
+timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS -np 2 "$BIN" prune \
+  "$WORK/model.pt" --calibration "$WORK/data" --samples 64 --method sparsegpt --sparsity 2:4 --out "$WORK/two" \
+  > "$WORK/two.log" 2>&1 || { cat "$WORK/two.log"; fail "prune under mpirun"; }
+grep -q "over 2 ranks" "$WORK/two.log" || fail "prune under mpirun did not use 2 ranks"
+compare "$WORK/one/model.safetensors" "$WORK/two/model.safetensors" --exact || fail "2 ranks differ from 1"
+for f in model.pt model.safetensors masks.safetensors sparsity_report.json recovery.yaml; do
+  [ -s "$WORK/one/$f" ] || fail "prune wrote no $f"
+done
+for method in wanda magnitude; do
+  prune --method "$method" --sparsity 0.5 --out "$WORK/$method" > "$WORK/$method.log" 2>&1 ||
+    { cat "$WORK/$method.log"; fail "prune --method $method"; }
+done
+
+# N:M exact, and the report agrees with the masks.
+"$PY" - "$SRC" "$WORK/one" <<'PY' || fail "the 2:4 masks or the report are wrong"
+import json, os, sys
+sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
+from read_safetensors import read
+masks = read(os.path.join(sys.argv[2], "masks.safetensors"))[1]
+report = json.load(open(os.path.join(sys.argv[2], "sparsity_report.json")))
+assert sorted(masks) == sorted(report["tensors"]) and len(masks) == 8, sorted(masks)
+for name, (_, shape, m) in masks.items():
+    groups = m.reshape(shape[0], -1, 4).sum(-1)
+    assert (groups == 2).all(), name
+    assert report["tensors"][name]["density"] == 0.5, name
+PY
+
+# Recovery: train from the pruned model with recovery.yaml; pruned entries stay 0, the others move.
+write_config "$WORK/job.yaml" "$WORK/run" </dev/null
+sed -i -e "s|^student: .*|student: {path: $WORK/one/model.pt}|" -e "s|^data: .*|data: {train: $WORK/data}|" \
+  -e '/^distill:/,/combiner:/d' -e '/^sparsity:/d' "$WORK/job.yaml"
+cat "$WORK/one/recovery.yaml" >> "$WORK/job.yaml"
+run_job 2 "$WORK/job.yaml" > "$WORK/recover.log" 2>&1 || { cat "$WORK/recover.log"; fail "train from the pruned model"; }
+"$PY" - "$SRC" "$WORK/one/masks.safetensors" "$WORK/one/model.safetensors" \
+  "$WORK/run/checkpoints/latest/model.safetensors" <<'PY' || fail "training did not keep the pruned masks"
+import os, sys
+import numpy as np
+sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
+from read_safetensors import read
+masks, before, after = (read(p)[1] for p in sys.argv[2:5])
+for name, (_, _, m) in masks.items():
+    w0, w1 = before[name][2], after[name][2]
+    assert (w1[m == 0] == 0).all(), f"{name}: a pruned entry was trained"
+    assert np.abs(w1[m == 1] - w0[m == 1]).max() > 0, f"{name}: kept entries did not train"
+PY
+
+# Bad input, each named.
+refuse() {  # refuse PATTERN ARGS...
+  local pattern="$1"; shift
+  if "$BIN" prune "$@" > "$WORK/bad.log" 2>&1; then fail "prune accepted: $*"; fi
+  grep -q -- "$pattern" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "expected: $pattern"; }
+}
+refuse "its vocabulary has 80 entries, the model $WORK/model.pt has 96" "$WORK/model.pt" \
+  --calibration "$WORK/data80" --out "$WORK/bad"
+refuse "layer0.ff2_weight: the 2:4 pattern needs an input dimension that is a multiple of 4" "$WORK/odd.pt" \
+  --calibration "$WORK/data" --sparsity 2:4 --out "$WORK/bad"
+refuse '--method: "obs" is not sparsegpt, wanda or magnitude' "$WORK/model.pt" --calibration "$WORK/data" \
+  --method obs --out "$WORK/bad"
+refuse '--sparsity: "1.5"' "$WORK/model.pt" --calibration "$WORK/data" --sparsity 1.5 --out "$WORK/bad"
+echo "PASS prune_one_shot"
