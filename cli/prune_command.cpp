@@ -73,6 +73,8 @@ int runPrune(const PruneArgs& args) {
     DISTILL_CHECK(args.method == "sparsegpt" || args.method == "wanda" || args.method == "magnitude",
                   "--method: \"", args.method, "\" is not sparsegpt, wanda or magnitude");
     DISTILL_CHECK(args.samples > 0 && args.batch_size > 0, "--samples and --batch-size must be positive");
+    DISTILL_CHECK(args.dampening > 0, "--dampening must be > 0 (SparseGPT's Hessian must stay invertible), got ",
+                  args.dampening);
     const prune::Pattern pattern = prune::Pattern::parse(args.sparsity, "--sparsity");
     torch::jit::Module model = model::loadModel(args.model);
     const auto calibration = data::ShardedDataset::open(args.calibration);
@@ -113,9 +115,21 @@ int runPrune(const PruneArgs& args) {
       fs::rename(out / "model.pt.tmp", out / "model.pt");
       std::vector<std::pair<std::string, at::Tensor>> params, masks;
       for (const auto& p : model.named_parameters()) params.emplace_back(p.name, p.value.detach());
+      std::vector<std::string> inexact;  // layers whose zeros a train job's magnitude mask would not match
       for (const auto& l : report.layers) {
-        masks.emplace_back(l.name, model.attr(l.name.substr(0, l.name.find('.'))).toModule()
-                                       .attr(l.name.substr(l.name.find('.') + 1)).toTensor().ne(0).to(torch::kUInt8));
+        const torch::Tensor w = model.attr(l.name.substr(0, l.name.find('.'))).toModule()
+                                    .attr(l.name.substr(l.name.find('.') + 1)).toTensor();
+        masks.emplace_back(l.name, w.ne(0).to(torch::kUInt8));
+        // The trainer's magnitude per layer masks llround(sparsity x entries); N:M masks match group by group.
+        const int64_t zeros = w.numel() - w.ne(0).sum().item<int64_t>();
+        if (!pattern.nm() && zeros != std::llround(pattern.sparsity * static_cast<double>(w.numel()))) {
+          inexact.push_back(l.name);
+        }
+      }
+      if (!inexact.empty()) {
+        log::warn(inexact.size(), " tensor(s) (", inexact.front(), ", ...) have a number of zeros other than the ",
+                  pattern.describe(), " a train job's mask takes (rows or column blocks of odd sizes, or inputs that "
+                  "are always zero): recovery.yaml keeps their masks only approximately");
       }
       data::saveTensors((out / "model.safetensors").string(), params);
       data::saveTensors((out / "masks.safetensors").string(), masks);
@@ -134,9 +148,13 @@ int runPrune(const PruneArgs& args) {
                 "recovery.yaml (", report.layers.size(),
                 " tensors pruned, ", report.tokens, " calibration tokens)");
     }
-  } catch (const std::exception& e) {
+  } catch (const Error& e) {  // bad input: model, data, options
     log::error(e.what());
     code = kExitBadInput;
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  } catch (const std::exception& e) {
+    log::error(e.what());
+    code = 1;
     if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
   }
   MPI_Finalize();

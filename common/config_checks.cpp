@@ -263,6 +263,7 @@ void checkDistill(Problems& p, const DistillSpec& d) {
   }
   checkPositive(p, "distill.cache.top_k", d.cache().top_k());
   checkPositive(p, "distill.pool.top_k", d.pool().top_k());
+  checkPositive(p, "distill.pool.max_batch_samples", d.pool().max_batch_samples());
   if (d.pool().ahead_steps() < 1 || d.pool().ahead_steps() > 8) {
     p.add("distill.pool.ahead_steps", "must be between 1 and 8 (steps the teacher ranks run ahead), got ",
           d.pool().ahead_steps());

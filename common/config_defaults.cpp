@@ -93,6 +93,7 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(*d.mutable_cache(), top_k, 64);
   DISTILL_DEFAULT(*d.mutable_pool(), top_k, 64);
   DISTILL_DEFAULT(*d.mutable_pool(), ahead_steps, 4);
+  DISTILL_DEFAULT(*d.mutable_pool(), max_batch_samples, 64);
   applyDistillTermDefaults(d);
   const bool temperature_scheduled = d.has_temperature_schedule();  // before mutable_ creates it
   const bool kd_weight_scheduled = d.has_kd_weight_schedule();

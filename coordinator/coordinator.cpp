@@ -415,6 +415,17 @@ int Coordinator::run() {
   const double epochs = static_cast<double>(s.total_steps - std::min(s.total_steps, s.start_step)) /
                         static_cast<double>(std::max<uint64_t>(1, s.data_ledger->schedule().stepsPerEpoch()));
   const TeacherPlan teachers = planTeachers(cfg, manifest, s.workers, epochs, s.teacher_ranks);
+  if (teachers.plan.placement == "pool") {
+    // One TeacherOutput holds a worker's batch: MPI counts and protobuf messages stop at 2 GiB.
+    const bool lm = manifest.task == "language_modeling";
+    const double width = static_cast<double>(lm ? manifest.vocab_size : manifest.num_classes);
+    const double k = std::min(static_cast<double>(cfg.distill().pool().top_k()), width);
+    const double bytes = static_cast<double>(cfg.training().batch_size()) *
+                         static_cast<double>(lm ? manifest.seq_len : 1) * (8 * k + 4);
+    DISTILL_CHECK(bytes < 1.8e9, "distill.pool.top_k: ", k, " tokens per position make one worker's teacher output ",
+                  bytes / 1e9, " GB (training.batch_size ", cfg.training().batch_size(),
+                  " x 8k + 4 bytes per token), over what one MPI message carries (2 GB): lower top_k or the batch");
+  }
   s.replicas.assign(static_cast<size_t>(cfg.distill().teachers_size()), {});
   for (const auto& rank : teachers.pool) {
     for (uint32_t k : rank.teachers()) s.replicas[k].push_back(static_cast<int>(rank.rank()));

@@ -64,11 +64,15 @@ std::optional<std::vector<uint64_t>> ControlLink::batch(uint64_t step) {
   return std::move(node.mapped());
 }
 
-control::TeacherOutput ControlLink::teacherOutput(uint64_t step, uint32_t teacher) {
+control::TeacherOutput ControlLink::teacherOutput(uint64_t step, uint32_t teacher, double timeout_seconds) {
   drain();
   const std::pair<uint64_t, uint32_t> key{step, teacher};
-  double heartbeat = clock::monotonicSeconds();
+  const double started = clock::monotonicSeconds();
+  double heartbeat = started;
   while (teacher_outputs_.find(key) == teacher_outputs_.end()) {
+    DISTILL_CHECK(clock::monotonicSeconds() - started < timeout_seconds, "worker ", worker_, ": waited ",
+                  timeout_seconds, " s for teacher ", teacher, "'s output of step ", step + 1,
+                  " from the teacher ranks, which are alive but did not send it");
     if (auto in = channel_.receive(std::chrono::milliseconds(200))) handle(*in);
     if (clock::monotonicSeconds() - heartbeat > 1.0) {
       enter(step, phase_);

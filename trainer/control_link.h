@@ -38,8 +38,10 @@ class ControlLink {
   // Placement pool: teacher `teacher`'s top-k for this worker's batch of
   // `step`, from whichever teacher rank the coordinator gave it to. Waits for
   // it, re-reporting the current phase every second: a stalled teacher rank
-  // is the watchdog's to name (it reports progress of its own).
-  control::TeacherOutput teacherOutput(uint64_t step, uint32_t teacher);
+  // is the watchdog's to name (it reports progress of its own). Throws
+  // distill::Error after `timeout_seconds`: the teacher ranks are alive (or the
+  // watchdog would have ended the job) but the output never came.
+  control::TeacherOutput teacherOutput(uint64_t step, uint32_t teacher, double timeout_seconds);
   void send(const control::ControlMessage& message) { channel_.send(0, message); }
   void failure(uint64_t step, const std::string& message);
   bool flush() { return channel_.flush(std::chrono::seconds(10)); }

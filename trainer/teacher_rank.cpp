@@ -121,13 +121,18 @@ void TeacherRank::State::handle(const control::Incoming& in) {
   }
 }
 
-// Every request queued (the coordinator's steps up to distill.pool.ahead_steps
-// ahead; when this rank is the bottleneck, several steps): each teacher runs
-// once over all their samples, as one batch, and each worker gets its rows.
+// Every request of the step at the front of the queue: each teacher runs over
+// all their samples together (every worker's batch: the batching a teacher
+// server is for), in forwards of at most distill.pool.max_batch_samples, and
+// each worker gets its rows. What a forward holds depends on the plan only,
+// never on timing, so a job's results do not depend on how fast ranks run.
 void TeacherRank::State::serveStep() {
   const uint64_t s = queue.front().step();
-  std::vector<control::TeacherWork> work(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
-  queue.clear();
+  std::vector<control::TeacherWork> work;
+  while (!queue.empty() && queue.front().step() == s) {
+    work.push_back(std::move(queue.front()));
+    queue.pop_front();
+  }
   enter(s, "teacher");
   const double started = clock::monotonicSeconds();
   for (size_t t = 0; t < held.size(); ++t) {
@@ -144,11 +149,25 @@ void TeacherRank::State::serveStep() {
     teachers::TopK top;
     {
       c10::InferenceMode inference;
-      const data::Batch batch = train_data->gather(ids).to(device);
-      const auto out = model::runModel(teachers[t], batch.input_ids, batch.attention_mask,
-                                       "teacher '" + config.distill().teachers(static_cast<int>(held[t])).name() + "'");
-      const teachers::TopK full = teachers::topK(out.logits, config.distill().pool().top_k());
-      top = {full.log_probs.cpu(), full.indices.cpu(), full.residual.cpu()};
+      const auto most = static_cast<size_t>(std::max<uint32_t>(config.distill().pool().max_batch_samples(), 1));
+      std::vector<teachers::TopK> parts;
+      for (size_t begin = 0; begin < ids.size(); begin += most) {
+        const std::vector<uint64_t> part(ids.begin() + static_cast<long>(begin),
+                                         ids.begin() + static_cast<long>(std::min(ids.size(), begin + most)));
+        const data::Batch batch = train_data->gather(part).to(device);
+        const auto out = model::runModel(teachers[t], batch.input_ids, batch.attention_mask,
+                                         "teacher '" + config.distill().teachers(static_cast<int>(held[t])).name() + "'");
+        const teachers::TopK full = teachers::topK(out.logits, config.distill().pool().top_k());
+        parts.push_back({full.log_probs.cpu(), full.indices.cpu(), full.residual.cpu()});
+        enter(s, "teacher");  // a heartbeat per forward
+      }
+      std::vector<torch::Tensor> lp, ix, rs;
+      for (const auto& p : parts) {
+        lp.push_back(p.log_probs);
+        ix.push_back(p.indices);
+        rs.push_back(p.residual);
+      }
+      top = {torch::cat(lp), torch::cat(ix), torch::cat(rs)};
     }
     const double seconds = clock::monotonicSeconds() - teacher_started;
     int64_t row = 0;
@@ -159,7 +178,7 @@ void TeacherRank::State::serveStep() {
       control::ControlMessage message;
       *message.mutable_teacher_output() = teachers::encodeTopK(rows, widths[t]);
       auto* out = message.mutable_teacher_output();
-      out->set_step(work[w].step());
+      out->set_step(s);
       out->set_teacher(held[t]);
       *out->mutable_samples() = work[w].samples();
       out->set_seconds(seconds * static_cast<double>(n) / static_cast<double>(ids.size()));

@@ -428,7 +428,18 @@ double Worker::State::logitDenominator(const data::Batch& batch) {
 // longer than a collective's timeout.
 void Worker::State::prepareTeachers() {
   if (boot.placement() == "pool") {
-    teacher_source = distill::teachers::pooledTeachers(link, config.distill().teachers_size(), device);
+    // The teacher ranks may still be loading their teachers when the first step
+    // waits: the coordinator's allowance for slow phases, plus a watchdog period.
+    const auto& rt = config.runtime();
+    double teacher_gb = 0;
+    std::error_code ec;
+    for (const auto& t : config.distill().teachers()) {
+      const auto bytes = fs::file_size(t.path(), ec);
+      if (!ec) teacher_gb += static_cast<double>(bytes) / 1e9;
+    }
+    const double timeout = std::max(rt.watchdog_seconds(), rt.collective_timeout_seconds()) + rt.setup_seconds() +
+                           rt.setup_seconds_per_gb() * teacher_gb + rt.watchdog_seconds();
+    teacher_source = distill::teachers::pooledTeachers(link, config.distill().teachers_size(), device, timeout);
     return;
   }
   if (boot.placement() != "cache") {

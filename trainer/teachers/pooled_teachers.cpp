@@ -14,8 +14,8 @@ namespace {
 
 class PooledTeachers : public TeacherSource {
  public:
-  PooledTeachers(trainer::ControlLink& link, int teachers, c10::Device device)
-      : link_(link), teachers_(teachers), device_(device) {}
+  PooledTeachers(trainer::ControlLink& link, int teachers, c10::Device device, double timeout_seconds)
+      : link_(link), teachers_(teachers), device_(device), timeout_(timeout_seconds) {}
 
   kd::TeacherOutputs outputs(uint64_t step, const std::vector<uint64_t>& samples, const data::Batch& micro,
                              int64_t first_row) override {
@@ -39,7 +39,7 @@ class PooledTeachers : public TeacherSource {
     vocab_.clear();
     seconds_.clear();
     for (int k = 0; k < teachers_; ++k) {
-      const control::TeacherOutput m = link_.teacherOutput(step, static_cast<uint32_t>(k));
+      const control::TeacherOutput m = link_.teacherOutput(step, static_cast<uint32_t>(k), timeout_);
       const std::string from = "teacher " + std::to_string(k) + "'s output for step " + std::to_string(step + 1);
       DISTILL_CHECK(std::equal(samples.begin(), samples.end(), m.samples().begin(), m.samples().end()), from,
                     " is for other samples than this worker's batch (", m.samples_size(), " samples, the batch has ",
@@ -56,6 +56,7 @@ class PooledTeachers : public TeacherSource {
   trainer::ControlLink& link_;
   int teachers_;
   c10::Device device_;
+  double timeout_;
   uint64_t step_ = UINT64_MAX;  // the step top_ holds
   std::vector<TopK> top_;
   std::vector<int64_t> vocab_;
@@ -64,8 +65,9 @@ class PooledTeachers : public TeacherSource {
 
 }  // namespace
 
-std::unique_ptr<TeacherSource> pooledTeachers(trainer::ControlLink& link, int teachers, c10::Device device) {
-  return std::make_unique<PooledTeachers>(link, teachers, device);
+std::unique_ptr<TeacherSource> pooledTeachers(trainer::ControlLink& link, int teachers, c10::Device device,
+                                              double timeout_seconds) {
+  return std::make_unique<PooledTeachers>(link, teachers, device, timeout_seconds);
 }
 
 }  // namespace distill::teachers

@@ -48,7 +48,8 @@ std::unique_ptr<TeacherSource> liveTeachers(std::vector<torch::jit::Module> teac
 std::unique_ptr<TeacherSource> cachedTeachers(std::vector<TeacherCache> caches, c10::Device device);
 
 // Placement pool: `teachers` outputs per step, arriving through `link` from
-// the teacher ranks.
-std::unique_ptr<TeacherSource> pooledTeachers(trainer::ControlLink& link, int teachers, c10::Device device);
+// the teacher ranks; a wait longer than `timeout_seconds` is an error.
+std::unique_ptr<TeacherSource> pooledTeachers(trainer::ControlLink& link, int teachers, c10::Device device,
+                                              double timeout_seconds);
 
 }  // namespace distill::teachers

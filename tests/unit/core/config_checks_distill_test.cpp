@@ -245,9 +245,11 @@ TEST_F(DistillChecks, PlacementPoolAndItsSection) {
   const JobConfig defaults = parse("");
   EXPECT_EQ(defaults.distill().pool().top_k(), 64u);
   EXPECT_EQ(defaults.distill().pool().ahead_steps(), 4u);
+  EXPECT_EQ(defaults.distill().pool().max_batch_samples(), 64u);
   expectValid("  placement: pool\n  pool: {top_k: 8, ahead_steps: 1}\n");
   expectProblem("  pool: {ahead_steps: 9}\n", "distill.pool.ahead_steps: must be between 1 and 8");
   expectProblem("  pool: {top_k: 0}\n", "distill.pool.top_k");
+  expectProblem("  pool: {max_batch_samples: 0}\n", "distill.pool.max_batch_samples");
   expectProblem("  placement: pool\n  terms: [{kind: cka}]\n", "distill.placement: pool: distill.terms read");
 }
 
