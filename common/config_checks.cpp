@@ -328,9 +328,10 @@ void checkPatterns(Problems& p, const std::string& field,
   }
 }
 
-// "N:M" granularities: N of every M consecutive entries are kept.
+// "N:M" granularities: N of every M consecutive entries are kept. Numbers of
+// more than 6 digits are not N:M patterns (and would overflow an int).
 bool parseNM(const std::string& g, int* n, int* m) {
-  static const std::regex kNM("^([0-9]+):([0-9]+)$");
+  static const std::regex kNM("^([0-9]{1,6}):([0-9]{1,6})$");
   std::smatch match;
   if (!std::regex_match(g, match, kNM)) return false;
   *n = std::stoi(match[1]);
@@ -373,7 +374,12 @@ void checkSparsity(Problems& p, const SparsitySpec& s, const TrainingSpec& t) {
   checkName(p, "sparsity.criterion", "criterion", s.criterion(), kCriteria);
   int n = 0, m = 0;
   const bool nm = parseNM(s.granularity(), &n, &m);
-  if (!nm) checkName(p, "sparsity.granularity", "granularity", s.granularity(), kGranularities);
+  static const std::regex kLongNM("^[0-9]+:[0-9]+$");
+  if (!nm && std::regex_match(s.granularity(), kLongNM)) {
+    p.add("sparsity.granularity", "\"", s.granularity(), "\": N and M of an N:M pattern have at most 6 digits (2:4, 4:8)");
+  } else if (!nm) {
+    checkName(p, "sparsity.granularity", "granularity", s.granularity(), kGranularities);
+  }
   checkName(p, "sparsity.scope", "scope", s.scope(), kScopes);
   checkName(p, "sparsity.schedule", "schedule", s.schedule(), kSchedules);
   checkRange(p, "sparsity.initial_sparsity", s.initial_sparsity(), 0, 1, false);

@@ -11,7 +11,7 @@ Granularity parseGranularity(const config::SparsitySpec& spec) {
   const std::string& name = spec.granularity();
   Granularity g;
   g.name = name;
-  static const std::regex kNM("^([0-9]+):([0-9]+)$");
+  static const std::regex kNM("^([0-9]{1,6}):([0-9]{1,6})$");
   std::smatch match;
   if (std::regex_match(name, match, kNM)) {
     g.kind = Kind::kNM;

@@ -227,6 +227,9 @@ TEST_F(ConfigChecks, SparsityCombinationsSayWhyTheyAreRejected) {
   };
   expectProblem([&](JobConfig& c) { sp(c)->set_granularity("4:2"); },
                 "sparsity.granularity: \"4:2\" must be N:M with 0 < N < M");
+  // Too many digits for an N:M pattern: named, not a std::stoi exception (issue 14).
+  expectProblem([&](JobConfig& c) { sp(c)->set_granularity("99999999999999999999:4"); },
+                "sparsity.granularity: \"99999999999999999999:4\": N and M of an N:M pattern have at most 6 digits");
   expectProblem([&](JobConfig& c) { sp(c)->set_granularity("2:4"); },
                 "sparsity.final_sparsity: granularity 2:4 prunes exactly 0.5 of the entries; set final_sparsity: 0.5");
   expectProblem([&](JobConfig& c) { sp(c)->set_granularity("2:4"); sp(c)->set_final_sparsity(0.5); },
