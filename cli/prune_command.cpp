@@ -78,7 +78,7 @@ int runPrune(const PruneArgs& args) {
     const prune::Pattern pattern = prune::Pattern::parse(args.sparsity, "--sparsity");
     torch::jit::Module model = model::loadModel(args.model);
     const auto calibration = data::ShardedDataset::open(args.calibration);
-    prune::checkPrunable(model, args.model, calibration.manifest());
+    const prune::PrunableBlocks blocks = prune::prunableBlocks(model, args.model, calibration.manifest());
     const auto total = std::min<uint64_t>(static_cast<uint64_t>(args.samples), calibration.manifest().num_samples);
     DISTILL_CHECK(total >= static_cast<uint64_t>(size), "--calibration ", args.calibration, ": ", total,
                   " samples for ", size, " ranks; every rank needs one");
@@ -104,7 +104,7 @@ int runPrune(const PruneArgs& args) {
       log::info("pruning ", args.model, " with ", args.method, " to ", pattern.describe(), " on ", total,
                 " calibration samples of ", args.calibration, size > 1 ? " over " + std::to_string(size) + " ranks" : "");
     }
-    const auto report = prune::pruneLayerwise(model, calibration, mine, options, collective,
+    const auto report = prune::pruneLayerwise(model, blocks, calibration, mine, options, collective,
                                               [rank](const std::string& line) {
                                                 if (rank == 0) log::info(line);
                                               });
@@ -167,7 +167,7 @@ void addPrune(CLI::App& app, Run& run) {
   auto args = std::make_shared<PruneArgs>();
   auto* cmd = app.add_subcommand("prune", "One-shot pruning on calibration data (alone or under mpirun): "
                                           "SparseGPT, Wanda or magnitude, to a fraction or N:M");
-  cmd->add_option("model", args->model, "TorchScript model (a built-in architecture)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("model", args->model, "TorchScript model: built in (init-model), or a Llama, Qwen2 or Mistral (import-hf)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--calibration", args->calibration, "Dataset directory (prepare-data) of calibration samples")
       ->required();
   cmd->add_option("--method", args->method, "sparsegpt, wanda or magnitude")->capture_default_str();

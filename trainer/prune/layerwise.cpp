@@ -7,120 +7,91 @@
 namespace distill::prune {
 namespace {
 
-// The input of each linear layer of a built-in block (transformer_body.cpp's
-// forward, stopped at every torch.linear), defined on the block class at
-// prune time so that models saved by any version can be pruned.
-constexpr const char* kLinearInputs = R"TS(
-def linear_inputs(self, x: Tensor, allowed: Tensor) -> List[Tensor]:
-    B = x.size(0)
-    T = x.size(1)
-    h = torch.layer_norm(x.float(), [self.d_model], self.ln1_weight.float(), self.ln1_bias.float(), 1e-5).to(x.dtype)
-    qkv = torch.linear(h, self.qkv_weight, self.qkv_bias)
-    qkv = qkv.view(B, T, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-    scores = torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * self.scale
-    scores = scores.masked_fill(allowed.logical_not(), -10000.0)
-    probs = torch.softmax(scores, -1) * allowed.to(scores.dtype)
-    context = torch.matmul(probs, qkv[2]).transpose(1, 2).reshape(B, T, self.num_heads * self.head_dim)
-    x = x + torch.linear(context, self.out_weight, self.out_bias)
-    h2 = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), 1e-5).to(x.dtype)
-    g = torch.gelu(torch.linear(h2, self.ff1_weight, self.ff1_bias))
-    return [h, context, h2, g]
-)TS";
-const char* const kLinears[] = {"qkv_weight", "out_weight", "ff1_weight", "ff2_weight"};
-
-std::string archOf(torch::jit::Module& model) {
-  return model.hasattr("distill_arch") ? model.attr("distill_arch").toStringRef() : "";
+// ||W X||^2 summed over the calibration tokens, from their Gram G = sum x x^T:
+// the trace of W G W^T, so no layer input has to be kept.
+double outputEnergy(const torch::Tensor& weight, const torch::Tensor& gram) {
+  const torch::Tensor w = weight.to(torch::kFloat64);
+  return (torch::mm(w, gram) * w).sum().item<double>();
 }
 
 }  // namespace
 
-void checkPrunable(torch::jit::Module& model, const std::string& path, const data::DatasetManifest& calibration) {
-  const std::string arch = archOf(model);
-  DISTILL_CHECK(arch == "decoder-lm" || arch == "encoder-classifier", path,
-                ": distill prune prunes the built-in architectures (decoder-lm, encoder-classifier; distill init-model); "
-                "this model is ", arch.empty() ? "not one of them" : "a " + arch);
-  const int64_t vocab = model.attr("vocab_size").toInt(), max_len = model.attr("max_len").toInt();
-  DISTILL_CHECK(calibration.vocab_size <= 0 || calibration.vocab_size == vocab, "--calibration ", calibration.dir,
-                ": its vocabulary has ", calibration.vocab_size, " entries, the model ", path, " has ", vocab);
-  DISTILL_CHECK(calibration.seq_len <= max_len, "--calibration ", calibration.dir, ": sequences of ",
-                calibration.seq_len, " tokens, longer than the model's max_len ", max_len, " (", path, ")");
-}
-
-LayerwiseReport pruneLayerwise(torch::jit::Module& model, const data::ShardedDataset& calibration,
-                               const std::vector<uint64_t>& samples, const LayerwiseOptions& options,
-                               const Collective& collective, const std::function<void(const std::string&)>& progress) {
+LayerwiseReport pruneLayerwise(torch::jit::Module& model, const PrunableBlocks& blocks,
+                               const data::ShardedDataset& calibration, const std::vector<uint64_t>& samples,
+                               const LayerwiseOptions& options, const Collective& collective,
+                               const std::function<void(const std::string&)>& progress) {
   c10::InferenceMode inference;
   model.eval();
-  const int64_t layers = model.attr("num_layers").toInt();
-  // The calibration activations at the current block's input, batch by batch.
-  std::vector<torch::Tensor> x, allowed, real;
+  // Per calibration batch: the current block's arguments (hidden states first)
+  // and which token rows are real (not padding).
+  std::vector<std::vector<c10::IValue>> args;
+  std::vector<torch::Tensor> real;
   for (size_t begin = 0; begin < samples.size(); begin += static_cast<size_t>(options.batch_size)) {
     const std::vector<uint64_t> ids(samples.begin() + static_cast<long>(begin),
                                     samples.begin() + static_cast<long>(std::min(samples.size(), begin + options.batch_size)));
     const data::Batch batch = calibration.gather(ids);
-    x.push_back(model.run_method("embed", batch.input_ids).toTensor());
-    allowed.push_back(model.run_method("attention_allowed", batch.attention_mask).toTensor());
+    args.push_back(blocks.first_arguments(batch));
     real.push_back(batch.attention_mask.ne(0).reshape({-1}));
   }
   LayerwiseReport report;
-  const bool gram = options.method == "sparsegpt";
-  for (int64_t i = 0; i < layers; ++i) {
-    torch::jit::Module block = model.attr("layer" + std::to_string(i)).toModule();
-    if (!block.find_method("linear_inputs")) block.define(kLinearInputs);
-    std::vector<LayerStatistics> stats;
+  const size_t count = blocks.linears.size();
+  for (int64_t i = 0; i < blocks.layers; ++i) {
+    const std::string layer = "layer" + std::to_string(i);
+    torch::jit::Module block = model.attr(layer).toModule();
+    blocks.define(block);
     std::vector<torch::Tensor> weights;
-    for (const char* name : kLinears) {
-      weights.push_back(block.attr(name).toTensor());
-      stats.emplace_back(weights.back().size(1), gram);
-      checkFits(options.pattern, weights.back(), "layer" + std::to_string(i) + "." + name);
+    for (const auto& l : blocks.linears) {
+      weights.push_back(block.attr(l.weight).toTensor());
+      checkFits(options.pattern, weights.back(), layer + "." + l.weight);
     }
-    // Outputs of every linear before pruning, for the relative error below.
-    std::vector<std::vector<torch::Tensor>> inputs(x.size());
-    for (size_t b = 0; b < x.size(); ++b) {
-      const auto list = block.run_method("linear_inputs", x[b], allowed[b]).toTensorList();
-      for (size_t k = 0; k < 4; ++k) {
-        const torch::Tensor rows = list.get(k).reshape({-1, list.get(k).size(-1)}).index({real[b]});
-        stats[k].add(rows);
-        inputs[b].push_back(rows);
+    // The Gram of every input (also what the reported output error is computed from).
+    std::vector<LayerStatistics> stats;
+    for (size_t k = 0; k < blocks.inputs; ++k) {
+      int64_t width = 0;
+      for (size_t j = 0; j < count; ++j) {
+        if (blocks.linears[j].input == k) width = weights[j].size(1);
+      }
+      stats.emplace_back(width, /*with_gram=*/true);
+    }
+    for (size_t b = 0; b < args.size(); ++b) {
+      const auto list = block.get_method("linear_inputs")(args[b]).toTensorList();
+      DISTILL_ASSERT(list.size() == blocks.inputs);
+      for (size_t k = 0; k < blocks.inputs; ++k) {
+        const torch::Tensor in = list.get(k);
+        stats[k].add(in.reshape({-1, in.size(-1)}).index({real[b]}));
       }
     }
-    for (size_t k = 0; k < 4; ++k) {
-      torch::Tensor tokens = torch::tensor({static_cast<double>(stats[k].tokens)}, torch::kFloat64);
-      collective.sum(stats[k].sq_norms);
-      if (gram) collective.sum(stats[k].gram);
+    for (auto& s : stats) {
+      torch::Tensor tokens = torch::tensor({static_cast<double>(s.tokens)}, torch::kFloat64);
+      collective.sum(s.sq_norms);
+      collective.sum(s.gram);
       collective.sum(tokens);
-      stats[k].tokens = static_cast<int64_t>(tokens.item<double>());
-      const std::string name = "layer" + std::to_string(i) + "." + kLinears[k];
+      s.tokens = static_cast<int64_t>(tokens.item<double>());
+    }
+    double mean_error = 0;
+    for (size_t j = 0; j < count; ++j) {
+      const LayerStatistics& s = stats[blocks.linears[j].input];
       torch::Tensor pruned;
       if (collective.root) {
-        const Pruned p = options.method == "sparsegpt" ? pruneSparseGpt(weights[k], stats[k], options.pattern, options.sparsegpt)
-                         : options.method == "wanda"   ? pruneWanda(weights[k], stats[k], options.pattern)
-                                                       : pruneMagnitude(weights[k], options.pattern);
+        const Pruned p = options.method == "sparsegpt" ? pruneSparseGpt(weights[j], s, options.pattern, options.sparsegpt)
+                         : options.method == "wanda"   ? pruneWanda(weights[j], s, options.pattern)
+                                                       : pruneMagnitude(weights[j], options.pattern);
         pruned = p.weight.contiguous();
       } else {
-        pruned = torch::empty_like(weights[k], torch::kFloat).contiguous();
+        pruned = torch::empty_like(weights[j], torch::kFloat).contiguous();
       }
       collective.broadcast(pruned);
-      double before = 0, diff = 0;
-      for (const auto& in : inputs) {
-        const torch::Tensor y = torch::linear(in[k].to(torch::kFloat), weights[k].to(torch::kFloat));
-        before += y.square().sum().item<double>();
-        diff += (y - torch::linear(in[k].to(torch::kFloat), pruned)).square().sum().item<double>();
-      }
-      torch::Tensor errors = torch::tensor({before, diff}, torch::kFloat64);
-      collective.sum(errors);
-      weights[k].copy_(pruned.to(weights[k].dtype()));
-      PrunedLayer l{name, pruned.ne(0).to(torch::kFloat64).mean().item<double>(),
-                    std::sqrt(errors[1].item<double>() / std::max(errors[0].item<double>(), 1e-300))};
+      const double before = outputEnergy(weights[j], s.gram);
+      const double diff = outputEnergy(weights[j].to(torch::kFloat64) - pruned.to(torch::kFloat64), s.gram);
+      weights[j].copy_(pruned.to(weights[j].dtype()));
+      PrunedLayer l{layer + "." + blocks.linears[j].weight, pruned.ne(0).to(torch::kFloat64).mean().item<double>(),
+                    std::sqrt(std::max(diff, 0.0) / std::max(before, 1e-300))};
+      mean_error += l.relative_error / static_cast<double>(count);
       report.layers.push_back(l);
     }
     report.tokens = stats[0].tokens;
-    for (size_t b = 0; b < x.size(); ++b) {
-      x[b] = block.forward({x[b], allowed[b]}).toTupleRef().elements()[0].toTensor();
-    }
-    double mean_error = 0;
-    for (size_t k = 0; k < 4; ++k) mean_error += report.layers[report.layers.size() - 4 + k].relative_error / 4;
-    progress("layer" + std::to_string(i) + ": 4 linear layers pruned to " + options.pattern.describe() +
+    for (auto& a : args) a[0] = block.forward(a).toTupleRef().elements()[0];
+    progress(layer + ": " + std::to_string(count) + " linear layers pruned to " + options.pattern.describe() +
              ", mean relative output error " + std::to_string(mean_error));
   }
   return report;

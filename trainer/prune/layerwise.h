@@ -4,10 +4,13 @@
 // ranks), each layer is pruned by the chosen method, and the calibration
 // activations move on through the pruned block, so every block is pruned
 // against the outputs of the already-pruned blocks before it (as SparseGPT
-// and Wanda do). Built-in architectures (decoder-lm, encoder-classifier).
+// and Wanda do). The architecture enters only through PrunableBlocks
+// (prunable_blocks.h). The reported output error of a layer comes from its
+// inputs' Gram, so no activation but the blocks' hidden states is kept.
 //
+//   auto blocks = prune::prunableBlocks(model, path, calibration.manifest());
 //   Collective c{sum, broadcast, /*root=*/rank == 0};
-//   auto report = prune::pruneLayerwise(model, calibration, my_samples, options, c, log);
+//   auto report = prune::pruneLayerwise(model, blocks, calibration, my_samples, options, c, log);
 #pragma once
 
 #include <functional>
@@ -18,6 +21,7 @@
 
 #include "trainer/data/dataset.h"
 #include "trainer/prune/one_shot.h"
+#include "trainer/prune/prunable_blocks.h"
 
 namespace distill::prune {
 
@@ -37,7 +41,7 @@ struct Collective {
 };
 
 struct PrunedLayer {
-  std::string name;          // parameter name, e.g. "layer0.qkv_weight"
+  std::string name;          // parameter name, e.g. "layer0.qkv_weight", "layer3.gate_weight"
   double density = 1;        // fraction kept
   double relative_error = 0; // ||W X - W' X|| / ||W X|| over the calibration inputs
 };
@@ -47,13 +51,10 @@ struct LayerwiseReport {
   int64_t tokens = 0;  // calibration tokens, over every rank
 };
 
-// Throws distill::Error when `model` is not a built-in architecture, or the
-// calibration data does not fit it (vocabulary, sequence length), naming both.
-void checkPrunable(torch::jit::Module& model, const std::string& model_path, const data::DatasetManifest& calibration);
-
 // Prunes `model`'s block linear layers in place; `samples`: this rank's
 // calibration sample ids. `progress` gets one line per block.
-LayerwiseReport pruneLayerwise(torch::jit::Module& model, const data::ShardedDataset& calibration,
+LayerwiseReport pruneLayerwise(torch::jit::Module& model, const PrunableBlocks& blocks,
+                               const data::ShardedDataset& calibration,
                                const std::vector<uint64_t>& samples, const LayerwiseOptions& options,
                                const Collective& collective, const std::function<void(const std::string&)>& progress);
 

@@ -16,7 +16,7 @@ namespace {
 // row with no visible key, a padded query, gets a uniform map, as there).
 // {QB} {KB} {VB} {OB} {GB} {UB} {DB} become ", self.<x>_bias" where the family
 // has that bias, else nothing.
-constexpr const char* kBlockSource = R"TS(
+constexpr const char* kBlockHelpers = R"TS(
 def rms_norm(self, x: Tensor, weight: Tensor) -> Tensor:
     h = x.float()
     h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
@@ -25,8 +25,12 @@ def rms_norm(self, x: Tensor, weight: Tensor) -> Tensor:
 def rotate_half(self, x: Tensor) -> Tensor:
     half = x.size(-1) // 2
     return torch.cat((-x[..., half:], x[..., :half]), -1)
+)TS";
 
-def forward(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor]:
+// The attention half of a block, shared by forward and linear_inputs: leaves
+// h (the normed input), context (the o projection's input) and x after the
+// attention's residual.
+constexpr const char* kAttention = R"TS(
     B = x.size(0)
     T = x.size(1)
     h = self.rms_norm(x, self.input_norm_weight)
@@ -44,34 +48,46 @@ def forward(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> Tuple
     context = torch.matmul(torch.dropout(probs, self.dropout_p, self.training), v)
     context = context.transpose(1, 2).reshape(B, T, self.num_heads * self.head_dim)
     x = x + torch.linear(context, self.o_weight{OB})
-    h = self.rms_norm(x, self.post_norm_weight)
-    gate = torch.silu(torch.linear(h, self.gate_weight{GB}))
-    x = x + torch.linear(gate * torch.linear(h, self.up_weight{UB}), self.down_weight{DB})
+    h2 = self.rms_norm(x, self.post_norm_weight)
+    act = torch.silu(torch.linear(h2, self.gate_weight{GB})) * torch.linear(h2, self.up_weight{UB})
+)TS";
+
+constexpr const char* kForward = R"TS(
+def forward(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor]:{ATTENTION}
+    x = x + torch.linear(act, self.down_weight{DB})
     return x, probs
 )TS";
 
-std::string blockSource(const DecoderSpec& s) {
-  std::string src = kBlockSource;
+constexpr const char* kLinearInputs = R"TS(
+def linear_inputs(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> List[Tensor]:{ATTENTION}
+    return [h, context, h2, act]
+)TS";
+
+// `method` (kForward or kLinearInputs) with the attention half and the biases
+// the family has filled in.
+std::string withBiases(const char* method, bool qkv_bias, bool o_bias, bool mlp_bias) {
+  std::string src = method;
+  src.replace(src.find("{ATTENTION}"), 11, kAttention);
   auto fill = [&](const std::string& slot, bool present, const std::string& name) {
     const std::string with = present ? ", self." + name + "_bias" : "";
     for (size_t at = src.find(slot); at != std::string::npos; at = src.find(slot)) src.replace(at, slot.size(), with);
   };
-  fill("{QB}", s.qkv_bias, "q");
-  fill("{KB}", s.qkv_bias, "k");
-  fill("{VB}", s.qkv_bias, "v");
-  fill("{OB}", s.o_bias, "o");
-  fill("{GB}", s.mlp_bias, "gate");
-  fill("{UB}", s.mlp_bias, "up");
-  fill("{DB}", s.mlp_bias, "down");
+  fill("{QB}", qkv_bias, "q");
+  fill("{KB}", qkv_bias, "k");
+  fill("{VB}", qkv_bias, "v");
+  fill("{OB}", o_bias, "o");
+  fill("{GB}", mlp_bias, "gate");
+  fill("{UB}", mlp_bias, "up");
+  fill("{DB}", mlp_bias, "down");
   return src;
 }
 
-// Unrolled over the layers, so TorchScript needs no ModuleList. hidden_states
-// follows transformers: each block's input, then the final RMSNorm's output.
-std::string topSource(int64_t layers, bool tied_head) {
-  std::ostringstream src;
-  src << R"TS(
-def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
+std::string blockSource(const DecoderSpec& s) {
+  return kBlockHelpers + withBiases(kForward, s.qkv_bias, s.o_bias, s.mlp_bias);
+}
+
+// The top's forward up to block 0's arguments, shared by forward and block_inputs.
+constexpr const char* kBlockArguments = R"TS(
     T = input_ids.size(1)
     if self.sliding_window > 0:
         assert T <= self.sliding_window, "sequence longer than the model's sliding_window, which this importer does not implement"
@@ -84,7 +100,14 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
     sin = (angles.sin() * self.attention_scaling).to(x.dtype)
     causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
     allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal
-    hidden: List[Tensor] = []
+)TS";
+
+// Unrolled over the layers, so TorchScript needs no ModuleList. hidden_states
+// follows transformers: each block's input, then the final RMSNorm's output.
+std::string topSource(int64_t layers, bool tied_head) {
+  std::ostringstream src;
+  src << "\ndef forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:" << kBlockArguments
+      << R"TS(    hidden: List[Tensor] = []
     attentions: List[Tensor] = []
 )TS";
   src << blockCalls(layers, "allowed, cos, sin", /*hidden_after=*/false)
@@ -107,6 +130,15 @@ void setBlockAttributes(torch::jit::Module& block, const DecoderSpec& s) {
 }
 
 }  // namespace
+
+std::string decoderBlockArgumentsSource() {
+  return std::string("\ndef block_arguments(self, input_ids: Tensor, attention_mask: Tensor) -> List[Tensor]:") +
+         kBlockArguments + "    return [x, allowed, cos, sin]\n";
+}
+
+std::string decoderLinearInputsSource(const torch::jit::Module& block) {
+  return withBiases(kLinearInputs, block.hasattr("q_bias"), block.hasattr("o_bias"), block.hasattr("gate_bias"));
+}
 
 DecoderSpec readDecoderSpec(const HfConfig& c, const std::string& family) {
   DecoderSpec s;

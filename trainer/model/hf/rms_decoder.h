@@ -49,4 +49,13 @@ Family decoderFamily(DecoderSpec (*spec)(const HfConfig&));
 // `model.` prefix), checking every shape against `spec`.
 torch::jit::Module buildDecoder(const DecoderSpec& spec, HfWeights& weights, const HfConfig& config);
 
+// For `distill prune` (trainer/prune/hf_decoder_blocks.cpp), TorchScript
+// source sharing the forward's text: the top's
+//   block_arguments(input_ids, attention_mask) -> [x, allowed, cos, sin]
+// (block 0's arguments), and a block's
+//   linear_inputs(x, allowed, cos, sin) -> [h, context, h2, act]
+// the inputs of q/k/v, o, gate/up and down, with the biases `block` has.
+std::string decoderBlockArgumentsSource();
+std::string decoderLinearInputsSource(const torch::jit::Module& block);
+
 }  // namespace distill::model::hf

@@ -1,0 +1,107 @@
+// The architecture tables of distill prune (trainer/prune/prunable_blocks.h):
+// for every architecture prune knows, a block's linear_inputs must be the
+// inputs its forward really gives its linear layers. Checked through the
+// residual stream: forward(x) = x + o(context) + down(act), so the inputs
+// returned for the attention output and the last FFN layer rebuild the
+// forward's output; and every linear the table names exists with the width
+// of its input. Bad models and calibration data are named.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "common/error.h"
+#include "trainer/model/builtin.h"
+#include "trainer/model/hf/hf_import.h"
+#include "trainer/prune/prunable_blocks.h"
+
+namespace distill::prune {
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(DISTILL_SOURCE_DIR) + "/tests/fixtures/hf/" + name; }
+
+data::DatasetManifest calibration(int64_t vocab, int64_t seq_len) {
+  data::DatasetManifest m;
+  m.dir = "calib";
+  m.vocab_size = vocab;
+  m.seq_len = seq_len;
+  return m;
+}
+
+data::Batch batch(int64_t vocab) {
+  torch::manual_seed(4);
+  data::Batch b;
+  b.input_ids = torch::randint(vocab, {3, 10}, torch::kLong);
+  b.attention_mask = torch::ones({3, 10}, torch::kLong);
+  b.attention_mask.index_put_({1, torch::indexing::Slice(6)}, 0);  // padding
+  b.labels = b.input_ids.clone();
+  return b;
+}
+
+torch::Tensor linear(torch::jit::Module& block, const std::string& name, const torch::Tensor& in) {
+  const std::string bias = name + "_bias";
+  return torch::linear(in, block.attr(name + "_weight").toTensor(),
+                       block.hasattr(bias) ? block.attr(bias).toTensor() : torch::Tensor());
+}
+
+// `residual`: the names of the attention output and last FFN linear.
+void expectInputsRebuildForward(torch::jit::Module model, const char* out, const char* down) {
+  c10::InferenceMode inference;
+  model.eval();
+  const int64_t vocab = model.attr("vocab_size").toInt();
+  const PrunableBlocks blocks = prunableBlocks(model, "model.pt", calibration(vocab, 10));
+  ASSERT_EQ(blocks.layers, model.attr("num_layers").toInt());
+  std::vector<c10::IValue> args = blocks.first_arguments(batch(vocab));
+  for (int64_t i = 0; i < blocks.layers; ++i) {
+    torch::jit::Module block = model.attr("layer" + std::to_string(i)).toModule();
+    blocks.define(block);
+    const auto list = block.get_method("linear_inputs")(args).toTensorList();
+    ASSERT_EQ(list.size(), blocks.inputs);
+    for (const auto& l : blocks.linears) {
+      ASSERT_TRUE(block.hasattr(l.weight)) << l.weight;
+      EXPECT_EQ(block.attr(l.weight).toTensor().size(1), list.get(l.input).size(-1)) << l.weight;
+    }
+    const torch::Tensor x = args[0].toTensor();
+    const torch::Tensor rebuilt = x + linear(block, out, list.get(1)) + linear(block, down, list.get(blocks.inputs - 1));
+    const torch::Tensor next = block.forward(args).toTupleRef().elements()[0].toTensor();
+    EXPECT_TRUE(torch::allclose(rebuilt, next, 1e-5, 1e-5)) << "layer " << i << ": max difference "
+                                                            << (rebuilt - next).abs().max().item<double>();
+    args[0] = next;
+  }
+}
+
+TEST(PrunableBlocks, BuiltInDecoderAndEncoder) {
+  model::TransformerSize size;
+  size.dropout = 0;
+  expectInputsRebuildForward(model::buildDecoderLM(size, 3), "out", "ff2");
+  expectInputsRebuildForward(model::buildEncoderClassifier(size, 2, 3), "out", "ff2");
+}
+
+TEST(PrunableBlocks, HuggingFaceDecoders) {
+  for (const char* family : {"llama", "qwen2", "mistral"}) {  // qwen2: q/k/v biases
+    SCOPED_TRACE(family);
+    expectInputsRebuildForward(model::hf::importHf(fixture(family), torch::kFloat32), "o", "down");
+  }
+}
+
+TEST(PrunableBlocks, BadModelsAndDataAreNamed) {
+  model::TransformerSize size;
+  torch::jit::Module model = model::buildDecoderLM(size, 3);
+  try {
+    prunableBlocks(model, "lm.pt", calibration(80, 10));
+    FAIL() << "another vocabulary was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("its vocabulary has 80 entries, the model lm.pt has 64"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(prunableBlocks(model, "lm.pt", calibration(64, 33)), Error);  // longer than max_len 32
+  torch::jit::Module gpt2 = model::hf::importHf(fixture("gpt2"), torch::kFloat32);
+  try {
+    prunableBlocks(gpt2, "gpt2.pt", calibration(0, 10));
+    FAIL() << "gpt2 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gpt2.pt: distill prune prunes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("this model is a hf-gpt2"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace distill::prune

@@ -1,0 +1,25 @@
+#include "trainer/prune/prunable_blocks.h"
+
+#include "common/error.h"
+
+namespace distill::prune {
+
+PrunableBlocks prunableBlocks(torch::jit::Module& model, const std::string& path,
+                              const data::DatasetManifest& calibration) {
+  const std::string arch = model.hasattr("distill_arch") ? model.attr("distill_arch").toStringRef() : "";
+  const bool builtin = arch == "decoder-lm" || arch == "encoder-classifier";
+  const bool hf_decoder = arch == "hf-llama" || arch == "hf-qwen2" || arch == "hf-mistral";
+  DISTILL_CHECK(builtin || hf_decoder, path,
+                ": distill prune prunes the built-in architectures (decoder-lm, encoder-classifier; distill init-model) "
+                "and the Hugging Face decoders hf-llama, hf-qwen2, hf-mistral (distill import-hf); this model is ",
+                arch.empty() ? "none of them" : "a " + arch);
+  const int64_t vocab = model.attr("vocab_size").toInt(), max_len = model.attr("max_len").toInt();
+  DISTILL_CHECK(calibration.vocab_size <= 0 || calibration.vocab_size == vocab, "--calibration ", calibration.dir,
+                ": its vocabulary has ", calibration.vocab_size, " entries, the model ", path, " has ", vocab);
+  // An imported model without max_position_embeddings has max_len 0: no limit known.
+  DISTILL_CHECK(max_len <= 0 || calibration.seq_len <= max_len, "--calibration ", calibration.dir, ": sequences of ",
+                calibration.seq_len, " tokens, longer than the model's max_len ", max_len, " (", path, ")");
+  return builtin ? builtinBlocks(model) : hfDecoderBlocks(model);
+}
+
+}  // namespace distill::prune
