@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "trainer/data/dataset.h"
 #include "trainer/evaluate.h"
+#include "trainer/non_finite.h"
 #include "trainer/model/model_io.h"
 
 namespace distill::cli {
@@ -28,6 +29,7 @@ struct EvaluateArgs {
 int evaluateModel(const EvaluateArgs& args) {
   at::set_num_threads(args.threads);
   auto module = model::loadModel(args.model);
+  trainer::checkFinite(model::namedParameters(module), args.model + " (not evaluated)");
   const auto dataset = data::ShardedDataset::open(args.data);
   const auto ids = trainer::evalShard(dataset.manifest().num_samples, 0, 1);
   const auto totals = trainer::evaluate(module, dataset, ids, args.batch_size, args.model, args.classes);

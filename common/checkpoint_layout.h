@@ -8,10 +8,12 @@
 // A committed directory holds model.safetensors, optimizer.safetensors,
 // masks.safetensors and trainer.json (written by worker 0), rng-worker-<w>.safetensors
 // (one per worker; with runtime.zero_stage 1 also optimizer-worker-<w>.safetensors
-// instead of optimizer.safetensors) and state.json (the coordinator's ledger, written last).
+// instead of optimizer.safetensors) and state.json (the coordinator's ledger, written last,
+// with the sha256 of every other file: resume and export verify them).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -26,6 +28,14 @@ std::string latestLink(const std::string& run_dir);
 std::optional<std::string> latest(const std::string& run_dir);
 // Reads the step recorded in <dir>/state.json; distill::Error naming the file if absent or bad.
 uint64_t committedStep(const std::string& dir);
+
+// The sha256 of every file in a staging directory but state.json, for the
+// "files" field of state.json (the coordinator records it at commit).
+std::map<std::string, std::string> fileDigests(const std::string& dir);
+// Checks every file state.json's "files" lists against its sha256:
+// distill::Error naming the file when one is missing, changed or damaged since
+// the commit. Checkpoints committed before the field existed pass unchecked.
+void verifyFiles(const std::string& dir);
 
 inline constexpr const char* kModelFile = "model.safetensors";
 inline constexpr const char* kOptimizerFile = "optimizer.safetensors";

@@ -37,7 +37,9 @@ std::string CheckpointCommitter::commit(uint64_t step, const nlohmann::json& sta
   const std::string staging = layout::stagingDir(run_dir_, step);
   const std::string committed = layout::committedDir(run_dir_, step);
   DISTILL_CHECK(fs::is_directory(staging), staging, ": workers reported the checkpoint written but it is missing");
-  files::writeFileAtomic((fs::path(staging) / layout::kStateFile).string(), state.dump(2) + "\n");
+  nlohmann::json with_digests = state;
+  with_digests["files"] = layout::fileDigests(staging);  // resume and export verify them
+  files::writeFileAtomic((fs::path(staging) / layout::kStateFile).string(), with_digests.dump(2) + "\n");
   files::fsyncPath(staging);
   std::error_code ec;
   fs::remove_all(committed, ec);  // a re-run of the same step after a resume replaces it

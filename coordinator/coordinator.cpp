@@ -385,6 +385,7 @@ int Coordinator::run() {
   if (s.options.resume && latest) {
     resume_from = *latest;
     s.start_step = checkpoint_layout::committedStep(resume_from);
+    checkpoint_layout::verifyFiles(resume_from);  // a damaged file is named here, not met as a bad loss later
     // The ledger continues where the checkpoint's stopped, on any worker count
     // (docs/checkpoints.md); it refuses a changed seed, batch size or dataset.
     const std::string ledger_file = (fs::path(resume_from) / checkpoint_layout::kStateFile).string();

@@ -26,6 +26,7 @@
 #include "trainer/model/activation_checkpointing.h"
 #include "trainer/model/model_io.h"
 #include "trainer/model_checks.h"
+#include "trainer/non_finite.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/optim/grad_clip.h"
 #include "trainer/optim/lr_schedule.h"
@@ -61,6 +62,7 @@ struct Worker::State {
   torch::jit::Module student;
   std::vector<torch::jit::Module> teachers;        // loaded here (placement replicate, or cache for its pass)
   std::unique_ptr<distill::teachers::TeacherSource> teacher_source;  // where training gets the teachers' outputs
+  std::vector<std::string> teacher_names;          // distill.teachers[k].name, for errors
   std::vector<double> teacher_seconds_since_report;  // per teacher, summed over the steps since the report
   uint64_t steps_since_report = 0;
   std::vector<sparsity::NamedTensor> params;       // the student's
@@ -264,6 +266,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
 
     link.enter(s, "teachers");
     const kd::TeacherOutputs teacher_out = teacher_source->outputs(s, samples, micro, m * micro_size);
+    checkTeacherOutputs(teacher_out, teacher_names, s + 1);
 
     link.enter(s, "forward");
     model::ModelOutputs out;
@@ -277,8 +280,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     teacher_seconds_since_report.resize(teacher_out.seconds.size(), 0.0);
     for (size_t k = 0; k < teacher_out.seconds.size(); ++k) teacher_seconds_since_report[k] += teacher_out.seconds[k];
     loss.add(step_loss, 1.0 / static_cast<double>(micro_batches));
-    DISTILL_CHECK(std::isfinite(step_loss.total.item<double>()), "loss is not finite at step ", s + 1, " (task ",
-                  step_loss.logits.task, ", kd ", step_loss.logits.kd, "): lower optimizer.lr or check the data");
+    checkStepLoss(step_loss, s + 1);
     if (report_scores) entropies.push_back(kd::sampleEntropy(out.logits, micro.labels));
 
     link.enter(s, "backward");
@@ -299,6 +301,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   ++steps_since_report;
   tokens_since_report += static_cast<uint64_t>(batch.attention_mask.sum().item<int64_t>());
   const double grad_norm = finite ? sync->clipGradNorm(trained, config.optimizer().max_grad_norm()) : NAN;
+  if (finite) checkGradientNorm(grad_norm, trained, s + 1);  // never a NaN into AdamW
   const double lr = lr_schedule->at(static_cast<int64_t>(s));
   if (finite) {
     if (pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
@@ -427,6 +430,7 @@ double Worker::State::logitDenominator(const data::Batch& batch) {
 // Workers wait for each other on the files themselves: the pass may take far
 // longer than a collective's timeout.
 void Worker::State::prepareTeachers() {
+  for (const auto& t : config.distill().teachers()) teacher_names.push_back(t.name());
   if (boot.placement() == "pool") {
     // The teacher ranks may still be loading their teachers when the first step
     // waits: the coordinator's allowance for slow phases, plus a watchdog period.

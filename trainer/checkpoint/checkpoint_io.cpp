@@ -12,6 +12,7 @@
 #include "common/json_file.h"
 #include "common/log.h"
 #include "trainer/data/tensor_io.h"
+#include "trainer/non_finite.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/pruner.h"
@@ -47,6 +48,12 @@ void copyInto(const std::string& file, const std::map<std::string, torch::Tensor
 }  // namespace
 
 void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint& ckpt) {
+  // Never a checkpoint of a non-finite state: the step guards (trainer/non_finite.h)
+  // stop NaN before the optimizer; this is the last line.
+  const std::string where = "checkpoint of step " + std::to_string(ckpt.step) + " (not written)";
+  trainer::checkFinite(ckpt.params, where);
+  trainer::checkFinite(ckpt.projections, where);
+  trainer::checkFinite(ckpt.optimizer->stateTensors(), where);
   files::makeDirs(dir);
   if (worker == 0) {
     data::saveTensors(at(dir, layout::kModelFile), pairs(ckpt.params));
@@ -83,6 +90,7 @@ void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt)
   const JsonFile state(at(dir, layout::kTrainerStateFile));
   ckpt.step = state.get<uint64_t>("step");
   copyInto(at(dir, layout::kModelFile), data::loadTensors(at(dir, layout::kModelFile)), ckpt.params);
+  trainer::checkFinite(ckpt.params, at(dir, layout::kModelFile));
   // One whole file, or one shard per worker that wrote it (ZeRO): merged by
   // name, so this worker finds its parameters' moments whatever the sharding
   // was; only the moments this worker's optimizer holds are read.

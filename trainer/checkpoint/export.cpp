@@ -16,6 +16,7 @@
 #include "trainer/data/tensor_io.h"
 #include "trainer/model/hf/hf_export.h"
 #include "trainer/model/model_io.h"
+#include "trainer/non_finite.h"
 #include "trainer/sparsity/structure_groups.h"
 
 namespace distill::checkpoint {
@@ -66,6 +67,7 @@ ExportSummary exportModelFile(const std::string& model_file, const std::string& 
                 "takes a checkpoint directory (--format hf writes a model file in the Hugging Face layout)");
   auto module = model::loadModel(model_file);
   module.eval();
+  trainer::checkFinite(model::namedParameters(module), model_file + " (not exported)");
   int64_t zeros = 0, total = 0;
   for (const auto& p : model::namedParameters(module)) {
     zeros += countZeros(p.tensor);
@@ -96,6 +98,7 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
   const fs::path dir = fs::canonical(checkpoint_dir);
   DISTILL_CHECK(files::exists((dir / layout::kStateFile).string()), checkpoint_dir,
                 " is not a committed checkpoint (no ", layout::kStateFile, ")");
+  layout::verifyFiles(dir.string());
   const JsonFile state((dir / layout::kTrainerStateFile).string());
   const SparsitySettings settings = sparsitySettings(state.json());
   // <run_dir>/checkpoints/step-N/ -> <run_dir>/<student module>
@@ -104,6 +107,9 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
   module.eval();
 
   const auto weights = data::loadTensors((dir / layout::kModelFile).string());
+  std::vector<sparsity::NamedTensor> named;
+  for (const auto& [name, tensor] : weights) named.push_back({name, tensor});
+  trainer::checkFinite(named, (dir / layout::kModelFile).string() + " (not exported)");
   std::map<std::string, torch::Tensor> masks;
   if (files::exists((dir / layout::kMasksFile).string())) masks = data::loadTensors((dir / layout::kMasksFile).string());
 
