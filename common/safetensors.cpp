@@ -266,6 +266,11 @@ File File::open(const std::string& path) {
 
 bool File::has(const std::string& name) const { return entries_.count(name) > 0; }
 
+size_t File::fileOffset(const std::string& name) const {
+  const TensorView v = get(name);
+  return static_cast<size_t>(v.data - static_cast<const uint8_t*>(mapping_->addr));
+}
+
 TensorView File::get(const std::string& name) const {
   auto it = entries_.find(name);
   DISTILL_CHECK(it != entries_.end(), path_, ": no tensor named '", name, "'");

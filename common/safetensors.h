@@ -98,6 +98,9 @@ class File {
   TensorData copy(const std::string& name) const;
   // Tensor names in file (offset) order.
   std::vector<std::string> names() const;
+  // Where a tensor's bytes start in the file (header included), for readers
+  // that read the file rather than the map.
+  size_t fileOffset(const std::string& name) const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::string& path() const { return path_; }
 

@@ -38,12 +38,14 @@ class ShardedDataset {
  public:
   // Loads the manifest, verifies each shard's sha256 against it (unless
   // verify_checksums is false: reading every byte costs time on large
-  // datasets), maps every shard and checks its shapes. Throws distill::Error
+  // datasets), checks every shard's shapes and values. Throws distill::Error
   // naming the shard file on a mismatch.
   static ShardedDataset open(const std::string& dir, bool verify_checksums = true);
 
   // The rows of the given global sample indices, in that order (repeats allowed).
-  // Throws distill::Error for an index >= num_samples.
+  // Throws distill::Error for an index >= num_samples, and naming the shard
+  // when its file changed since open (size, inode or modification time) or
+  // cannot be read.
   Batch gather(const std::vector<uint64_t>& global_indices) const;
 
   const DatasetManifest& manifest() const { return manifest_; }
@@ -54,16 +56,20 @@ class ShardedDataset {
   // Every shard holds input_ids I32 [n,T], attention_mask U8 [n,T] and labels
   // I64 [n] (classification, values in [0,C)) or [n,T] (per token), with n and
   // T as the manifest says.
-  void checkShapes() const;
+  void checkShapes(const std::vector<safetensors::File>& shards) const;
 
   DatasetManifest manifest_;
-  // Views into one shard's maps, looked up once (they stay valid while the
-  // File, or any copy of it, lives).
-  struct ShardViews {
-    safetensors::TensorView input_ids, attention_mask, labels;
+  // Where one shard's rows are in its file, and what the file was when the
+  // dataset was opened: gather reads the rows with pread (a file truncated
+  // or replaced during training is then named, where reading a memory map
+  // would kill the process with SIGBUS).
+  struct ShardFile {
+    std::string path;
+    uint64_t size = 0, inode = 0;
+    int64_t mtime_ns = 0;
+    size_t input_ids = 0, attention_mask = 0, labels = 0;  // byte offsets in the file
   };
-  std::vector<safetensors::File> shards_;  // kept open: gather reads the maps
-  std::vector<ShardViews> views_;
+  std::vector<ShardFile> files_;
   std::vector<uint64_t> starts_;           // global index of each shard's first row, + total
 };
 

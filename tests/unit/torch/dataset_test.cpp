@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "../scratch_dir.h"
@@ -101,6 +102,30 @@ TEST(ShardedDataset, FlippedByteIsDetectedAndNamesTheShard) {
   // Without verification the change goes unnoticed: that is what the checksum is for.
   auto ds = ShardedDataset::open(dir.str(), /*verify_checksums=*/false);
   EXPECT_EQ(ds.gather({3}).attention_mask[0][3].item<int64_t>(), 1);
+}
+
+// A shard truncated or replaced while a job reads it is named (it used to
+// kill the process with SIGBUS through the memory map); the other shards
+// still read.
+TEST(ShardedDataset, ShardChangedDuringTrainingIsNamed) {
+  ScratchDir dir;
+  writeFiveSamples(dir.str());
+  auto ds = ShardedDataset::open(dir.str());
+  const std::string shard = dir.path("shard-00001.safetensors");
+  std::filesystem::resize_file(shard, 40);  // truncated in place
+  expectError([&] { ds.gather({0, 2}); }, {shard, "the shard changed while the job was reading it", "40"});
+  EXPECT_EQ(ds.gather({0, 4}).labels[1].item<int64_t>(), 1);  // shards 0 and 2 untouched
+
+  // Replaced by another file of the same size (a new inode).
+  ScratchDir other;
+  writeFiveSamples(other.str());
+  auto again = ShardedDataset::open(other.str());
+  const std::string victim = other.path("shard-00000.safetensors");
+  std::filesystem::copy_file(victim, victim + ".new");
+  std::filesystem::rename(victim + ".new", victim);
+  expectError([&] { again.gather({1}); }, {victim, "changed while the job was reading it"});
+  std::filesystem::remove(other.path("shard-00002.safetensors"));
+  expectError([&] { again.gather({4}); }, {"shard-00002.safetensors", "cannot open the shard during training"});
 }
 
 TEST(ShardedDataset, ShapesMustMatchTheManifest) {
