@@ -25,6 +25,7 @@
 #include "coordinator/checkpoint_commit.h"
 #include "coordinator/teacher_plan.h"
 #include "coordinator/data_ledger.h"
+#include "coordinator/peer_liveness.h"
 #include "coordinator/progress_line.h"
 #include "coordinator/watchdog.h"
 #include "monitoring/job_metrics.h"
@@ -78,6 +79,7 @@ struct Coordinator::State {
   uint64_t total_steps = 0;
   std::unique_ptr<DataLedger> data_ledger;  // the data ledger: which samples each step takes
   std::unique_ptr<Watchdog> watchdog;
+  PeerLiveness peers;  // pid and host of every member, from its Progress messages
   std::unique_ptr<CheckpointCommitter> committer;
   std::unique_ptr<monitoring::JobMetrics> metrics;
   std::unique_ptr<ProgressLine> progress;
@@ -96,6 +98,9 @@ struct Coordinator::State {
   void sendTeacherWork();
   void handleTeacherRank(const control::Incoming& in);
   std::string teacherRankName(int rank) const;
+  // "worker 1 (rank 2) (pid 812) died ...; " for every member but `except`
+  // whose process is gone: what a failure or a stall message leads with.
+  std::string deadPeers(int except) const;
   void recordScores(int worker, const control::SampleScores& scores);
   void selectWhenScored();
   void handle(const control::Incoming& in);
@@ -185,6 +190,21 @@ std::string Coordinator::State::teacherRankName(int rank) const {
   return detail::concat("teacher rank ", rank, " (teacher ", names, ")");
 }
 
+std::string Coordinator::State::deadPeers(int except) const {
+  const double now = clock::unixSeconds();
+  std::string text;
+  for (int member : peers.dead()) {
+    if (member == except) continue;
+    const Stall seen = watchdog->lastSeen(member, now);
+    char ago[32];
+    std::snprintf(ago, sizeof(ago), "%.1f", seen.silent_seconds);
+    text += detail::concat(seen.name, peers.pidNote(member), " died (its process is gone: killed by a signal, or ",
+                           "out of memory, see dmesg), last seen ", ago, " s ago at step ", seen.step, " in phase ",
+                           seen.phase, "; then ");
+  }
+  return text;
+}
+
 void Coordinator::State::handleTeacherRank(const control::Incoming& in) {
   const int member = in.source - 1;  // watched after the workers
   const auto& m = in.message;
@@ -192,6 +212,7 @@ void Coordinator::State::handleTeacherRank(const control::Incoming& in) {
   switch (m.body_case()) {
     case control::ControlMessage::kProgress:
       watchdog->progress(member, m.progress().step(), m.progress().phase(), now);
+      peers.seen(member, m.progress().pid(), m.progress().host());
       break;
     case control::ControlMessage::kPoolReport:
       metrics->recordPoolReport(in.source, m.pool_report());
@@ -202,8 +223,8 @@ void Coordinator::State::handleTeacherRank(const control::Incoming& in) {
       break;
     case control::ControlMessage::kFailure: {
       const auto& f = m.failure();
-      abortJob(detail::concat(teacherRankName(in.source), " failed at step ", f.step(), " in phase ", f.phase(),
-                              ": ", f.message()));
+      abortJob(detail::concat(deadPeers(member), teacherRankName(in.source), " failed at step ", f.step(),
+                              " in phase ", f.phase(), ": ", f.message()));
     }
     default:
       abortJob(detail::concat("unexpected control message from ", teacherRankName(in.source)));
@@ -271,6 +292,7 @@ void Coordinator::State::handle(const control::Incoming& in) {
   switch (m.body_case()) {
     case control::ControlMessage::kProgress:
       watchdog->progress(worker, m.progress().step(), m.progress().phase(), now);
+      peers.seen(worker, m.progress().pid(), m.progress().host());
       metrics->recordProgress(worker, m.progress().step(), m.progress().phase(), now);
       worker_step[worker] = std::max(worker_step[worker], m.progress().step());
       sendAssignments(worker);
@@ -340,8 +362,8 @@ void Coordinator::State::handle(const control::Incoming& in) {
       break;
     case control::ControlMessage::kFailure: {
       const auto& f = m.failure();
-      abortJob(detail::concat("worker ", worker, " (rank ", in.source, ") failed at step ", f.step(), " in phase ",
-                              f.phase(), ": ", f.message()));
+      abortJob(detail::concat(deadPeers(worker), "worker ", worker, " (rank ", in.source, ") failed at step ",
+                              f.step(), " in phase ", f.phase(), ": ", f.message()));
     }
     default:
       abortJob(detail::concat("unexpected control message from rank ", in.source));
@@ -525,7 +547,8 @@ int Coordinator::run() {
     const double now = clock::unixSeconds();
     for (int w = 0; w < s.workers; ++w) s.metrics->setWatchdog(w, s.watchdog->silentSeconds(w, now));
     if (auto stall = s.watchdog->check(now)) {
-      s.abortJob(detail::concat(stall->describe(), " (runtime.watchdog_seconds = ", cfg.runtime().watchdog_seconds(), ")"));
+      s.abortJob(detail::concat(s.deadPeers(-1), stall->describe(), " (runtime.watchdog_seconds = ",
+                                cfg.runtime().watchdog_seconds(), ")"));
     }
   }
   // Teacher ranks end once every worker has: nothing more will be asked of them.
@@ -537,7 +560,7 @@ int Coordinator::run() {
          !std::all_of(s.pool_finished.begin(), s.pool_finished.end(), [](bool f) { return f; })) {
     auto in = s.channel.receive(std::chrono::milliseconds(100));
     if (in) s.handle(*in);
-    else if (auto stall = s.watchdog->check(clock::unixSeconds())) s.abortJob(stall->describe());
+    else if (auto stall = s.watchdog->check(clock::unixSeconds())) s.abortJob(s.deadPeers(-1) + stall->describe());
   }
   s.channel.flush(std::chrono::seconds(5));
   std::fputs(s.progress->finish().c_str(), stderr);

@@ -48,6 +48,11 @@ double Watchdog::silentSeconds(int worker, double now) const {
   return now - seen_.at(static_cast<size_t>(worker)).at;
 }
 
+Stall Watchdog::lastSeen(int member, double now) const {
+  const Seen& s = seen_.at(static_cast<size_t>(member));
+  return Stall{member, s.name, s.step, s.phase, now - s.at, {}};
+}
+
 namespace {
 // Phases in which a worker waits for its peers: a worker stuck there is more
 // likely a victim of another worker than the cause.

@@ -48,6 +48,8 @@ class Watchdog {
   // The worker silent the longest, if it has been silent longer than the timeout.
   std::optional<Stall> check(double now) const;
   double silentSeconds(int worker, double now) const;
+  // Where `member` was last seen, as a Stall (whether or not it is one).
+  Stall lastSeen(int member, double now) const;
 
  private:
   struct Seen {

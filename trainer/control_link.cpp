@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "control/sender_stamp.h"
 
 namespace distill::trainer {
 
@@ -13,6 +14,7 @@ void ControlLink::enter(uint64_t step, const std::string& phase) {
   control::ControlMessage message;
   message.mutable_progress()->set_step(step);
   message.mutable_progress()->set_phase(phase);
+  control::stampSender(*message.mutable_progress());
   channel_.send(0, message);
 }
 

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "control/mpi_channel.h"
+#include "control/sender_stamp.h"
 #include "trainer/comm/device.h"
 #include "trainer/data/dataset.h"
 #include "trainer/model/model_io.h"
@@ -49,6 +50,7 @@ struct TeacherRank::State {
     control::ControlMessage m;
     m.mutable_progress()->set_step(s);
     m.mutable_progress()->set_phase(p);
+    control::stampSender(*m.mutable_progress());
     channel.send(0, m);
   }
   void setUp();

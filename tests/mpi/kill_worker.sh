@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 of one worker ends every process of the job within the watchdog time,
-# with a non-zero exit and a message naming the rank.
+# with a non-zero exit, and the coordinator's own message names the dead rank
+# (not mpirun's, and not the survivor whose all-reduce then failed).
 source "$(dirname "$0")/lib.sh"
 make_tiny_task
 write_config "$WORK/job.yaml" "$WORK/run" <<'YAML'
@@ -24,6 +25,7 @@ elapsed=$(( $(date +%s) - start ))
 cat "$WORK/log"
 [ "$code" -ne 0 ] || fail "the job exited 0 after a worker was killed"
 [ "$elapsed" -le "$WATCHDOG" ] || fail "the job took ${elapsed}s to end, more than the watchdog's ${WATCHDOG}s"
-grep -Eq 'rank 2' "$WORK/log" || fail "no message naming rank 2"
+grep -Eq '^\[coordinator\] error: worker 1 \(rank 2\) \(pid [0-9]+\) died \(its process is gone' "$WORK/log" ||
+  fail "the coordinator's message does not name rank 2 as dead"
 no_process_left
 echo "PASS kill_worker (${elapsed}s)"

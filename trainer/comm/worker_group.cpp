@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "trainer/comm/c10d_compat.h"
@@ -99,11 +100,14 @@ class C10dGroup final : public WorkerGroup {
       return;
     }
     std::vector<at::Tensor> tensors{tensor};
+    const double started = clock::monotonicSeconds();
     try {
       launch(tensors)->wait(timeout_);
     } catch (const std::exception& e) {
-      DISTILL_FAIL(what, " among workers failed or timed out after ", timeout_.count() / 1000.0,
-                   " s (runtime.collective_timeout_seconds) on worker ", rank(), ": ", e.what());
+      const double waited = clock::monotonicSeconds() - started, limit = timeout_.count() / 1000.0;
+      DISTILL_FAIL(what, " among workers ", waited < limit ? "failed" : "timed out", " after ", waited,
+                   " s (runtime.collective_timeout_seconds = ", limit, ") on worker ", rank(),
+                   waited < limit ? " (a peer's connection closed: did another rank die?)" : "", ": ", e.what());
     }
   }
 

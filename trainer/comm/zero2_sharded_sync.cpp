@@ -163,8 +163,8 @@ class Zero2ShardedSync final : public GradientSync {
     try {
       b.work->wait(group_.timeout());
     } catch (const std::exception& e) {
-      DISTILL_FAIL("ZeRO-2 gradient reduce among workers failed or timed out after ",
-                   group_.timeout().count() / 1000.0, " s (runtime.collective_timeout_seconds) on worker ",
+      DISTILL_FAIL("ZeRO-2 gradient reduce among workers failed or timed out (limit ",
+                   group_.timeout().count() / 1000.0, " s, runtime.collective_timeout_seconds) on worker ",
                    group_.rank(), ": ", e.what());
     }
     if (b.owner == group_.rank()) {
