@@ -4,25 +4,18 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "common/error.h"
 
 namespace distill::monitoring {
 namespace {
-
-void sendAll(int fd, const std::string& data) {
-  size_t sent = 0;
-  while (sent < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return;  // the scraper went away; nothing to do
-    sent += static_cast<size_t>(n);
-  }
-}
 
 std::string response(const char* status, const char* type, const std::string& body) {
   return std::string("HTTP/1.1 ") + status + "\r\nContent-Type: " + type +
@@ -42,11 +35,11 @@ MetricsHttpServer::MetricsHttpServer(const std::string& address, uint16_t port, 
   const int rc = ::getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &found);
   DISTILL_CHECK(rc == 0, "metrics.address: cannot listen on ", where, ": ", ::gai_strerror(rc),
                 " (give a numeric IPv4 or IPv6 address)");
-  listen_fd_ = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  listen_fd_ = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);  // accept() in a loop until EAGAIN
   const int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   const bool bound = listen_fd_ >= 0 && ::bind(listen_fd_, found->ai_addr, found->ai_addrlen) == 0 &&
-                     ::listen(listen_fd_, 16) == 0;
+                     ::listen(listen_fd_, 256) == 0;
   const int err = errno;
   ::freeaddrinfo(found);
   if (!bound) {
@@ -68,41 +61,90 @@ MetricsHttpServer::~MetricsHttpServer() {
   ::close(listen_fd_);
 }
 
+namespace {
+
+struct Connection {
+  int fd = -1;
+  double deadline = 0;
+  std::string in, out;  // the request so far; the response once it is complete
+  size_t sent = 0;
+  bool responding = false;
+};
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+}  // namespace
+
 void MetricsHttpServer::serve() {
+  std::vector<Connection> open;
+  std::vector<pollfd> polled;
+  char buffer[4096];
   while (running_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;  // wake up regularly to notice shutdown
-    const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;
-    answer(client);
-    ::close(client);
+    polled.assign(1, pollfd{listen_fd_, POLLIN, 0});
+    for (const Connection& c : open) polled.push_back({c.fd, static_cast<short>(c.responding ? POLLOUT : POLLIN), 0});
+    ::poll(polled.data(), polled.size(), 100);  // wake up regularly for deadlines and shutdown
+    const double t = now();
+    for (size_t i = 0; i < open.size(); ++i) {
+      Connection& c = open[i];
+      const short events = polled[i + 1].revents;
+      if (!c.responding && (events & (POLLIN | POLLHUP | POLLERR))) {
+        const ssize_t n = ::recv(c.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          c.deadline = 0;  // the client went away
+        } else if (n > 0) {
+          c.in.append(buffer, static_cast<size_t>(n));
+          if (c.in.find("\r\n\r\n") != std::string::npos || c.in.size() >= 16384) {
+            c.out = answer(c.in);
+            c.responding = true;
+          }
+        }
+      } else if (c.responding && (events & (POLLOUT | POLLHUP | POLLERR))) {
+        const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) c.sent += static_cast<size_t>(n);
+        if (c.sent == c.out.size() || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          c.deadline = 0;  // done, or the scraper went away
+        }
+      }
+    }
+    // Drop what is done or past its deadline.
+    for (size_t i = 0; i < open.size();) {
+      if (open[i].deadline <= t) {
+        ::close(open[i].fd);
+        open[i] = std::move(open.back());
+        open.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    if (polled[0].revents & POLLIN) {
+      for (;;) {
+        const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (client < 0) break;
+        if (open.size() >= kMaxConnections) {  // a flood: the oldest makes room
+          auto oldest = std::min_element(open.begin(), open.end(),
+                                         [](const Connection& a, const Connection& b) { return a.deadline < b.deadline; });
+          ::close(oldest->fd);
+          open.erase(oldest);
+        }
+        Connection c;
+        c.fd = client;
+        c.deadline = t + kDeadlineSeconds;
+        open.push_back(std::move(c));
+      }
+    }
   }
+  for (const Connection& c : open) ::close(c.fd);
 }
 
-void MetricsHttpServer::answer(int client) {
-  // A scraper that sends nothing must not block the endpoint for long.
-  timeval timeout{2, 0};
-  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  ::setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  std::string request;
-  char buffer[2048];
-  while (request.find("\r\n\r\n") == std::string::npos && request.size() < 16384) {
-    const ssize_t n = ::recv(client, buffer, sizeof(buffer), 0);
-    if (n <= 0) return;
-    request.append(buffer, static_cast<size_t>(n));
-  }
+std::string MetricsHttpServer::answer(const std::string& request) {
   const std::string line = request.substr(0, request.find("\r\n"));
-  if (line.rfind("GET ", 0) != 0) {
-    sendAll(client, response("405 Method Not Allowed", "text/plain", "only GET\n"));
-    return;
-  }
+  if (line.rfind("GET ", 0) != 0) return response("405 Method Not Allowed", "text/plain", "only GET\n");
   const size_t path_end = line.find(' ', 4);
   const std::string path = line.substr(4, path_end == std::string::npos ? std::string::npos : path_end - 4);
   if (path != "/metrics" && path.rfind("/metrics?", 0) != 0) {
-    sendAll(client, response("404 Not Found", "text/plain", "metrics are at /metrics\n"));
-    return;
+    return response("404 Not Found", "text/plain", "metrics are at /metrics\n");
   }
-  sendAll(client, response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_()));
+  return response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_());
 }
 
 }  // namespace distill::monitoring

@@ -5,7 +5,11 @@
 // ("Cannot create threads") in a process that has Debian's LibTorch loaded,
 // and the `distill` binary always has. Registry, metric types and the text
 // serializer are still prometheus-cpp's; only the socket loop is ours.
-// One connection at a time is plenty for a Prometheus scrape every few seconds.
+//
+// One thread, non-blocking sockets and poll(): any number of connections are
+// served at once (up to kMaxConnections; beyond, the oldest is dropped), and
+// each has kDeadlineSeconds from accept to the end of its response, so idle or
+// trickling clients cannot hold the endpoint (docs/metrics.md).
 //
 //   MetricsHttpServer server("127.0.0.1", 0, [&] { return metrics.exposition(); });
 //   uint16_t port = server.port();
@@ -22,6 +26,8 @@ namespace distill::monitoring {
 class MetricsHttpServer {
  public:
   using Render = std::function<std::string()>;
+  static constexpr size_t kMaxConnections = 512;
+  static constexpr double kDeadlineSeconds = 5.0;  // from accept to the last byte of the response
   // Binds and listens on address:port (port 0 picks a free one), then serves on
   // a background thread. distill::Error naming address:port if binding fails.
   MetricsHttpServer(const std::string& address, uint16_t port, Render render);
@@ -33,7 +39,8 @@ class MetricsHttpServer {
 
  private:
   void serve();
-  void answer(int client);
+  // The whole response to `request` (its head up to the blank line).
+  std::string answer(const std::string& request);
 
   Render render_;
   int listen_fd_ = -1;
