@@ -70,6 +70,7 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(o, decay, "linear");
   DISTILL_DEFAULT(o, min_lr_ratio, 0.0);
   DISTILL_DEFAULT(o, max_grad_norm, 1.0);
+  DISTILL_DEFAULT(o, decay_norms_and_biases, false);
 
   DistillSpec& d = *cfg.mutable_distill();
   DISTILL_DEFAULT(d, combiner, "mean");

@@ -9,7 +9,7 @@
 set -euo pipefail
 SRC="${DISTILL_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 cd "$SRC"
-BIN=build/distill
+BIN="${DISTILL_BIN:-build/distill}"
 export OMP_NUM_THREADS=1
 
 e2e_workdir() {

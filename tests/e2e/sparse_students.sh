@@ -8,7 +8,7 @@
 set -euo pipefail
 SRC="${DISTILL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 cd "$SRC"
-BIN=build/distill
+BIN="${DISTILL_BIN:-build/distill}"
 export OMP_NUM_THREADS=1
 # The demo's teachers and baseline (e2e.demo makes them; run it if they are missing or stale).
 if [ ! -f runs/demo/summary.json ] || [ "$BIN" -nt runs/demo/summary.json ]; then launch/demo.sh; fi

@@ -14,6 +14,7 @@ AdamWOptions adamwOptions(const config::OptimizerSpec& spec) {
   o.beta2 = spec.beta2();
   o.eps = spec.eps();
   o.weight_decay = spec.weight_decay();
+  o.decay_norms_and_biases = spec.decay_norms_and_biases();
   return o;
 }
 
@@ -55,7 +56,9 @@ void AdamW::step(double lr, const sparsity::MaskSet* masks, bool gradients_maske
     torch::Tensor& m = moments_[i].exp_avg;
     torch::Tensor& v = moments_[i].exp_avg_sq;
 
-    if (options_.weight_decay != 0) w.mul_(1.0 - lr * options_.weight_decay);
+    if (options_.weight_decay != 0 && (w.dim() > 1 || options_.decay_norms_and_biases)) {
+      w.mul_(1.0 - lr * options_.weight_decay);
+    }
     m.mul_(options_.beta1).add_(grad, 1.0 - options_.beta1);
     v.mul_(options_.beta2).addcmul_(grad, grad, 1.0 - options_.beta2);
     const torch::Tensor denom = (v.sqrt() / std::sqrt(bias_correction2)).add_(options_.eps);

@@ -33,6 +33,8 @@ using sparsity::NamedTensor;
 
 struct AdamWOptions {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  // false: parameters of one dimension (biases, norm weights) are not decayed.
+  bool decay_norms_and_biases = false;
 };
 
 // AdamWOptions from the job config. Throws distill::Error naming the

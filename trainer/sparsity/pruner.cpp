@@ -1,6 +1,7 @@
 #include "trainer/sparsity/pruner.h"
 
 #include <limits>
+#include <utility>
 
 #include "trainer/sparsity/criterion.h"
 #include "trainer/sparsity/gradient_mask.h"
@@ -102,7 +103,9 @@ void Pruner::load(const std::map<std::string, torch::Tensor>& saved, const std::
 
 int64_t Pruner::stateBytes() const {
   int64_t bytes = bytesOf(state());
-  if (masks_) bytes += bytesOf(masks_->masks());
+  // Through the const overload: the mutable masks() advances the mask version,
+  // which would make AdamW re-zero every pruned entry at the next step.
+  if (masks_) bytes += bytesOf(std::as_const(*masks_).masks());
   return bytes;
 }
 

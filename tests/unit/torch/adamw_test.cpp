@@ -34,6 +34,7 @@ TEST(AdamW, MatchesLibTorchAdamWOverTenSteps) {
   options.beta2 = 0.95;
   options.eps = 1e-6;
   options.weight_decay = 0.1;
+  options.decay_norms_and_biases = true;  // LibTorch decays every parameter
   AdamW optimizer(ours, options);
 
   std::vector<torch::Tensor> reference_tensors;
@@ -57,6 +58,23 @@ TEST(AdamW, MatchesLibTorchAdamWOverTenSteps) {
     const double diff = (ours[i].tensor - reference[i].tensor).abs().max().item<double>();
     EXPECT_LT(diff, 1e-6) << ours[i].name;
   }
+}
+
+// By default biases and norm weights (one dimension) are not decayed: with a
+// zero gradient a matrix shrinks by lr x weight_decay, a vector stays.
+TEST(AdamW, NormsAndBiasesAreNotDecayedByDefault) {
+  std::vector<NamedTensor> params = {{"w", torch::ones({2, 2})}, {"ln_weight", torch::ones({3})}};
+  AdamWOptions options;
+  options.weight_decay = 0.1;
+  AdamW optimizer(params, options);
+  for (auto& p : params) p.tensor.mutable_grad() = torch::zeros_like(p.tensor);
+  optimizer.step(0.5, nullptr);
+  EXPECT_TRUE(torch::allclose(params[0].tensor, torch::full({2, 2}, 0.95)));
+  EXPECT_TRUE(torch::equal(params[1].tensor, torch::ones({3})));
+  config::OptimizerSpec spec;
+  spec.set_name("adamw");
+  spec.set_decay_norms_and_biases(true);
+  EXPECT_TRUE(adamwOptions(spec).decay_norms_and_biases);
 }
 
 TEST(AdamW, MaskedWeightsAndMomentsStayExactlyZero) {

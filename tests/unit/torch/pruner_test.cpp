@@ -67,6 +67,17 @@ TEST(Pruner, WeightAndGradientMasksCompose) {
   EXPECT_TRUE(((live == 0) | (live == 2.0f)).all().item<bool>());           // Bernoulli(0.5) / 0.5
 }
 
+// Reading the state's size (every report does) is not a mask change: the
+// version stays, so AdamW does not re-zero every pruned entry at each step.
+TEST(Pruner, StateBytesLeavesTheMasksUnchanged) {
+  auto params = model();
+  Pruner pruner(params, spec("magnitude"), {}, 10, 1);
+  ASSERT_TRUE(pruner.start().updated);
+  const uint64_t version = pruner.masks()->version();
+  EXPECT_GT(pruner.stateBytes(), 0);
+  EXPECT_EQ(pruner.masks()->version(), version);
+}
+
 TEST(Pruner, FrozenCriteriaKeepTheOptimizerOffTheirWeights) {
   for (const std::string criterion : {"pst", "learned"}) {
     auto params = model();
