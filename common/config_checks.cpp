@@ -316,10 +316,40 @@ void checkDistill(Problems& p, const DistillSpec& d) {
   }
 }
 
-// The trainer matches these against parameter names with std::regex (ECMAScript).
+// Deepest nesting of groups and classes in a regular expression (escapes skipped).
+int nestingDepth(const std::string& pattern) {
+  int depth = 0, deepest = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      ++i;
+    } else if (pattern[i] == '(' || pattern[i] == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((pattern[i] == ')' || pattern[i] == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// The trainer matches these against parameter names with std::regex (ECMAScript),
+// whose compiler recurses per nesting level: a pattern nested thousands deep
+// would overflow the stack, so length and nesting are bounded first.
 void checkPatterns(Problems& p, const std::string& field,
                    const google::protobuf::RepeatedPtrField<std::string>& patterns) {
+  constexpr size_t kMaxLength = 1024;
+  constexpr int kMaxNesting = 32;
   for (int i = 0; i < patterns.size(); ++i) {
+    const std::string where = field + "[" + std::to_string(i) + "]";
+    if (patterns[i].size() > kMaxLength) {
+      p.add(where, "a regular expression of ", patterns[i].size(), " characters; at most ", kMaxLength,
+            " are accepted (parameter names are short: list several patterns instead)");
+      continue;
+    }
+    if (nestingDepth(patterns[i]) > kMaxNesting) {
+      p.add(where, "a regular expression nested ", nestingDepth(patterns[i]), " groups deep; at most ", kMaxNesting,
+            " are accepted");
+      continue;
+    }
     try {
       std::regex re(patterns[i]);
     } catch (const std::regex_error& e) {

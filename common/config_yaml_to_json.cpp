@@ -34,6 +34,40 @@ void failAt(const YamlWhere& where, const std::string& message) {
 
 namespace {
 
+// The offset of the first byte that breaks UTF-8 (overlong forms and
+// surrogates included), or npos: a config value must be text.
+size_t invalidUtf8At(const std::string& text) {
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned c = b[i];
+    size_t extra = 0;
+    unsigned low = 0x80, high = 0xBF;  // allowed range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      if (c == 0xE0) low = 0xA0;
+      if (c == 0xED) high = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      if (c == 0xF0) low = 0x90;
+      if (c == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + extra >= text.size()) return i;  // cut short
+    for (size_t k = 1; k <= extra; ++k) {
+      const unsigned n = b[i + k];
+      if (k == 1 ? (n < low || n > high) : (n < 0x80 || n > 0xBF)) return i;
+    }
+    i += extra + 1;
+  }
+  return std::string::npos;
+}
+
 // Quoted scalars ("32", '32', |block, !!str) are strings in YAML, even when they look like numbers.
 bool isQuoted(const YAML::Node& node) {
   const std::string& tag = node.Tag();
@@ -211,7 +245,11 @@ nlohmann::json yamlElementToJson(const gpb::FieldDescriptor& field, const YAML::
     failType(field, node, where);
   }
   switch (field.cpp_type()) {
-    case F::CPPTYPE_STRING: return node.Scalar();
+    case F::CPPTYPE_STRING: {
+      const size_t bad = invalidUtf8At(node.Scalar());
+      if (bad != std::string::npos) failAt(where, "not valid UTF-8 (byte " + std::to_string(bad) + " of the value)");
+      return node.Scalar();
+    }
     case F::CPPTYPE_BOOL: return parseBool(field, node, where);
     case F::CPPTYPE_INT32: return parseInteger<int32_t>(field, node, where);
     case F::CPPTYPE_INT64: return parseInteger<int64_t>(field, node, where);

@@ -230,6 +230,11 @@ TEST_F(ConfigChecks, SparsityCombinationsSayWhyTheyAreRejected) {
   // Too many digits for an N:M pattern: named, not a std::stoi exception (issue 14).
   expectProblem([&](JobConfig& c) { sp(c)->set_granularity("99999999999999999999:4"); },
                 "sparsity.granularity: \"99999999999999999999:4\": N and M of an N:M pattern have at most 6 digits");
+  // A regular expression nested 20000 deep (it crashed validate with SIGSEGV) or too long: named.
+  expectProblem([&](JobConfig& c) { sp(c)->add_include(std::string(20000, '(') + "a" + std::string(20000, ')')); },
+                "sparsity.include[0]: a regular expression of 40001 characters; at most 1024");
+  expectProblem([&](JobConfig& c) { sp(c)->add_exclude(std::string(40, '(') + "a" + std::string(40, ')')); },
+                "sparsity.exclude[0]: a regular expression nested 40 groups deep; at most 32");
   expectProblem([&](JobConfig& c) { sp(c)->set_granularity("2:4"); },
                 "sparsity.final_sparsity: granularity 2:4 prunes exactly 0.5 of the entries; set final_sparsity: 0.5");
   expectProblem([&](JobConfig& c) { sp(c)->set_granularity("2:4"); sp(c)->set_final_sparsity(0.5); },

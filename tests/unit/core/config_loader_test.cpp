@@ -119,6 +119,16 @@ TEST(ConfigLoader, WrongScalarTypesNameTheField) {
   EXPECT_CONTAINS(parseError("student:\n  path: [a, b]\n"), "student.path: expected a string, got a list");
 }
 
+// Invalid UTF-8 in a value is named (it surfaced as a JSON library message).
+TEST(ConfigLoader, InvalidUtf8InAValueNamesTheField) {
+  EXPECT_EQ(parseError("name: ab\xff\xfe\n"), "job.yaml: name: not valid UTF-8 (byte 2 of the value) (line 1)");
+  EXPECT_CONTAINS(parseError("student:\n  path: \"x\xe2\x82\"\n"), "student.path: not valid UTF-8 (byte 1");
+  EXPECT_CONTAINS(parseError("name: \"\xed\xa0\x80\"\n"), "name: not valid UTF-8 (byte 0");  // a surrogate
+  // Valid text of 2, 3 and 4 bytes per character is accepted.
+  EXPECT_EQ(parseJobConfig("name: \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\n", "job.yaml").name(),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
 TEST(ConfigLoader, NegativeAndTooLargeUnsignedValuesAreRejected) {
   EXPECT_CONTAINS(parseError("training:\n  epochs: -1\n"),
                   "training.epochs: expected an unsigned integer, got \"-1\" (negative values are not allowed here)");
