@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "common/exit_codes.h"
+
 namespace CLI {
 class App;
 }
@@ -23,7 +25,7 @@ void addImportHf(CLI::App& app, Run& run);
 void addTokenize(CLI::App& app, Run& run);
 void addPrune(CLI::App& app, Run& run);
 
-// Exit codes shared by the subcommands (docs/cli.md).
-inline constexpr int kExitBadInput = 2;
+// Exit codes shared by the subcommands (docs/cli.md): common/exit_codes.h.
+using distill::kExitBadInput;
 
 }  // namespace distill::cli

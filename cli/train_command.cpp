@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.h"
@@ -78,7 +79,7 @@ int runWorker(const config::JobConfig& cfg, control::MpiChannel& channel, const 
     w.run();
   } catch (const std::exception& e) {
     // The coordinator names this worker and aborts the whole job; wait for that.
-    w.reportFailure(e.what());
+    w.reportFailure(e.what(), dynamic_cast<const Error*>(&e) != nullptr);
     std::this_thread::sleep_for(std::chrono::seconds(30));
     log::error(e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);
@@ -95,7 +96,7 @@ int runTeacherRank(const config::JobConfig& cfg, control::MpiChannel& channel, c
   try {
     server.run();
   } catch (const std::exception& e) {
-    server.reportFailure(e.what());
+    server.reportFailure(e.what(), dynamic_cast<const Error*>(&e) != nullptr);
     std::this_thread::sleep_for(std::chrono::seconds(30));
     log::error(e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);
@@ -126,23 +127,32 @@ int train(const TrainArgs& args) {
                  : teacher_rank ? "teacher rank " + std::to_string(rank)
                                 : "worker " + std::to_string(rank - 1));
 
-  // Every rank reads the same config, so a bad config fails on all of them
-  // alike; rank 0 says why and all leave cleanly.
+  // Rank 0 alone reads and checks the config (a large YAML costs one parse,
+  // not one per rank) and broadcasts it as its protobuf; when it refuses the
+  // config it says why and every rank leaves cleanly.
   config::JobConfig cfg;
-  try {
-    std::vector<std::string> overrides = args.overrides;
-    if (args.teacher_pass_only) overrides.push_back("distill.placement=cache");
-    cfg = config::loadJobConfig(args.config, overrides);
-    config::throwIfInvalid(cfg, args.config);
-    DISTILL_CHECK(!args.teacher_pass_only || cfg.distill().teachers_size() > 0, args.config,
-                  ": distill.teachers is empty: there is nothing to cache");
-    const std::string pool = placement::poolProblem(cfg, args.teacher_ranks, workers);
-    DISTILL_CHECK(pool.empty(), args.config, ": ", pool);
-  } catch (const Error& e) {
-    if (rank == 0) log::error(e.what());
+  std::optional<std::string> checked;
+  if (rank == 0) {
+    try {
+      std::vector<std::string> overrides = args.overrides;
+      if (args.teacher_pass_only) overrides.push_back("distill.placement=cache");
+      cfg = config::loadJobConfig(args.config, overrides);
+      config::throwIfInvalid(cfg, args.config);
+      DISTILL_CHECK(!args.teacher_pass_only || cfg.distill().teachers_size() > 0, args.config,
+                    ": distill.teachers is empty: there is nothing to cache");
+      const std::string pool = placement::poolProblem(cfg, args.teacher_ranks, workers);
+      DISTILL_CHECK(pool.empty(), args.config, ": ", pool);
+      checked = cfg.SerializeAsString();
+    } catch (const Error& e) {
+      log::error(e.what());
+    }
+  }
+  checked = control::broadcastBytes(checked);
+  if (!checked) {
     MPI_Finalize();
     return kExitBadInput;
   }
+  if (rank != 0) DISTILL_ASSERT(cfg.ParseFromString(*checked), "the job config broadcast by rank 0 did not parse");
 
   int code = 0;
   const trainer::Placement where = placement(rank);

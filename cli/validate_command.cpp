@@ -1,5 +1,6 @@
 // `distill validate CONFIG [--set a.b=c]...`: every check a job makes before it
 // trains (schema, ranges, files, models against data), without training.
+#include <algorithm>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -32,8 +33,10 @@ int validate(const ValidateArgs& args) {
   }
   if (problems.empty()) {  // models and data need valid paths first
     problems = trainer::checkModelsAndData(cfg);
-    const auto data_problems = trainer::checkDataIntegrity(cfg);
-    problems.insert(problems.end(), data_problems.begin(), data_problems.end());
+    // A manifest both checks read fails both alike: say it once.
+    for (const auto& p : trainer::checkDataIntegrity(cfg)) {
+      if (std::find(problems.begin(), problems.end(), p) == problems.end()) problems.push_back(p);
+    }
   }
   for (const auto& p : problems) std::fprintf(stderr, "%s: %s\n", args.config.c_str(), p.c_str());
   if (!problems.empty()) return kExitBadInput;

@@ -8,17 +8,13 @@
 #include "common/config_overrides.h"
 #include "common/config_yaml_to_json.h"
 #include "common/error.h"
+#include "common/yaml_documents.h"
 
 namespace distill::config {
 
 JobConfig parseJobConfig(const std::string& yaml_text, const std::string& source_name,
                          const std::vector<std::string>& overrides) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(yaml_text);
-  } catch (const YAML::ParserException& e) {
-    DISTILL_FAIL(source_name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax error: ", e.msg);
-  }
+  const std::vector<YAML::Node> documents = loadYamlDocuments(yaml_text, source_name);
   DISTILL_CHECK(documents.size() <= 1, source_name, ": holds ", documents.size(),
                 " YAML documents (separated by ---); a job file holds one");
   // An empty file is an empty config: the checks then name the required fields.

@@ -206,8 +206,10 @@ nlohmann::json yamlMessageToJson(const gpb::Descriptor& message, const YAML::Nod
   }
   std::set<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+    // Copies (handles): `it->` returns a proxy that dies with the statement, so
+    // a reference to its members dangles (AddressSanitizer found it by fuzzing).
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     YamlWhere key_where = where;
     key_where.line = key.Mark().line;
     if (!key.IsScalar()) failAt(key_where, "a field name must be a plain word, got " + describeYaml(key));

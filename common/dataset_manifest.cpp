@@ -11,6 +11,8 @@
 
 #include "common/atomic_write.h"
 #include "common/error.h"
+#include "common/files.h"
+#include "common/json_strict.h"
 
 namespace distill::data {
 namespace {
@@ -87,12 +89,7 @@ DatasetManifest DatasetManifest::load(const std::string& dir) {
                 "' a dataset directory made by `distill prepare-data`?)");
   std::stringstream text;
   text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::exception& e) {
-    DISTILL_FAIL(path, ": not valid JSON: ", e.what());
-  }
+  const json j = parseJsonStrict(text.str(), path);
   DISTILL_CHECK(j.is_object(), path, ": must hold a JSON object");
 
   const std::string format = stringField(j, "format", path);
@@ -116,8 +113,9 @@ DatasetManifest DatasetManifest::load(const std::string& dir) {
   }
   m.validate(path);
   for (size_t i = 0; i < m.shards.size(); ++i) {
-    DISTILL_CHECK(std::filesystem::is_regular_file(m.shardPath(i)), path, ": field 'shards[", i,
-                  "].file' names ", m.shardPath(i), ", which does not exist");
+    const std::string kind = files::notRegularFile(m.shardPath(i));
+    DISTILL_CHECK(kind.empty(), path, ": field 'shards[", i, "].file' names ", m.shardPath(i), ", which ",
+                  kind == "missing" ? std::string("does not exist") : "is " + kind + ", not a shard file");
   }
   return m;
 }

@@ -1,15 +1,12 @@
 #include "common/json_file.h"
 
 #include "common/files.h"
+#include "common/json_strict.h"
 
 namespace distill {
 
 JsonFile::JsonFile(std::string path) : path_(std::move(path)) {
-  try {
-    json_ = nlohmann::json::parse(files::readFile(path_));
-  } catch (const nlohmann::json::exception& e) {
-    DISTILL_FAIL(path_, ": not valid JSON: ", e.what());
-  }
+  json_ = parseJsonStrict(files::readFile(path_), path_);
 }
 
 }  // namespace distill

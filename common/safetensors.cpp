@@ -14,6 +14,8 @@
 
 #include "common/atomic_write.h"
 #include "common/error.h"
+#include "common/files.h"
+#include "common/json_strict.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian; this reader copies bytes as they are"
@@ -157,13 +159,18 @@ struct File::Mapping {
 File File::open(const std::string& path) {
   File f;
   f.path_ = path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   DISTILL_CHECK(fd >= 0, path, ": cannot open: ", std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
     DISTILL_FAIL(path, ": cannot stat: ", std::strerror(err));
+  }
+  if (const std::string kind = files::notRegularFile(st.st_mode); !kind.empty()) {
+    ::close(fd);
+    DISTILL_FAIL(path, ": is ", kind, ", not a safetensors file");
   }
   size_t file_size = size_t(st.st_size);
   if (file_size < 8) {
@@ -186,12 +193,7 @@ File File::open(const std::string& path) {
                 ": corrupt safetensors file: header length ", header_len,
                 " does not fit in a file of ", file_size, " bytes");
   const char* text = reinterpret_cast<const char*>(bytes + 8);
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(text, text + header_len);
-  } catch (const nlohmann::json::exception& e) {
-    DISTILL_FAIL(path, ": corrupt safetensors file: the header is not valid JSON: ", e.what());
-  }
+  const nlohmann::json header = parseJsonStrict(text, text + header_len, path + ": corrupt safetensors file: the header");
   DISTILL_CHECK(header.is_object(), path, ": corrupt safetensors file: the header is not a JSON object");
 
   f.buffer_ = bytes + 8 + header_len;

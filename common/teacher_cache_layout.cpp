@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/json_strict.h"
 #include "common/sha256.h"
 
 namespace distill::teacher_cache {
@@ -95,7 +96,9 @@ void writeManifest(const std::string& dir, const Key& key, const data::DatasetMa
   files::writeFileAtomic((fs::path(dir) / kManifestFile).string(), j.dump(2) + "\n");
 }
 
-int64_t cachedVocab(const std::string& dir) { return readManifest(dir).at("vocab").get<int64_t>(); }
+int64_t cachedVocab(const std::string& dir) {
+  return static_cast<int64_t>(unsignedOf(readManifest(dir).at("vocab"), dir + ": vocab"));
+}
 
 std::vector<std::string> otherCaches(const std::string& root, const Key& key) {
   std::vector<std::string> out;

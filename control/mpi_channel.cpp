@@ -1,5 +1,6 @@
 #include "control/mpi_channel.h"
 
+#include <limits>
 #include <thread>
 
 #include "common/error.h"
@@ -93,17 +94,24 @@ bool MpiChannel::flush(std::chrono::milliseconds timeout) {
   }
 }
 
-Bootstrap broadcastBootstrap(const Bootstrap& value, MPI_Comm comm) {
+std::optional<std::string> broadcastBytes(const std::optional<std::string>& value, MPI_Comm comm) {
   int rank = 0;
   mpiCheck(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-  std::string bytes;
-  if (rank == 0) DISTILL_ASSERT(value.SerializeToString(&bytes));
-  long long size = static_cast<long long>(bytes.size());
+  long long size = rank == 0 && value ? static_cast<long long>(value->size()) : -1;
+  DISTILL_CHECK(size <= std::numeric_limits<int>::max(), "cannot broadcast ", size, " bytes (2 GB at most)");
   mpiCheck(MPI_Bcast(&size, 1, MPI_LONG_LONG, 0, comm), "MPI_Bcast");
-  bytes.resize(static_cast<size_t>(size));
+  if (size < 0) return std::nullopt;
+  std::string bytes = rank == 0 ? *value : std::string(static_cast<size_t>(size), '\0');
   mpiCheck(MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_BYTE, 0, comm), "MPI_Bcast");
+  return bytes;
+}
+
+Bootstrap broadcastBootstrap(const Bootstrap& value, MPI_Comm comm) {
+  std::string bytes;
+  DISTILL_ASSERT(value.SerializeToString(&bytes));
+  const std::optional<std::string> received = broadcastBytes(bytes, comm);
   Bootstrap out;
-  DISTILL_ASSERT(out.ParseFromString(bytes));
+  DISTILL_ASSERT(received && out.ParseFromString(*received));
   return out;
 }
 

@@ -60,4 +60,8 @@ class MpiChannel {
 // Rank 0 broadcasts `value` to every rank of `comm`; other ranks receive it.
 Bootstrap broadcastBootstrap(const Bootstrap& value, MPI_Comm comm = MPI_COMM_WORLD);
 
+// Rank 0 broadcasts `value` (other ranks pass nullopt); every rank returns
+// it, or nullopt on every rank when rank 0 had none to send (it failed).
+std::optional<std::string> broadcastBytes(const std::optional<std::string>& value, MPI_Comm comm = MPI_COMM_WORLD);
+
 }  // namespace distill::control

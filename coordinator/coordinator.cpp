@@ -106,7 +106,7 @@ struct Coordinator::State {
   void handle(const control::Incoming& in);
   void requestStop(int signal);
   nlohmann::json ledger(uint64_t step) const;
-  [[noreturn]] void abortJob(const std::string& message);
+  [[noreturn]] void abortJob(const std::string& message, int exit_code = kExitFailure);
 };
 
 Coordinator::Coordinator(config::JobConfig config, CoordinatorOptions options, control::MpiChannel& channel,
@@ -115,12 +115,12 @@ Coordinator::Coordinator(config::JobConfig config, CoordinatorOptions options, c
 
 Coordinator::~Coordinator() = default;
 
-void Coordinator::State::abortJob(const std::string& message) {
+void Coordinator::State::abortJob(const std::string& message, int exit_code) {
   log::error(message);
   log::error("aborting the job");
   if (metrics) std::fflush(stderr);
-  MPI_Abort(MPI_COMM_WORLD, kExitFailure);
-  std::_Exit(kExitFailure);
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::_Exit(exit_code);
 }
 
 nlohmann::json Coordinator::State::ledger(uint64_t step) const {
@@ -224,7 +224,8 @@ void Coordinator::State::handleTeacherRank(const control::Incoming& in) {
     case control::ControlMessage::kFailure: {
       const auto& f = m.failure();
       abortJob(detail::concat(deadPeers(member), teacherRankName(in.source), " failed at step ", f.step(),
-                              " in phase ", f.phase(), ": ", f.message()));
+                              " in phase ", f.phase(), ": ", f.message()),
+               f.bad_input() ? kExitBadInput : kExitFailure);
     }
     default:
       abortJob(detail::concat("unexpected control message from ", teacherRankName(in.source)));
@@ -363,7 +364,8 @@ void Coordinator::State::handle(const control::Incoming& in) {
     case control::ControlMessage::kFailure: {
       const auto& f = m.failure();
       abortJob(detail::concat(deadPeers(worker), "worker ", worker, " (rank ", in.source, ") failed at step ",
-                              f.step(), " in phase ", f.phase(), ": ", f.message()));
+                              f.step(), " in phase ", f.phase(), ": ", f.message()),
+               f.bad_input() ? kExitBadInput : kExitFailure);
     }
     default:
       abortJob(detail::concat("unexpected control message from rank ", in.source));

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "common/exit_codes.h"
 #include "proto/config.pb.h"
 
 namespace distill::control {
@@ -38,10 +39,11 @@ struct CoordinatorOptions {
 using StoreServer = std::shared_ptr<void>;
 using StoreServerStarter = std::function<StoreServer(uint16_t requested_port, uint16_t* bound_port)>;
 
-// Exit codes of the job (also documented in docs/operations.md).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitStopped = 3;  // stopped by SIGTERM/SIGINT after a checkpoint: resume with --resume
+// The job's exit codes: common/exit_codes.h.
+using distill::kExitBadInput;
+using distill::kExitFailure;
+using distill::kExitOk;
+using distill::kExitStopped;
 
 class Coordinator {
  public:

@@ -9,6 +9,7 @@
 #include "common/dataset_manifest.h"
 #include "common/error.h"
 #include "common/json_file.h"
+#include "common/json_strict.h"
 #include "common/sha256.h"
 
 namespace distill::coordinator {
@@ -24,10 +25,13 @@ std::vector<LedgerSegment> readSegments(const std::string& file, const nlohmann:
   try {
     for (const auto& s : list) {
       LedgerSegment seg;
-      seg.start = {s.at("start_step").get<uint64_t>(), s.at("epoch").get<uint64_t>(),
-                   s.at("epoch_offset").get<uint64_t>()};
-      seg.global_batch = s.at("global_batch").get<uint64_t>();
-      seg.num_workers = s.at("num_workers").get<int>();
+      const std::string where = file + ": segments";
+      seg.start = {unsignedOf(s.at("start_step"), where), unsignedOf(s.at("epoch"), where),
+                   unsignedOf(s.at("epoch_offset"), where)};
+      seg.global_batch = unsignedOf(s.at("global_batch"), where);
+      const uint64_t workers = unsignedOf(s.at("num_workers"), where);
+      DISTILL_CHECK(workers > 0 && workers <= (1u << 20), where, ": num_workers ", workers, " is out of range");
+      seg.num_workers = static_cast<int>(workers);
       out.push_back(seg);
     }
   } catch (const nlohmann::json::exception& e) {
@@ -84,13 +88,15 @@ std::pair<std::vector<uint64_t>, ScoreTable> readSelection(const std::string& fi
   uint64_t was_epoch = 0;
   try {
     const nlohmann::json& ds = fields.at("data_selection");
+    const std::string where = file + ": data_selection";
+    DISTILL_CHECK(ds.at("fraction").is_number(), where, ".fraction: expected a number");
     was = ds.at("fraction").get<double>();
-    was_epoch = ds.at("epoch").get<uint64_t>();
-    out.first = ds.at("selected").get<std::vector<uint64_t>>();
+    was_epoch = unsignedOf(ds.at("epoch"), where + ".epoch");
+    out.first = unsignedListOf(ds.at("selected"), where + ".selected");
     const nlohmann::json& scores = ds.at("scores");
-    out.second.samples = scores.at("samples").get<std::vector<uint64_t>>();
-    out.second.steps = scores.at("steps").get<std::vector<uint64_t>>();
-    out.second.entropy = scores.at("entropy").get<std::vector<float>>();
+    out.second.samples = unsignedListOf(scores.at("samples"), where + ".scores.samples");
+    out.second.steps = unsignedListOf(scores.at("steps"), where + ".scores.steps");
+    out.second.entropy = floatListOf(scores.at("entropy"), where + ".scores.entropy");
   } catch (const nlohmann::json::exception& e) {
     DISTILL_FAIL(file, ": key \"data_selection\" is not a data selection record (fraction, epoch, selected, ",
                  "scores): ", e.what());

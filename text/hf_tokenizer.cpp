@@ -26,6 +26,16 @@ bool flag(const Json& j, const char* key, bool fallback) {
   return j.contains(key) && j.at(key).is_boolean() ? j.at(key).get<bool>() : fallback;
 }
 
+// A token id: an integer in [0, 2^31) (vocabularies are far smaller; a float
+// or a huge value would overflow the conversion, found by fuzzing).
+int64_t tokenIdOf(const Json& id, const std::string& where) {
+  constexpr int64_t kMaxId = (int64_t{1} << 31) - 1;
+  const bool ok = id.is_number_unsigned() ? id.get<uint64_t>() <= uint64_t(kMaxId)
+                                          : id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() <= kMaxId;
+  DISTILL_CHECK(ok, where, ": token id ", id.dump(), " is not an integer in [0, ", kMaxId, "]");
+  return id.get<int64_t>();
+}
+
 struct AddedToken {
   std::string content;
   int64_t id;
@@ -132,8 +142,9 @@ class HfTokenizer final : public Tokenizer {
     DISTILL_CHECK(m.contains("vocab") && m.at("vocab").is_object(), where, ".vocab: expected an object token -> id");
     std::unordered_map<std::string, int64_t> vocab;
     for (const auto& [token, id] : m.at("vocab").items()) {
-      vocab.emplace(token, id.get<int64_t>());
-      vocab_size_ = std::max(vocab_size_, id.get<int64_t>() + 1);
+      const int64_t value = tokenIdOf(id, where + ".vocab[\"" + token + "\"]");
+      vocab.emplace(token, value);
+      vocab_size_ = std::max(vocab_size_, value + 1);
     }
     std::vector<std::pair<std::string, std::string>> merges;
     for (const auto& merge : m.value("merges", Json::array())) {
@@ -163,7 +174,7 @@ class HfTokenizer final : public Tokenizer {
       DISTILL_CHECK(!flag(t, "single_word", false), where, ": \"", t.value("content", ""),
                     "\" has single_word, which is not implemented");
       if (t.at("content").get<std::string>().empty()) continue;  // tokenizers ignores empty added tokens too
-      added_.push_back({t.at("content").get<std::string>(), t.at("id").get<int64_t>(), flag(t, "lstrip", false),
+      added_.push_back({t.at("content").get<std::string>(), tokenIdOf(t.at("id"), where), flag(t, "lstrip", false),
                         flag(t, "rstrip", false)});
       added_contents_.push_back(added_.back().content);
       vocab_size_ = std::max(vocab_size_, added_.back().id + 1);
@@ -185,7 +196,7 @@ class HfTokenizer final : public Tokenizer {
         const std::string id = item.at("SpecialToken").at("id").get<std::string>();
         DISTILL_CHECK(p.at("special_tokens").contains(id), where, ": special token \"", id, "\" has no ids");
         for (const auto& token_id : p.at("special_tokens").at(id).at("ids")) {
-          (after ? suffix_ : prefix_).push_back(token_id.get<int64_t>());
+          (after ? suffix_ : prefix_).push_back(tokenIdOf(token_id, where + ": special token \"" + id + "\""));
         }
       }
     } else {

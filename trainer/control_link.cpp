@@ -85,11 +85,12 @@ control::TeacherOutput ControlLink::teacherOutput(uint64_t step, uint32_t teache
   return std::move(node.mapped());
 }
 
-void ControlLink::failure(uint64_t step, const std::string& message) {
+void ControlLink::failure(uint64_t step, const std::string& message, bool input_error) {
   control::ControlMessage m;
   m.mutable_failure()->set_step(step);
   m.mutable_failure()->set_phase(phase_);
   m.mutable_failure()->set_message(message);
+  m.mutable_failure()->set_bad_input(input_error && phase_ == "setup");
   channel_.send(0, m);
 }
 

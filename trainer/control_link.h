@@ -43,7 +43,8 @@ class ControlLink {
   // watchdog would have ended the job) but the output never came.
   control::TeacherOutput teacherOutput(uint64_t step, uint32_t teacher, double timeout_seconds);
   void send(const control::ControlMessage& message) { channel_.send(0, message); }
-  void failure(uint64_t step, const std::string& message);
+  // `input_error`: a distill::Error, which during setup means bad input (Failure.bad_input).
+  void failure(uint64_t step, const std::string& message, bool input_error);
   bool flush() { return channel_.flush(std::chrono::seconds(10)); }
 
  private:

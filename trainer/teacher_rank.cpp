@@ -64,11 +64,12 @@ TeacherRank::TeacherRank(config::JobConfig config, control::Bootstrap boot, cont
 
 TeacherRank::~TeacherRank() = default;
 
-void TeacherRank::reportFailure(const std::string& message) {
+void TeacherRank::reportFailure(const std::string& message, bool input_error) {
   control::ControlMessage m;
   m.mutable_failure()->set_step(state_->step);
   m.mutable_failure()->set_phase(state_->phase);
   m.mutable_failure()->set_message(message);
+  m.mutable_failure()->set_bad_input(input_error && state_->phase == "setup");
   state_->channel.send(0, m);
   state_->channel.flush(std::chrono::seconds(10));
 }

@@ -26,7 +26,8 @@ class TeacherRank {
   TeacherRank(config::JobConfig config, control::Bootstrap boot, control::MpiChannel& channel, const Placement& where);
   ~TeacherRank();
   void run();
-  void reportFailure(const std::string& message);
+  // `input_error`: a distill::Error (bad input when it happens while loading).
+  void reportFailure(const std::string& message, bool input_error);
 
  private:
   struct State;

@@ -107,8 +107,8 @@ Worker::Worker(config::JobConfig config, control::Bootstrap boot, control::MpiCh
 
 Worker::~Worker() = default;
 
-void Worker::reportFailure(const std::string& message) {
-  state_->link.failure(state_->step, message);
+void Worker::reportFailure(const std::string& message, bool input_error) {
+  state_->link.failure(state_->step, message, input_error);
   state_->link.flush();
 }
 
@@ -300,11 +300,12 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   samples_since_report += static_cast<uint64_t>(batch.input_ids.size(0));
   ++steps_since_report;
   tokens_since_report += static_cast<uint64_t>(batch.attention_mask.sum().item<int64_t>());
+  // Child-Tuning's gradient mask (and its 1/p rescale) before the clip: max_grad_norm bounds what AdamW sees.
+  if (finite && pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
   const double grad_norm = finite ? sync->clipGradNorm(trained, config.optimizer().max_grad_norm()) : NAN;
   if (finite) checkGradientNorm(grad_norm, trained, s + 1);  // never a NaN into AdamW
   const double lr = lr_schedule->at(static_cast<int64_t>(s));
   if (finite) {
-    if (pruner) pruner->beforeOptimizer(static_cast<int64_t>(s));
     optimizer->step(lr, masks, gradients_masked);
     sync->afterOptimizer();  // ZeRO: owners send their updated parameters
   } else {

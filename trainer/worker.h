@@ -30,7 +30,8 @@ class Worker {
   // Trains to the last step (or the coordinator's stop step); 0 on success.
   void run();
   // Reports `message` to the coordinator as this worker's failure.
-  void reportFailure(const std::string& message);
+  // `input_error`: a distill::Error (bad input when it happens while loading).
+  void reportFailure(const std::string& message, bool input_error);
 
  private:
   struct State;

@@ -6,7 +6,7 @@
 // gradient_mask_test.cpp).
 //
 //   auto mask = sparsity::makeGradientMask(job.sparsity().gradient_mask(), params, job.seed());
-//   // after the all-reduce and clipping, before the optimizer:
+//   // after the all-reduce, before clipping and the optimizer:
 //   if (mask) mask->apply(step);
 //
 // The mask is the same on every worker: Child-Tuning_F draws it from a seed

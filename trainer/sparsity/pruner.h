@@ -8,8 +8,8 @@
 //   pruner.beforeAllReduce();                      // weight-mask the gradients
 //   allreduce(grads);
 //   pruner.afterAllReduce();                       // criterion statistics (identical on all workers)
+//   pruner.beforeOptimizer(step);                  // Child-Tuning, before the clip
 //   clipGradNorm(...);
-//   pruner.beforeOptimizer(step);                  // Child-Tuning
 //   optimizer.step(lr, pruner.masks());
 //   auto update = pruner.afterOptimizer(step + 1, lr);   // criterion training, mask update
 //   if (update.updated) compare mask checksums across workers;

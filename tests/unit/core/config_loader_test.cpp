@@ -154,6 +154,16 @@ TEST(ConfigLoader, SyntaxErrorsGiveTheLine) {
   EXPECT_EQ(parseError("name: a\nstudent: b: c\n").rfind("job.yaml:2:", 0), 0u) << parseError("name: a\nstudent: b: c\n");
 }
 
+// yaml-cpp 0.7 loops forever, allocating, on these (found by tests/fuzz/config_yaml_fuzz.cpp).
+TEST(ConfigLoader, InputsTheYamlParserWouldLoopOnAreSyntaxErrors) {
+  for (const std::string& text : {std::string(","), std::string("name: a\n,\n"), std::string("\0,", 2)}) {
+    const std::string e = parseError(text);
+    EXPECT_CONTAINS(e, "job.yaml:");
+    EXPECT_CONTAINS(e, "YAML syntax error");
+  }
+  EXPECT_CONTAINS(parseError(","), "does not finish on this input (a stray ','");
+}
+
 TEST(ConfigLoader, DuplicateFieldsAndSeveralDocumentsAreErrors) {
   EXPECT_CONTAINS(parseError("name: a\nname: b\n"), "top level: field \"name\" is given twice (line 2)");
   EXPECT_CONTAINS(parseError("name: a\n---\nname: b\n"), "job.yaml: holds 2 YAML documents");

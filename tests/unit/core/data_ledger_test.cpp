@@ -170,6 +170,27 @@ TEST(DataLedger, AMissingFieldIsNamed) {
   EXPECT_NE(error.find("samples_consumed"), std::string::npos) << error;
 }
 
+// A float where a count belongs converted with undefined behaviour (found by
+// tests/fuzz/state_json_fuzz.cpp): every such field is refused by name.
+TEST(DataLedger, AFloatOrNegativeCountIsNamed) {
+  testing::ScratchDir dir;
+  for (const char* field : {"step", "num_workers", "epoch", "samples_consumed"}) {
+    for (const nlohmann::json& bad : {nlohmann::json(1e300), nlohmann::json(-3), nlohmann::json(2.5)}) {
+      nlohmann::json state = DataLedger(shape(2)).record(4);
+      state[field] = bad;
+      const std::string file = writeState(dir, state);
+      const std::string error = errorOf([&] { DataLedger::resume(file, shape(2)); });
+      EXPECT_EQ(error.rfind(file + ": ", 0), 0u) << error;
+      EXPECT_NE(error.find(field), std::string::npos) << error;
+    }
+  }
+  nlohmann::json state = DataLedger(shape(2)).record(4);
+  state["segments"][0]["global_batch"] = 1e300;
+  const std::string file = writeState(dir, state);
+  const std::string error = errorOf([&] { DataLedger::resume(file, shape(2)); });
+  EXPECT_NE(error.find("segments: expected a non-negative integer, got 1e+300"), std::string::npos) << error;
+}
+
 TEST(DataLedger, AnOffsetPastTheDatasetNamesTheFile) {
   testing::ScratchDir dir;
   nlohmann::json state = DataLedger(shape(2)).record(4);

@@ -1,7 +1,9 @@
 #include "common/dataset_manifest.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "../scratch_dir.h"
@@ -135,6 +137,14 @@ TEST(DatasetManifest, FieldErrorsNameTheField) {
   expectLoadError(dir, {"shards[0].sha256"});
   writeManifest(dir, cls + R"("num_samples": 4, "shards": [)" + shard("missing.safetensors", "4", kHash) + "]}");
   expectLoadError(dir, {"shards[0].file", "missing.safetensors", "does not exist"});
+  std::filesystem::create_directory(dir.path("adir"));
+  writeManifest(dir, cls + R"("num_samples": 4, "shards": [)" + shard("adir", "4", kHash) + "]}");
+  expectLoadError(dir, {"shards[0].file", "adir", "is a directory, not a shard file"});
+  ASSERT_EQ(::mkfifo(dir.path("fifo").c_str(), 0600), 0);
+  writeManifest(dir, cls + R"("num_samples": 4, "shards": [)" + shard("fifo", "4", kHash) + "]}");
+  expectLoadError(dir, {"shards[0].file", "fifo", "is a FIFO, not a shard file"});
+  writeManifest(dir, cls + R"("num_samples": 4, "num_samples": 5, "shards": [)" + ok + "]}");
+  expectLoadError(dir, {"dataset.json", "key \"num_samples\" is given twice"});
   writeManifest(dir, cls + R"("num_samples": 4, "shards": [)" + shard("../x", "4", kHash) + "]}");
   expectLoadError(dir, {"shards[0].file", "plain file name"});
   writeManifest(dir, cls + R"("num_samples": 8, "shards": [)" + ok + ", " + ok + "]}");

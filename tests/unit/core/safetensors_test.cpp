@@ -1,6 +1,7 @@
 #include "common/safetensors.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstring>
 #include <filesystem>
@@ -216,6 +217,28 @@ TEST_F(SafetensorsCorrupt, BadDTypeShapeAndJson) {
   std::string h5 = R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})";
   h5.append(6, ' ');
   EXPECT_EQ(File::open(put("padded.safetensors", rawFile(h5, 2))).get("a").nbytes, 2u);
+}
+
+// The JSON library keeps the last of two equal keys: a header that names a
+// tensor twice (or a field of one) says two things at once and is refused.
+TEST_F(SafetensorsCorrupt, KeysGivenTwice) {
+  std::string h1 = R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
+                   R"("a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})";
+  expectOpenError(put("twice.safetensors", rawFile(h1, 2)), {"twice.safetensors", "key \"a\" is given twice"});
+  std::string h2 = R"({"a":{"dtype":"U8","shape":[2],"dtype":"I8","data_offsets":[0,2]}})";
+  expectOpenError(put("field.safetensors", rawFile(h2, 2)), {"key \"dtype\" is given twice"});
+  // The same key in two different objects is fine.
+  std::string h3 = R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
+                   R"("b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})";
+  EXPECT_EQ(File::open(put("two.safetensors", rawFile(h3, 4))).names().size(), 2u);
+}
+
+// Opened without waiting for a writer, and refused by what it is.
+TEST_F(SafetensorsCorrupt, DirectoriesAndFifosAreNotFiles) {
+  expectOpenError(dir_.str(), {"is a directory, not a safetensors file"});
+  const std::string fifo = dir_.path("pipe.safetensors");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expectOpenError(fifo, {"pipe.safetensors", "is a FIFO, not a safetensors file"});
 }
 
 }  // namespace

@@ -124,6 +124,12 @@ TEST(HfTokenizer, WhatIsNotImplementedIsRefusedNamingTheField) {
   j = tinyTokenizer();
   j["added_tokens"][0].erase("content");
   EXPECT_NE(errorOf(dir, j).find("tokenizer.json: added_tokens: [json.exception"), std::string::npos) << errorOf(dir, j);
+  for (const Json& id : {Json(1.7e33), Json(-1), Json(2.5), Json(uint64_t{1} << 40)}) {  // found by fuzzing (UB before)
+    j = tinyTokenizer();
+    j["model"]["vocab"]["a"] = id;
+    EXPECT_NE(errorOf(dir, j).find("model.vocab[\"a\"]: token id " + id.dump() + " is not an integer in [0, 2147483647]"),
+              std::string::npos) << errorOf(dir, j);
+  }
   std::ofstream(dir.path("broken.json")) << "{\"model\": ";
   try {
     Tokenizer::load(dir.path("broken.json"));
