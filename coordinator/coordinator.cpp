@@ -273,6 +273,11 @@ void Coordinator::State::selectWhenScored() {
 
 void Coordinator::State::requestStop(int signal) {
   if (stopping) return;
+  // mpirun ends every rank with SIGTERM when one of them dies (a teacher rank
+  // killed while the workers wait for its outputs): name the dead one, no stop.
+  if (const std::string dead = deadPeers(-1); !dead.empty()) {
+    abortJob(detail::concat(dead, "signal ", signal, ": mpirun is ending the job"));
+  }
   stopping = true;
   // No worker can be past the batches already sent, so every worker can stop
   // after the last of them: all stop at the same step, which they checkpoint.

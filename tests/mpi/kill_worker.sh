@@ -28,4 +28,27 @@ cat "$WORK/log"
 grep -Eq '^\[coordinator\] error: worker 1 \(rank 2\) \(pid [0-9]+\) died \(its process is gone' "$WORK/log" ||
   fail "the coordinator's message does not name rank 2 as dead"
 no_process_left
-echo "PASS kill_worker (${elapsed}s)"
+worker_elapsed=$elapsed
+
+# kill -9 of the coordinator: nobody is left to name it but mpirun, which does
+# (the launcher keeps that notice), and every worker is gone within the watchdog time.
+set +e
+DISTILL_BIN="$BIN" "$SRC/launch/distill-mpirun" -n 2 "$WORK/job.yaml" --set training.max_steps=100000 \
+  --set runtime.watchdog_seconds=$WATCHDOG --set run_dir="$WORK/run-coordinator" > "$WORK/coordinator.log" 2>&1 &
+job=$!
+set -e
+wait_for_training "$WORK/coordinator.log"
+victim=$(pid_of_rank 0 "$WORK/job.yaml")
+start=$(date +%s)
+kill -9 "$victim"
+set +e
+wait "$job"
+code=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+[ "$code" -ne 0 ] || fail "the job exited 0 after the coordinator was killed"
+[ "$elapsed" -le "$WATCHDOG" ] || fail "the job took ${elapsed}s to end after the coordinator was killed"
+grep -Eq "process rank 0 .*exited on signal 9" "$WORK/coordinator.log" ||
+  { tail -20 "$WORK/coordinator.log"; fail "nothing names rank 0 as killed"; }
+no_process_left
+echo "PASS kill_worker (worker: ${worker_elapsed}s, coordinator: ${elapsed}s)"

@@ -149,4 +149,25 @@ kill -KILL "$victim" 2>/dev/null || true
 grep -Eq "teacher rank 3 \(teacher 't0'\) silent for [0-9.]+ s, last seen at step [0-9]+ in phase [a-z]+" "$WORK/stall.log" ||
   { tail -20 "$WORK/stall.log"; fail "the watchdog did not name the stalled teacher rank"; }
 no_process_left
+
+# kill -9 of the teacher rank: every process gone within the watchdog time, the coordinator names it dead.
+set +e
+pool_job 3 1 "$WORK/job.yaml" --set run_dir="$WORK/killed" --set training.max_steps=100000 \
+  --set runtime.watchdog_seconds=15 --set runtime.collective_timeout_seconds=120 > "$WORK/killed.log" 2>&1 &
+job=$!
+set -e
+wait_for_training "$WORK/killed.log"
+victim=$(pid_of_rank 3 "$WORK/job.yaml")
+start=$(date +%s)
+kill -KILL "$victim"
+set +e
+wait "$job"
+code=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+[ "$code" -ne 0 ] || fail "the job exited 0 after its teacher rank was killed"
+[ "$elapsed" -le 15 ] || fail "the job took ${elapsed}s to end after its teacher rank was killed (watchdog 15 s)"
+grep -Eq "^\[coordinator\] error: teacher rank 3 \(teacher 't0'\) \(pid [0-9]+\) died \(its process is gone" "$WORK/killed.log" ||
+  { tail -20 "$WORK/killed.log"; fail "the coordinator did not name the killed teacher rank"; }
+no_process_left
 echo "PASS teacher_pool"
