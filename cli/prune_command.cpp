@@ -42,22 +42,11 @@ struct PruneArgs {
 };
 
 // The train job's sparsity section that keeps exactly the pruned entries
-// masked: magnitude per layer at the same pattern picks the zeros, and a
-// constant schedule holds them (masked weights stay 0 through AdamW).
-std::string recoveryYaml(const prune::Pattern& pattern, const prune::LayerwiseReport& report) {
-  std::string yaml = "# distill prune: keeps the pruned entries masked while training (docs/sparsity.md#one-shot-pruning)\n";
-  yaml += "sparsity:\n  enabled: true\n  criterion: magnitude\n  scope: per_layer\n  schedule: constant\n";
-  yaml += pattern.nm() ? "  granularity: \"" + std::to_string(pattern.n) + ":" + std::to_string(pattern.m) + "\"\n"
-                       : "  granularity: unstructured\n";
-  char sparsity[32];
-  std::snprintf(sparsity, sizeof sparsity, "%.17g", pattern.sparsity);
-  yaml += std::string("  final_sparsity: ") + sparsity + "\n  include:\n";
-  for (const auto& l : report.layers) {
-    std::string escaped;
-    for (char c : l.name) escaped += c == '.' ? std::string("\\\\.") : std::string(1, c);
-    yaml += "    - \"^" + escaped + "$\"\n";
-  }
-  return yaml;
+// masked: the masks file itself, under the fixed schedule (never recomputed;
+// AdamW keeps masked weights at 0).
+std::string recoveryYaml(const std::string& masks_file) {
+  return "# distill prune: keeps the pruned entries masked while training (docs/sparsity.md#one-shot-pruning)\n"
+         "sparsity:\n  enabled: true\n  masks: \"" + masks_file + "\"   # schedule: fixed (the default with masks)\n";
 }
 
 int runPrune(const PruneArgs& args) {
@@ -115,21 +104,10 @@ int runPrune(const PruneArgs& args) {
       fs::rename(out / "model.pt.tmp", out / "model.pt");
       std::vector<std::pair<std::string, at::Tensor>> params, masks;
       for (const auto& p : model.named_parameters()) params.emplace_back(p.name, p.value.detach());
-      std::vector<std::string> inexact;  // layers whose zeros a train job's magnitude mask would not match
       for (const auto& l : report.layers) {
         const torch::Tensor w = model.attr(l.name.substr(0, l.name.find('.'))).toModule()
                                     .attr(l.name.substr(l.name.find('.') + 1)).toTensor();
         masks.emplace_back(l.name, w.ne(0).to(torch::kUInt8));
-        // The trainer's magnitude per layer masks llround(sparsity x entries); N:M masks match group by group.
-        const int64_t zeros = w.numel() - w.ne(0).sum().item<int64_t>();
-        if (!pattern.nm() && zeros != std::llround(pattern.sparsity * static_cast<double>(w.numel()))) {
-          inexact.push_back(l.name);
-        }
-      }
-      if (!inexact.empty()) {
-        log::warn(inexact.size(), " tensor(s) (", inexact.front(), ", ...) have a number of zeros other than the ",
-                  pattern.describe(), " a train job's mask takes (rows or column blocks of odd sizes, or inputs that "
-                  "are always zero): recovery.yaml keeps their masks only approximately");
       }
       data::saveTensors((out / "model.safetensors").string(), params);
       data::saveTensors((out / "masks.safetensors").string(), masks);
@@ -143,7 +121,8 @@ int runPrune(const PruneArgs& args) {
                                    {"calibration", {{"data", args.calibration}, {"samples", total}, {"tokens", report.tokens}}},
                                    {"tensors", tensors}};
       files::writeFileAtomic((out / "sparsity_report.json").string(), json.dump(2) + "\n");
-      files::writeFileAtomic((out / "recovery.yaml").string(), recoveryYaml(pattern, report));
+      files::writeFileAtomic((out / "recovery.yaml").string(),
+                             recoveryYaml(fs::absolute(out / "masks.safetensors").string()));
       log::info("wrote ", (out / "model.pt").string(), ", model.safetensors, masks.safetensors, sparsity_report.json and "
                 "recovery.yaml (", report.layers.size(),
                 " tensors pruned, ", report.tokens, " calibration tokens)");

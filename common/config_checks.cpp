@@ -19,7 +19,7 @@ const std::vector<std::string> kCombiners = {"mean",       "weights",    "confid
 const std::vector<std::string> kCriteria = {"magnitude", "taylor", "fisher", "movement", "soft_movement", "pst", "learned"};
 const std::vector<std::string> kGranularities = {"unstructured", "N:M", "blocks", "rows", "columns", "neurons", "heads"};
 const std::vector<std::string> kScopes = {"global", "per_layer"};
-const std::vector<std::string> kSchedules = {"one_shot", "constant", "iterative", "cubic", "reverse_cubic"};
+const std::vector<std::string> kSchedules = {"one_shot", "constant", "iterative", "cubic", "reverse_cubic", "fixed"};
 const std::vector<std::string> kGradientMasks = {"", "child_tuning_f", "child_tuning_d"};
 const std::vector<std::string> kBackends = {"auto", "gloo", "nccl"};
 const std::vector<std::string> kPrecisions = {"fp32", "bf16", "fp16"};
@@ -423,6 +423,14 @@ void checkSparsity(Problems& p, const SparsitySpec& s, const TrainingSpec& t) {
   checkGradientMask(p, s);
   checkPatterns(p, "sparsity.include", s.include());
   checkPatterns(p, "sparsity.exclude", s.exclude());
+  if (s.has_masks()) {
+    if (!s.enabled()) p.add("sparsity.masks", "is set but sparsity.enabled is false; set enabled: true");
+    checkFile(p, "sparsity.masks", s.masks(), "a masks.safetensors (distill prune writes one)");
+  }
+  if (s.schedule() == "fixed") {  // the file's masks: no target, pattern or curve to check
+    if (!s.has_masks()) p.add("sparsity.schedule", "\"fixed\" keeps the masks of sparsity.masks, which is not set");
+    return;
+  }
   if (!s.enabled()) return;
 
   checkPositive(p, "sparsity.interval", s.interval());

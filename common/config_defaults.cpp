@@ -111,7 +111,7 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(s, criterion, "magnitude");
   DISTILL_DEFAULT(s, granularity, "unstructured");
   DISTILL_DEFAULT(s, scope, "global");
-  DISTILL_DEFAULT(s, schedule, "cubic");
+  DISTILL_DEFAULT(s, schedule, s.has_masks() ? "fixed" : "cubic");
   DISTILL_DEFAULT(s, initial_sparsity, 0.0);
   DISTILL_DEFAULT(s, final_sparsity, 0.0);
   DISTILL_DEFAULT(s, warmup_steps, 0);

@@ -135,6 +135,7 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
     ParameterSparsity record = records.at(p.name);
     record.shape = p.tensor.sizes().vec();
     record.zeros = countZeros(p.tensor);
+    record.pattern_2_4 = follows2of4(p.tensor.detach());
     params.push_back(record);
     exported.emplace_back(p.name, p.tensor.detach().contiguous());
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -95,6 +96,11 @@ SparsitySettings sparsitySettings(const nlohmann::json& trainer_state) {
   return s;
 }
 
+bool follows2of4(const at::Tensor& weight) {
+  if (weight.dim() != 2 || weight.size(1) % 4 != 0 || weight.numel() == 0) return false;
+  return weight.ne(0).reshape({weight.size(0), weight.size(1) / 4, 4}).sum(-1).le(2).all().item<bool>();
+}
+
 nlohmann::json sparsityReport(const std::string& checkpoint, uint64_t step, const SparsitySettings& settings,
                               const std::vector<ParameterSparsity>& params, const StructuredRemoval& removal) {
   nlohmann::json entries = nlohmann::json::array();
@@ -119,7 +125,8 @@ nlohmann::json sparsityReport(const std::string& checkpoint, uint64_t step, cons
                        {"density", ratio(static_cast<double>(nonzero), static_cast<double>(original))},
                        {"masked", p.masked},
                        {"granularity", p.masked ? settings.granularity : "dense"},
-                       {"criterion", p.masked ? settings.criterion : "none"}});
+                       {"criterion", p.masked ? settings.criterion : "none"},
+                       {"pattern_2_4", p.pattern_2_4}});
   }
   nlohmann::json groups = nlohmann::json::array();
   for (const RemovedUnits& g : removal.groups) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <ATen/core/Tensor.h>
 #include <nlohmann/json_fwd.hpp>
 
 #include "trainer/checkpoint/removed_units.h"
@@ -37,7 +38,14 @@ struct ParameterSparsity {
   std::vector<int64_t> original_shape;  // in the checkpoint (differs after structured removal)
   int64_t zeros = 0;                    // zero entries as exported
   bool masked = false;                  // the checkpoint had a mask for it
+  // A matrix whose input dimension is a multiple of 4 and whose every 4
+  // consecutive entries along it hold at most 2 nonzeros, as exported: what
+  // 2:4 semi-structured kernels (NVIDIA sparse tensor cores) take.
+  bool pattern_2_4 = false;
 };
+
+// Whether `weight` ([out, in], in % 4 == 0) has at most 2 nonzeros in every 4 consecutive inputs.
+bool follows2of4(const at::Tensor& weight);
 
 // What structured removal did, or why it did not run.
 struct StructuredRemoval {

@@ -5,6 +5,7 @@
 
 #include "trainer/sparsity/criterion.h"
 #include "trainer/sparsity/gradient_mask.h"
+#include "trainer/sparsity/initial_masks.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/schedule.h"
 
@@ -14,10 +15,22 @@ Pruner::Pruner(const std::vector<NamedTensor>& params, const config::SparsitySpe
                const std::vector<StructureGroup>& groups, int64_t total_steps, uint64_t seed)
     : spec_(spec) {
   if (spec.enabled()) {
-    masks_ = std::make_unique<MaskSet>(MaskSet::select(params, spec, groups));
-    criterion_ = makeCriterion(spec);
+    config::SparsitySpec selection = spec;
+    if (spec.has_masks()) {
+      initial_masks_ = readInitialMasks(spec.masks());
+      checkInitialMasks(initial_masks_, params, spec.masks());
+      if (selection.include().empty()) {
+        for (const auto& [name, mask] : initial_masks_) selection.add_include(exactPattern(name));
+      }
+    }
+    masks_ = std::make_unique<MaskSet>(MaskSet::select(params, selection, groups));
+    if (!initial_masks_.empty()) {
+      checkInitialSelection(initial_masks_, *masks_, spec.masks());
+      if (spec_.schedule() == "fixed") spec_.set_final_sparsity(sparsityOf(initial_masks_));
+    }
+    criterion_ = makeCriterion(spec_);
     criterion_->attach(masks_->params());
-    schedule_ = makeSchedule(spec, total_steps);
+    schedule_ = makeSchedule(spec_, total_steps);
   }
   gradient_mask_ = makeGradientMask(spec.gradient_mask(), params, seed);
 }
@@ -33,6 +46,18 @@ void Pruner::writeWeights() {
 }
 
 MaskUpdate Pruner::start() {
+  if (masks_ && !initial_masks_.empty()) {  // sparsity.masks: exactly the file's masks
+    MaskUpdate u{true, 0};
+    for (auto& m : masks_->masks()) {
+      const torch::Tensor& loaded = initial_masks_.at(m.name);
+      u.changed += m.tensor.ne(loaded).sum().item<int64_t>();
+      m.tensor.copy_(loaded);
+    }
+    initial_masks_.clear();
+    criterion_->onMasksUpdated();
+    writeWeights();
+    return u;
+  }
   if (!masks_ || !schedule_->isUpdateStep(0)) return {};
   MaskUpdate u{true, masks_->update(schedule_->target(0), *criterion_, spec_.scope())};
   criterion_->onMasksUpdated();
@@ -96,6 +121,7 @@ std::vector<NamedTensor> Pruner::state() const {
 }
 
 void Pruner::load(const std::map<std::string, torch::Tensor>& saved, const std::string& file) {
+  initial_masks_.clear();  // a resumed run has the checkpoint's masks
   if (criterion_) criterion_->load(saved, file);
   if (gradient_mask_) gradient_mask_->load(saved, file);
   if (masks_ && criterion_->freezesWeights()) masks_->writeEffectiveWeights(*criterion_);

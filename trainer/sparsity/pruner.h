@@ -3,7 +3,8 @@
 // schedule and Child-Tuning gradient masks, behind five calls.
 //
 //   sparsity::Pruner pruner(params, job.sparsity(), groups, total_steps, job.seed());
-//   if (fresh_run) pruner.start();                 // masks before step 0 when the schedule says so
+//   if (fresh_run) pruner.start();                 // masks before step 0 when the schedule says so,
+//                                                  // or sparsity.masks' (initial_masks.h)
 //   loss.backward();
 //   pruner.beforeAllReduce();                      // weight-mask the gradients
 //   allreduce(grads);
@@ -82,6 +83,8 @@ class Pruner {
   std::unique_ptr<ImportanceCriterion> criterion_;
   std::unique_ptr<SparsitySchedule> schedule_;
   std::unique_ptr<GradientMask> gradient_mask_;
+  // sparsity.masks, until start() applies them (a resume loads the checkpoint's instead).
+  std::map<std::string, torch::Tensor> initial_masks_;
 };
 
 }  // namespace distill::sparsity

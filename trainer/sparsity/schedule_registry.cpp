@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "trainer/sparsity/constant_schedule.h"
 #include "trainer/sparsity/cubic_schedule.h"
+#include "trainer/sparsity/fixed_schedule.h"
 #include "trainer/sparsity/iterative_schedule.h"
 #include "trainer/sparsity/one_shot_schedule.h"
 #include "trainer/sparsity/reverse_cubic_schedule.h"
@@ -31,6 +32,8 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"reverse_cubic", [](const Spec& s, int64_t total) {
          return std::make_unique<ReverseCubicSchedule>(s.initial_sparsity(), s.final_sparsity(), s.warmup_steps(),
                                                        total - static_cast<int64_t>(s.cooldown_steps()), s.interval()); }},
+      // The target is the loaded masks' sparsity (the Pruner sets final_sparsity to it).
+      {"fixed", [](const Spec& s, int64_t) { return std::make_unique<FixedSchedule>(s.final_sparsity()); }},
   };
   return kSchedules;
 }

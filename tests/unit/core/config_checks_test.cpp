@@ -182,6 +182,28 @@ TEST_F(ConfigChecks, IntervalOnlyMattersWhenSparsityIsEnabled) {
   EXPECT_EQ(joined(checkJobConfig(cfg)), "");
 }
 
+// sparsity.masks: the schedule defaults to fixed, under which the target and
+// the pattern are the file's; fixed needs the file, the file needs enabled.
+TEST_F(ConfigChecks, MasksFromAFileAndTheFixedSchedule) {
+  std::ofstream(dir.path("masks.safetensors")) << "x";
+  JobConfig cfg = parseJobConfig("sparsity: {enabled: true, masks: " + dir.path("masks.safetensors") +
+                                     ", granularity: \"2:4\"}\n", "job.yaml");
+  EXPECT_EQ(cfg.sparsity().schedule(), "fixed");
+  cfg.mutable_student()->set_path(dir.path("student.pt"));
+  cfg.mutable_data()->set_train(dir.path("train"));
+  EXPECT_EQ(joined(checkJobConfig(cfg)), "");  // no "final_sparsity must be 0.5" under fixed
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_schedule("fixed"); },
+                "sparsity.schedule: \"fixed\" keeps the masks of sparsity.masks, which is not set");
+  expectProblem([&](JobConfig& c) { c.mutable_sparsity()->set_masks(dir.path("nope.safetensors")); },
+                "sparsity.masks: file not found");
+  expectProblem(
+      [&](JobConfig& c) {
+        c.mutable_sparsity()->set_masks(dir.path("masks.safetensors"));
+        c.mutable_sparsity()->set_enabled(false);
+      },
+      "sparsity.masks: is set but sparsity.enabled is false");
+}
+
 TEST_F(ConfigChecks, PruningWindowMustFitInMaxSteps) {
   expectProblem(
       [](JobConfig& c) {
@@ -210,7 +232,7 @@ TEST_F(ConfigChecks, KnownNamesListTheAcceptedValues) {
                 "sparsity.scope: unknown scope \"local\" (accepted: global, per_layer)");
   expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_schedule("linear"); },
                 "sparsity.schedule: unknown schedule \"linear\" (accepted: one_shot, constant, iterative, cubic, "
-                "reverse_cubic)");
+                "reverse_cubic, fixed)");
   expectProblem([](JobConfig& c) { c.mutable_runtime()->set_backend("mpi"); },
                 "runtime.backend: unknown backend \"mpi\" (accepted: auto, gloo, nccl)");
 }

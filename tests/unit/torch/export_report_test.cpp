@@ -97,6 +97,22 @@ TEST(SparsityReport, PerParameterAndTotalsAgainstHandCountedValues) {
   EXPECT_EQ(removal.at("groups").at(0).at("removed"), nlohmann::json::array({1}));
 }
 
+// 2:4 read from the values: at most 2 nonzeros in every 4 consecutive inputs.
+TEST(SparsityReport, TwoOfFourIsReadFromTheValues) {
+  const auto w = torch::tensor({{1.f, 0.f, 2.f, 0.f, 0.f, 0.f, 0.f, 3.f}, {0.f, 4.f, 5.f, 0.f, 6.f, 7.f, 0.f, 0.f}});
+  EXPECT_TRUE(checkpoint::follows2of4(w));
+  auto three = w.clone();
+  three[1][3] = 1.f;  // 4, 5 and 1 in the first group of row 1
+  EXPECT_FALSE(checkpoint::follows2of4(three));
+  EXPECT_FALSE(checkpoint::follows2of4(torch::zeros({2, 6})));  // input dimension not a multiple of 4
+  EXPECT_FALSE(checkpoint::follows2of4(torch::zeros({8})));     // not a matrix
+  EXPECT_TRUE(checkpoint::follows2of4(torch::zeros({3, 4})));
+  checkpoint::ParameterSparsity p{"w", {2, 8}, {2, 8}, 9, true};
+  p.pattern_2_4 = true;
+  const nlohmann::json report = checkpoint::sparsityReport("ckpt", 3, {}, {p}, {});
+  EXPECT_EQ(report.at("parameters").at(0).at("pattern_2_4"), true);
+}
+
 TEST(SparsityReport, NoRemovalCarriesItsReason) {
   StructuredRemoval none;
   none.note = "granularity unstructured: only heads and neurons are removed physically";

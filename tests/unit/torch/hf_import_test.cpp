@@ -220,6 +220,18 @@ TEST(HfImport, BadCheckpointsGetErrorsNamingFileAndTensorOrField) {
 
   e = errorOf([&] { importHf(scratch.path("absent"), torch::kFloat32); });
   EXPECT_NE(e.find("not a directory"), std::string::npos) << e;
+
+  // Sizes and counts are bounded before anything is allocated from them (found by fuzzing: 80 TB asked for).
+  testing::ScratchDir bounded;
+  e = errorOf([&] {
+    importHf(editedCopy(bounded, "llama", [](nlohmann::json& c) { c["head_dim"] = 44444444444416; }), torch::kFloat32);
+  });
+  EXPECT_NE(e.find("config.json: field \"head_dim\" must be an integer in [1, 16777216], got 44444444444416"),
+            std::string::npos) << e;
+  e = errorOf([&] {
+    importHf(editedCopy(bounded, "gpt2", [](nlohmann::json& c) { c["n_layer"] = 1000000000; }), torch::kFloat32);
+  });
+  EXPECT_NE(e.find("field \"n_layer\" must be an integer in [1, 4096]"), std::string::npos) << e;
 }
 
 TEST(HfImport, MistralRefusesASequenceLongerThanItsSlidingWindow) {

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "../scratch_dir.h"
+#include "common/error.h"
+#include "trainer/data/tensor_io.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/pruner.h"
@@ -120,6 +123,63 @@ TEST(Pruner, StateRestoresScoresAndMasks) {
   for (const auto& t : b.state()) EXPECT_TRUE(torch::equal(t.tensor, saved.at(t.name))) << t.name;
   EXPECT_THROW(b.load({}, "sparsity_state.safetensors"), std::exception);  // a missing tensor is named
   EXPECT_GT(a.stateBytes(), 0);
+}
+
+// sparsity.masks with the fixed schedule: the run starts from exactly the
+// file's masks, here ones that prune the largest weights (no magnitude ranking
+// would), and never changes them; the target is their sparsity.
+TEST(Pruner, InitialMasksFromAFileStayFixed) {
+  testing::ScratchDir dir;
+  auto params = model();
+  const torch::Tensor w = params[0].tensor.detach().clone();
+  const torch::Tensor keep = w.abs().lt(w.abs().median()).to(torch::kUInt8);  // prunes the larger half
+  const torch::Tensor keep_b = torch::tensor({1, 0, 1, 1}, torch::kUInt8);
+  data::saveTensors(dir.path("masks.safetensors"), {{"layer0.w", keep}, {"layer0.b", keep_b}});
+  config::SparsitySpec s = spec("magnitude");
+  s.set_schedule("fixed");
+  s.set_masks(dir.path("masks.safetensors"));
+  s.set_final_sparsity(0);
+  Pruner pruner(params, s, {}, 10, 1);
+  ASSERT_EQ(pruner.masks()->size(), 2u);  // include defaults to the file's tensors (the bias too)
+  const MaskUpdate u = pruner.start();
+  EXPECT_TRUE(u.updated);
+  EXPECT_EQ(u.changed, (keep.numel() - keep.sum().item<int64_t>()) + 1);
+  const double expected = static_cast<double>(u.changed) / 36.0;
+  EXPECT_NEAR(pruner.target(5), expected, 1e-12);
+  optim::AdamW adam(params, optim::AdamWOptions{});
+  for (int64_t t = 0; t < 4; ++t) step(pruner, adam, params, t);
+  EXPECT_TRUE(torch::equal(pruner.masks()->find("layer0.w")->to(torch::kUInt8), keep));
+  EXPECT_TRUE(torch::equal(pruner.masks()->find("layer0.b")->to(torch::kUInt8), keep_b));
+  const torch::Tensor pruned = params[0].tensor.detach().masked_select(keep == 0);
+  EXPECT_TRUE(torch::equal(pruned, torch::zeros_like(pruned)));
+  EXPECT_NE(params[0].tensor.detach().masked_select(keep == 1).abs().sum().item<float>(), 0.f);
+  EXPECT_NEAR(pruner.actual(), expected, 1e-12);
+}
+
+TEST(Pruner, InitialMasksThatDoNotFitAreNamed) {
+  testing::ScratchDir dir;
+  const auto refused = [&](std::map<std::string, torch::Tensor> tensors, const std::string& include) {
+    data::saveTensors(dir.path("m.safetensors"), {tensors.begin(), tensors.end()});
+    config::SparsitySpec s = spec("magnitude");
+    s.set_schedule("fixed");
+    s.set_masks(dir.path("m.safetensors"));
+    if (!include.empty()) s.add_include(include);
+    auto params = model();
+    try {
+      Pruner pruner(params, s, {}, 10, 1);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const auto ones = torch::ones({4, 8}, torch::kUInt8);
+  EXPECT_NE(refused({{"layer1.w", ones}}, "").find("has a mask for \"layer1.w\", which the student does not have"),
+            std::string::npos) << refused({{"layer1.w", ones}}, "");
+  EXPECT_NE(refused({{"layer0.w", ones}}, "layer0\\..*").find("has no mask for \"layer0.b\""), std::string::npos);
+  EXPECT_NE(refused({{"layer0.w", torch::ones({8, 4}, torch::kUInt8)}}, "").find("the mask of \"layer0.w\" is [8, 4]"),
+            std::string::npos);
+  EXPECT_NE(refused({{"layer0.w", ones * 2}}, "").find("holds values other than 0 and 1"), std::string::npos);
+  EXPECT_NE(refused({{"layer0.w", torch::ones({4, 8})}}, "").find("a mask is uint8 or bool"), std::string::npos);
 }
 
 }  // namespace

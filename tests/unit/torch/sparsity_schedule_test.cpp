@@ -135,9 +135,17 @@ TEST(ReverseCubicSchedule, SlowFirstFastLast) {
   EXPECT_THROW(makeSchedule(spec("reverse_cubic", 0.0, 0.8, 60, 60, 10), 100), Error);
 }
 
+TEST(SparsitySchedule, FixedNeverUpdatesAndTargetsTheLoadedSparsity) {
+  const auto fixed = makeSchedule(spec("fixed", 0, 0.375, 0, 0, 1), 10);
+  for (int64_t t = 0; t <= 10; ++t) {
+    EXPECT_FALSE(fixed->isUpdateStep(t)) << t;
+    EXPECT_EQ(fixed->target(t), 0.375) << t;
+  }
+}
+
 TEST(SparsitySchedule, RegistryListsAndRejectsNames) {
   EXPECT_EQ(scheduleNames(),
-            (std::vector<std::string>{"one_shot", "constant", "iterative", "cubic", "reverse_cubic"}));
+            (std::vector<std::string>{"one_shot", "constant", "iterative", "cubic", "reverse_cubic", "fixed"}));
   try {
     makeSchedule(spec("one_shot_typo", 0, 0.5, 0, 0, 1), 10);
     FAIL() << "unknown schedule accepted";

@@ -75,13 +75,15 @@ struct BertShape {
 };
 
 BertShape bertShape(const HfConfig& c, bool with_classifier) {
-  BertShape s{c.integer("vocab_size"), c.integer("max_position_embeddings"), c.integer("hidden_size"),
-              c.integer("num_hidden_layers"), c.integer("num_attention_heads"), c.integer("intermediate_size"),
-              c.integer("type_vocab_size", 2), 0};
+  constexpr int64_t kSize = HfConfig::kMaxSize, kCount = HfConfig::kMaxCount;
+  BertShape s{c.integer("vocab_size", 1, kSize), c.integer("max_position_embeddings", 1, kSize),
+              c.integer("hidden_size", 1, kSize), c.integer("num_hidden_layers", 1, kCount),
+              c.integer("num_attention_heads", 1, kCount), c.integer("intermediate_size", 1, kSize),
+              c.integer("type_vocab_size", 2, 1, kSize), 0};
   DISTILL_CHECK(s.heads > 0 && s.d % s.heads == 0, c.path(), ": hidden_size (", s.d,
                 ") must be a multiple of num_attention_heads (", s.heads, ")");
   if (with_classifier) {
-    s.labels = c.has("id2label") ? static_cast<int64_t>(c.json().at("id2label").size()) : c.integer("num_labels", 2);
+    s.labels = c.has("id2label") ? static_cast<int64_t>(c.json().at("id2label").size()) : c.integer("num_labels", 2, 1, kSize);
   }
   return s;
 }

@@ -64,9 +64,10 @@ struct Gpt2Shape {
 };
 
 Gpt2Shape gpt2Shape(const HfConfig& c) {
-  Gpt2Shape s{c.integer("vocab_size"), c.integer("n_positions"), c.integer("n_embd"), c.integer("n_layer"),
-              c.integer("n_head"), 0};
-  s.d_ff = c.integer("n_inner", 4 * s.d);
+  constexpr int64_t kSize = HfConfig::kMaxSize, kCount = HfConfig::kMaxCount;
+  Gpt2Shape s{c.integer("vocab_size", 1, kSize), c.integer("n_positions", 1, kSize), c.integer("n_embd", 1, kSize),
+              c.integer("n_layer", 1, kCount), c.integer("n_head", 1, kCount), 0};
+  s.d_ff = c.integer("n_inner", 4 * s.d, 1, kSize);
   DISTILL_CHECK(s.heads > 0 && s.d % s.heads == 0, c.path(), ": n_embd (", s.d, ") must be a multiple of n_head (",
                 s.heads, ")");
   return s;

@@ -38,6 +38,16 @@ int64_t HfConfig::integer(const std::string& key, int64_t fallback) const {
   return has(key) ? integer(key) : fallback;
 }
 
+int64_t HfConfig::integer(const std::string& key, int64_t lo, int64_t hi) const {
+  const int64_t v = integer(key);
+  DISTILL_CHECK(v >= lo && v <= hi, path_, ": field \"", key, "\" must be an integer in [", lo, ", ", hi, "], got ", v);
+  return v;
+}
+
+int64_t HfConfig::integer(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) const {
+  return has(key) ? integer(key, lo, hi) : fallback;
+}
+
 double HfConfig::number(const std::string& key) const {
   if (!has(key) || !json_.at(key).is_number()) wrongType(key, "a number");
   return json_.at(key).get<double>();

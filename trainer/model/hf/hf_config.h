@@ -27,6 +27,13 @@ class HfConfig {
 
   int64_t integer(const std::string& key) const;
   int64_t integer(const std::string& key, int64_t fallback) const;
+  // An integer in [lo, hi] (absent: `fallback`, unchecked): sizes and counts
+  // bounded before anything is allocated from them (a fuzzed head_dim of 4e13
+  // once asked for 80 TB).
+  int64_t integer(const std::string& key, int64_t lo, int64_t hi) const;
+  int64_t integer(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) const;
+  static constexpr int64_t kMaxSize = int64_t{1} << 24;  // widths, vocabularies, positions
+  static constexpr int64_t kMaxCount = 4096;             // layers and heads
   double number(const std::string& key) const;
   double number(const std::string& key, double fallback) const;
   bool boolean(const std::string& key, bool fallback) const;

@@ -9,7 +9,7 @@ namespace {
 
 DecoderSpec mistralSpec(const HfConfig& config) {
   DecoderSpec spec = readDecoderSpec(config, "mistral");
-  spec.sliding_window = config.integer("sliding_window", 0);
+  spec.sliding_window = config.integer("sliding_window", 0, 0, HfConfig::kMaxSize);
   return spec;
 }
 

@@ -10,7 +10,7 @@ namespace {
 DecoderSpec qwen2Spec(const HfConfig& config) {
   DecoderSpec spec = readDecoderSpec(config, "qwen2");
   spec.qkv_bias = true;
-  if (config.boolean("use_sliding_window", false)) spec.sliding_window = config.integer("sliding_window");
+  if (config.boolean("use_sliding_window", false)) spec.sliding_window = config.integer("sliding_window", 0, HfConfig::kMaxSize);
   return spec;
 }
 

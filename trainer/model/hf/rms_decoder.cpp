@@ -143,18 +143,18 @@ std::string decoderLinearInputsSource(const torch::jit::Module& block) {
 DecoderSpec readDecoderSpec(const HfConfig& c, const std::string& family) {
   DecoderSpec s;
   s.family = family;
-  s.vocab_size = c.integer("vocab_size");
-  s.hidden_size = c.integer("hidden_size");
-  s.intermediate_size = c.integer("intermediate_size");
-  s.num_layers = c.integer("num_hidden_layers");
-  s.num_heads = c.integer("num_attention_heads");
-  s.num_kv_heads = c.integer("num_key_value_heads", s.num_heads);
+  s.vocab_size = c.integer("vocab_size", 1, HfConfig::kMaxSize);
+  s.hidden_size = c.integer("hidden_size", 1, HfConfig::kMaxSize);
+  s.intermediate_size = c.integer("intermediate_size", 1, HfConfig::kMaxSize);
+  s.num_layers = c.integer("num_hidden_layers", 1, HfConfig::kMaxCount);
+  s.num_heads = c.integer("num_attention_heads", 1, HfConfig::kMaxCount);
+  s.num_kv_heads = c.integer("num_key_value_heads", s.num_heads, 1, HfConfig::kMaxCount);
   DISTILL_CHECK(s.num_heads > 0 && s.hidden_size > 0 && s.num_layers > 0 && s.vocab_size > 0, c.path(),
                 ": hidden_size, num_attention_heads, num_hidden_layers and vocab_size must be positive");
-  s.head_dim = c.integer("head_dim", s.hidden_size / s.num_heads);
+  s.head_dim = c.integer("head_dim", s.hidden_size / s.num_heads, 1, HfConfig::kMaxSize);
   DISTILL_CHECK(s.num_kv_heads > 0 && s.num_heads % s.num_kv_heads == 0, c.path(), ": num_attention_heads (",
                 s.num_heads, ") must be a multiple of num_key_value_heads (", s.num_kv_heads, ")");
-  s.max_positions = c.integer("max_position_embeddings", 0);
+  s.max_positions = c.integer("max_position_embeddings", 0, 0, HfConfig::kMaxSize);
   s.rms_eps = c.number("rms_norm_eps", 1e-6);
   s.attention_dropout = c.number("attention_dropout", 0.0);
   s.tied_head = c.boolean("tie_word_embeddings", false);
