@@ -13,12 +13,16 @@
 // relative to the config file. See docs/config.md.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "proto/config.pb.h"
 
 namespace distill::config {
+
+// The largest job file loadJobConfig reads (1 MiB: a config is a page of YAML).
+inline constexpr uint64_t kMaxConfigBytes = uint64_t{1} << 20;
 
 // Reads the YAML job file, applies the overrides ("a.b[i].c=value", in order),
 // parses the result and fills in the defaults. Does not check values against

@@ -189,5 +189,16 @@ TEST(ConfigLoader, LoadsAFileAndNamesAMissingOne) {
                   dir.path("bad.yaml") + ": training.batch_size: expected an unsigned integer");
 }
 
+// A config of megabytes is a data file named by mistake: refused before parsing.
+TEST(ConfigLoader, AFileOverOneMebibyteIsRefusedUnparsed) {
+  testing::ScratchDir dir;
+  std::ofstream(dir.path("big.yaml")) << kJob << "# " << std::string(kMaxConfigBytes, 'x') << "\n";
+  EXPECT_CONTAINS(errorOf([&] { loadJobConfig(dir.path("big.yaml")); }),
+                  dir.path("big.yaml") + ": " + std::to_string(kMaxConfigBytes + std::string(kJob).size() + 3) +
+                      " bytes; a job config is at most 1048576 bytes (is it a data file?)");
+  std::ofstream(dir.path("page.yaml")) << kJob << "# " << std::string(kMaxConfigBytes / 2, 'x') << "\n";
+  EXPECT_EQ(loadJobConfig(dir.path("page.yaml")).name(), "demo");
+}
+
 }  // namespace
 }  // namespace distill::config
