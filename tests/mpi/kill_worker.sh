@@ -14,21 +14,14 @@ job=$!
 set -e
 # Wait until the workers train, then kill world rank 2 (worker 1).
 wait_for_training "$WORK/log"
-victim=$(pid_of_rank 2 "$WORK/job.yaml")
-start=$(date +%s)
-kill -9 "$victim"
-set +e
-wait "$job"
-code=$?
-set -e
-elapsed=$(( $(date +%s) - start ))
+kill_and_wait "$job" "$(pid_of_rank 2 "$WORK/job.yaml")"
 cat "$WORK/log"
-[ "$code" -ne 0 ] || fail "the job exited 0 after a worker was killed"
-[ "$elapsed" -le "$WATCHDOG" ] || fail "the job took ${elapsed}s to end, more than the watchdog's ${WATCHDOG}s"
+[ "$CODE" -ne 0 ] || fail "the job exited 0 after a worker was killed"
+[ "$ELAPSED" -le "$WATCHDOG" ] || fail "the job took ${ELAPSED}s to end, more than the watchdog's ${WATCHDOG}s"
 grep -Eq '^\[coordinator\] error: worker 1 \(rank 2\) \(pid [0-9]+\) died \(its process is gone' "$WORK/log" ||
   fail "the coordinator's message does not name rank 2 as dead"
 no_process_left
-worker_elapsed=$elapsed
+worker_elapsed=$ELAPSED
 
 # kill -9 of the coordinator: nobody is left to name it but mpirun, which does
 # (the launcher keeps that notice), and every worker is gone within the watchdog time.
@@ -38,17 +31,10 @@ DISTILL_BIN="$BIN" "$SRC/launch/distill-mpirun" -n 2 "$WORK/job.yaml" --set trai
 job=$!
 set -e
 wait_for_training "$WORK/coordinator.log"
-victim=$(pid_of_rank 0 "$WORK/job.yaml")
-start=$(date +%s)
-kill -9 "$victim"
-set +e
-wait "$job"
-code=$?
-set -e
-elapsed=$(( $(date +%s) - start ))
-[ "$code" -ne 0 ] || fail "the job exited 0 after the coordinator was killed"
-[ "$elapsed" -le "$WATCHDOG" ] || fail "the job took ${elapsed}s to end after the coordinator was killed"
+kill_and_wait "$job" "$(pid_of_rank 0 "$WORK/job.yaml")"
+[ "$CODE" -ne 0 ] || fail "the job exited 0 after the coordinator was killed"
+[ "$ELAPSED" -le "$WATCHDOG" ] || fail "the job took ${ELAPSED}s to end after the coordinator was killed"
 grep -Eq "process rank 0 .*exited on signal 9" "$WORK/coordinator.log" ||
   { tail -20 "$WORK/coordinator.log"; fail "nothing names rank 0 as killed"; }
 no_process_left
-echo "PASS kill_worker (worker: ${worker_elapsed}s, coordinator: ${elapsed}s)"
+echo "PASS kill_worker (worker: ${worker_elapsed}s, coordinator: ${ELAPSED}s)"

@@ -76,6 +76,19 @@ wait_for_training() {
   fail "the job did not start training"
 }
 
+# kill_and_wait JOB VICTIM: kill -9 the victim, wait for the job (a background
+# pid); sets CODE (the job's exit status) and ELAPSED (seconds from the kill).
+kill_and_wait() {
+  local start
+  start=$(date +%s)
+  kill -9 "$2"
+  set +e
+  wait "$1"
+  CODE=$?
+  set -e
+  ELAPSED=$(( $(date +%s) - start ))
+}
+
 # The PID of the process of world rank R whose command line mentions PATTERN.
 pid_of_rank() {  # pid_of_rank R PATTERN
   local pid

@@ -157,16 +157,9 @@ pool_job 3 1 "$WORK/job.yaml" --set run_dir="$WORK/killed" --set training.max_st
 job=$!
 set -e
 wait_for_training "$WORK/killed.log"
-victim=$(pid_of_rank 3 "$WORK/job.yaml")
-start=$(date +%s)
-kill -KILL "$victim"
-set +e
-wait "$job"
-code=$?
-set -e
-elapsed=$(( $(date +%s) - start ))
-[ "$code" -ne 0 ] || fail "the job exited 0 after its teacher rank was killed"
-[ "$elapsed" -le 15 ] || fail "the job took ${elapsed}s to end after its teacher rank was killed (watchdog 15 s)"
+kill_and_wait "$job" "$(pid_of_rank 3 "$WORK/job.yaml")"
+[ "$CODE" -ne 0 ] || fail "the job exited 0 after its teacher rank was killed"
+[ "$ELAPSED" -le 15 ] || fail "the job took ${ELAPSED}s to end after its teacher rank was killed (watchdog 15 s)"
 grep -Eq "^\[coordinator\] error: teacher rank 3 \(teacher 't0'\) \(pid [0-9]+\) died \(its process is gone" "$WORK/killed.log" ||
   { tail -20 "$WORK/killed.log"; fail "the coordinator did not name the killed teacher rank"; }
 no_process_left
