@@ -400,6 +400,36 @@ void checkGroups(Problems& p, const SparsitySpec& s) {
   }
 }
 
+// Dynamic Sparsification: nested levels ranked from one criterion's scores.
+void checkLevels(Problems& p, const SparsitySpec& s, bool nm) {
+  if (s.levels_size() == 0) return;
+  if (s.levels_size() == 1) {
+    p.add("sparsity.levels", "has one level; one level is final_sparsity: give two or more, or remove levels");
+  }
+  for (int i = 0; i < s.levels_size(); ++i) {
+    const double l = s.levels(i);
+    const std::string field = "sparsity.levels[" + std::to_string(i) + "]";
+    if (!(l >= 0 && l < 1)) p.add(field, "must be in [0, 1), got ", l);
+    if (i > 0 && !(l > s.levels(i - 1))) {
+      p.add(field, "levels must ascend (densest first), got ", l, " after ", s.levels(i - 1));
+    }
+  }
+  checkName(p, "sparsity.level_order", "level order", s.level_order(), {"cycle", "sample"});
+  if (!s.enabled()) p.add("sparsity.levels", "is set but sparsity.enabled is false; set enabled: true");
+  const double last = s.levels(s.levels_size() - 1);
+  if (std::abs(s.final_sparsity() - last) > 1e-12) {
+    p.add("sparsity.final_sparsity", "with sparsity.levels it is the last level (", last, "); remove it or set it to ",
+          last, ", got ", s.final_sparsity());
+  }
+  const std::string& c = s.criterion();
+  if (c == "soft_movement" || c == "learned" || c == "pst") {
+    p.add("sparsity.levels", "criterion \"", c, "\" ", c == "pst" ? "freezes the weights" : "keeps entries above a threshold",
+          "; nested levels rank one score at several sparsities: use magnitude, taylor, fisher or movement");
+  }
+  if (nm) p.add("sparsity.levels", "granularity ", s.granularity(), " is one fixed pattern; levels need a ranked granularity");
+  if (s.has_masks()) p.add("sparsity.levels", "cannot start from sparsity.masks (one level's masks); remove one of them");
+}
+
 void checkSparsity(Problems& p, const SparsitySpec& s, const TrainingSpec& t) {
   checkName(p, "sparsity.criterion", "criterion", s.criterion(), kCriteria);
   int n = 0, m = 0;
@@ -423,6 +453,7 @@ void checkSparsity(Problems& p, const SparsitySpec& s, const TrainingSpec& t) {
   checkGradientMask(p, s);
   checkPatterns(p, "sparsity.include", s.include());
   checkPatterns(p, "sparsity.exclude", s.exclude());
+  checkLevels(p, s, nm);
   if (s.has_masks()) {
     if (!s.enabled()) p.add("sparsity.masks", "is set but sparsity.enabled is false; set enabled: true");
     checkFile(p, "sparsity.masks", s.masks(), "a masks.safetensors (distill prune writes one)");

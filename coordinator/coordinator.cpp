@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -55,6 +56,13 @@ constexpr uint64_t kLookahead = 8;
 
 std::atomic<int> g_stop_signal{0};
 extern "C" void onStopSignal(int sig) { g_stop_signal.store(sig); }
+
+// A sparsity level as a label and in the log: "0.7", not "0.700000".
+std::string formatLevel(double level) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", level);
+  return text;
+}
 
 std::string hostName() {
   char name[256] = {0};
@@ -358,6 +366,15 @@ void Coordinator::State::handle(const control::Incoming& in) {
       } else {
         log::info("eval at step ", e.step(), ": accuracy ", e.accuracy(), ", loss ", e.loss(), " (", e.samples(),
                   " samples)");
+      }
+      for (const auto& l : e.levels()) {  // sparsity.levels: the student at every level
+        const std::string level = formatLevel(l.sparsity());
+        metrics->recordLevelEval(level, l.accuracy(), l.loss());
+        nlohmann::json at = {{"sparsity", l.sparsity()}, {"accuracy", l.accuracy()}, {"loss", l.loss()}};
+        if (language_modeling) at["perplexity"] = std::exp(l.loss());
+        result["levels"].push_back(at);
+        log::info("  level ", level, ": ", language_modeling ? "perplexity " : "accuracy ",
+                  language_modeling ? std::exp(l.loss()) : l.accuracy(), ", loss ", l.loss());
       }
       files::writeFileAtomic((fs::path(config.run_dir()) / "eval.json").string(), result.dump(2) + "\n");
       break;

@@ -108,6 +108,9 @@ struct JobMetrics::State {
   Family<Gauge>* teacher_seconds = nullptr;
   Family<Gauge>* teacher_cache_bytes = nullptr;
   std::unique_ptr<LabelledGauges> seconds_by_teacher, cache_bytes_by_teacher;
+  Family<Gauge>* eval_level_loss = nullptr;
+  Family<Gauge>* eval_level_accuracy = nullptr;
+  std::unique_ptr<LabelledGauges> loss_by_level, accuracy_by_level;
   Gauge* teacher_wait = nullptr;
   Counter* cache_hits = nullptr;
   Family<Counter>* pool_batches = nullptr;   // placement pool, by teacher rank
@@ -198,6 +201,12 @@ JobMetrics::JobMetrics(std::string job, int num_workers, std::vector<std::string
   s.teacher_cache_bytes = &s.gauge("distill_teacher_cache_bytes_per_token",
                                    "Bytes on disk per cached token of each teacher (distill.placement: cache).");
   s.cache_bytes_by_teacher = std::make_unique<LabelledGauges>(*s.teacher_cache_bytes, "teacher");
+  s.eval_level_loss = &s.gauge("distill_eval_level_loss",
+                               "sparsity.levels: student task loss on the evaluation set at each sparsity level.");
+  s.eval_level_accuracy = &s.gauge("distill_eval_level_accuracy",
+                                   "sparsity.levels: student accuracy on the evaluation set at each sparsity level.");
+  s.loss_by_level = std::make_unique<LabelledGauges>(*s.eval_level_loss, "level");
+  s.accuracy_by_level = std::make_unique<LabelledGauges>(*s.eval_level_accuracy, "level");
   for (const auto& name : teacher_names) s.seconds_by_teacher->get(name);
   s.teacher_wait = &s.single("distill_teacher_wait_seconds",
                              "Seconds a step waited for its teachers' outputs (the teachers phase): mean over workers "
@@ -451,6 +460,11 @@ void JobMetrics::recordEval(uint64_t step, double accuracy, double loss, bool la
   state_->eval_accuracy->Set(accuracy);
   state_->eval_loss->Set(loss);
   if (language_modeling) state_->eval_perplexity->Set(std::exp(loss));
+}
+
+void JobMetrics::recordLevelEval(const std::string& level, double accuracy, double loss) {
+  state_->loss_by_level->get(level).Set(loss);
+  state_->accuracy_by_level->get(level).Set(accuracy);
 }
 
 void JobMetrics::recordPoolReport(int rank, const control::PoolReport& report) {

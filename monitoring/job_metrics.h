@@ -67,6 +67,8 @@ class JobMetrics {
   // An evaluation of the student at `step` finished.
   // `language_modeling`: also the perplexity, exp(loss) (the loss is the mean token cross-entropy).
   void recordEval(uint64_t step, double accuracy, double loss, bool language_modeling = false);
+  // sparsity.levels: the evaluation of level `level` (its sparsity, as the label reads).
+  void recordLevelEval(const std::string& level, double accuracy, double loss);
   // Placement cache: bytes on disk per cached token of teacher `teacher`.
   void setTeacherCacheBytes(const std::string& teacher, double bytes_per_token);
   // Placement pool: the work teacher rank `rank` (world rank) reported.

@@ -34,6 +34,7 @@
 #include "trainer/rows.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/pruner.h"
+#include "trainer/sparsity/sparsity_levels.h"
 #include "trainer/sparsity/structure_groups.h"
 #include "trainer/step_loss.h"
 #include "trainer/teachers/cache_pass.h"
@@ -257,6 +258,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
       kd::specAtStep(kd_spec, static_cast<int64_t>(s), static_cast<int64_t>(boot.total_steps()));
   optim::zeroGradients(trained);
   sync->beforeForward();
+  if (pruner) pruner->beforeForward(static_cast<int64_t>(s));  // sparsity.levels: the level this step trains
   const double denominator = logitDenominator(batch);
   kd::LossValues loss;
   std::vector<torch::Tensor> entropies;
@@ -382,12 +384,17 @@ void Worker::State::verifyMasksAgree(uint64_t s) {
     auto& m = masks->masks().front().tensor;
     m.view({-1})[0] = 1.0 - m.view({-1})[0].item<double>();
   }
-  const auto sums = masks->checksums();
+  auto sums = masks->checksums();
+  auto names = masks->names();
+  if (const sparsity::SparsityLevels* levels = pruner->levels()) {
+    const auto level_sums = levels->checksums();
+    sums.insert(sums.end(), level_sums.begin(), level_sums.end());
+    for (const auto& t : levels->state()) names.push_back(t.name);
+  }
   torch::Tensor low = torch::tensor(std::vector<int64_t>(sums.begin(), sums.end()), torch::kInt64);
   torch::Tensor high = low.clone();
   group->allreduce(low, comm::Reduce::Min);
   group->allreduce(high, comm::Reduce::Max);
-  const auto names = masks->names();
   for (size_t i = 0; i < names.size(); ++i) {
     DISTILL_CHECK(low[static_cast<int64_t>(i)].item<int64_t>() == high[static_cast<int64_t>(i)].item<int64_t>(),
                   "mask mismatch across workers after the mask update at step ", s, " on parameter \"", names[i],
@@ -510,24 +517,38 @@ void Worker::State::sendScores(uint64_t s, const std::vector<uint64_t>& samples,
   link.send(message);
 }
 
-// Each worker evaluates a strided part of the eval set; totals are summed over workers.
+// Each worker evaluates a strided part of the eval set; totals are summed over
+// workers. With sparsity.levels the student is evaluated at every level.
 void Worker::State::evaluateAndReport(uint64_t s) {
   if (!eval_data) return;
   link.enter(s, "eval");
   const auto ids = evalShard(eval_data->manifest().num_samples, worker, static_cast<int>(boot.num_workers()));
-  const EvalTotals t = evaluate(student, *eval_data, ids, config.training().batch_size(), "student");
-  torch::Tensor totals = torch::tensor({t.correct, t.loss_sum, t.rows, t.loss_rows}, torch::kFloat64);
-  group->allreduce(totals, comm::Reduce::Sum);
-  if (worker != 0) return;
-  const EvalTotals sum{totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>(),
-                       totals[3].item<double>()};
+  auto evaluateHere = [&] {
+    const EvalTotals t = evaluate(student, *eval_data, ids, config.training().batch_size(), "student");
+    torch::Tensor totals = torch::tensor({t.correct, t.loss_sum, t.rows, t.loss_rows}, torch::kFloat64);
+    group->allreduce(totals, comm::Reduce::Sum);
+    return EvalTotals{totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>(),
+                      totals[3].item<double>()};
+  };
+  const EvalTotals sum = evaluateHere();
   control::ControlMessage message;
   auto* e = message.mutable_eval();
   e->set_step(s);
   e->set_accuracy(sum.accuracy());
   e->set_loss(sum.loss());
   e->set_samples(static_cast<uint64_t>(sum.rows));
-  link.send(message);
+  if (sparsity::SparsityLevels* levels = pruner ? pruner->levels() : nullptr) {
+    for (size_t i = 0; i < levels->size(); ++i) {
+      levels->enter(i);
+      const EvalTotals at_level = i == 0 ? sum : evaluateHere();
+      levels->leave(/*mask_gradients=*/false);
+      auto* l = e->add_levels();
+      l->set_sparsity(levels->level(i));
+      l->set_accuracy(at_level.accuracy());
+      l->set_loss(at_level.loss());
+    }
+  }
+  if (worker == 0) link.send(message);
 }
 
 void Worker::run() {

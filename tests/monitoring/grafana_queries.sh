@@ -11,8 +11,10 @@ DASHBOARD="$SRC/monitoring/grafana/distill-dashboard.json"
 
 # A job that runs until stopped (run_job's timeout: 300 s) and commits a
 # checkpoint now and then, so the checkpoint-age panels have data; with an
-# intermediate term, so the per-teacher term panel has data too.
-start_job --set checkpoint.every_steps=200 --set "distill.terms=[{kind: cka}]"
+# intermediate term, so the per-teacher term panel has data too, and with
+# sparsity levels evaluated every 20 steps, so the per-level panel has data.
+start_job --set checkpoint.every_steps=200 --set "distill.terms=[{kind: cka}]" --set training.eval_every=20 \
+  --set "sparsity.levels=[0.5, 0.7]" --set sparsity.final_sparsity=0.7
 job_name="$(sed -n 's/^name: *//p' "$WORK/job.yaml")"
 start_prometheus
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Masks are shared state: 3 workers with batch b derive bitwise the same masks
 # as 1 worker with batch 3b, for gradient-based criteria (their statistics come
-# from the all-reduced gradient), structured granularities, PST and
-# Child-Tuning_D. Dropout is off, so both runs see the same global gradient.
+# from the all-reduced gradient), structured granularities, PST,
+# Child-Tuning_D and the nested levels of sparsity.levels. Dropout is off, so
+# both runs see the same global gradient.
 source "$(dirname "$0")/lib.sh"
 make_tiny_task
 write_config "$WORK/job.yaml" "$WORK/run" </dev/null
@@ -28,4 +29,6 @@ check taylor-neurons --set sparsity.criterion=taylor --set sparsity.granularity=
 check pst --set sparsity.criterion=pst --set sparsity.scope=per_layer --set sparsity.pst.rank=2
 check magnitude-2-4-child-tuning-d --set sparsity.granularity=2:4 --set sparsity.schedule=one_shot \
   --set sparsity.warmup_steps=4 --set sparsity.gradient_mask.kind=child_tuning_d --set sparsity.gradient_mask.fisher_batches=3
+check levels-movement-sample --set sparsity.criterion=movement --set sparsity.interval=3 \
+  --set 'sparsity.levels=[0.3, 0.6, 0.8]' --set sparsity.final_sparsity=0.8 --set sparsity.level_order=sample
 echo "PASS sparsity_masks"

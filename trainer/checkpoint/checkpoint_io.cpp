@@ -16,6 +16,7 @@
 #include "trainer/optim/adamw.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/pruner.h"
+#include "trainer/sparsity/sparsity_levels.h"
 
 namespace distill::checkpoint {
 namespace fs = std::filesystem;
@@ -73,6 +74,10 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
                                 {"granularity", masks->granularity().name},
                                 {"scope", ckpt.pruner->spec().scope()},
                                 {"target", ckpt.pruner->target(static_cast<int64_t>(ckpt.step))}};
+      // sparsity.levels: level i > 0's masks are sparsity_state's "level-<i>/<parameter>".
+      if (const sparsity::SparsityLevels* levels = ckpt.pruner->levels()) {
+        state["sparsity_spec"]["levels"] = levels->levels();
+      }
     }
     files::writeFileAtomic(at(dir, layout::kTrainerStateFile), state.dump(2) + "\n");
   }

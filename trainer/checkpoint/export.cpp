@@ -1,6 +1,8 @@
 #include "trainer/checkpoint/export.h"
 
+#include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 #include <torch/script.h>
@@ -17,6 +19,7 @@
 #include "trainer/model/hf/hf_export.h"
 #include "trainer/model/model_io.h"
 #include "trainer/non_finite.h"
+#include "trainer/sparsity/sparsity_levels.h"
 #include "trainer/sparsity/structure_groups.h"
 
 namespace distill::checkpoint {
@@ -90,10 +93,55 @@ ExportSummary exportModelFile(const std::string& model_file, const std::string& 
 
 }  // namespace
 
-ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir, const std::string& format) {
+namespace {
+
+// sparsity.levels: the masks of the level `level` names, from masks.safetensors
+// (level 0) or sparsity_state.safetensors ("level-<i>/<parameter>").
+std::map<std::string, torch::Tensor> levelMasks(const fs::path& dir, const nlohmann::json& trainer_state,
+                                                std::map<std::string, torch::Tensor> base, double level) {
+  const std::string trainer_file = (dir / layout::kTrainerStateFile).string();
+  const auto spec = trainer_state.find("sparsity_spec");
+  DISTILL_CHECK(spec != trainer_state.end() && spec->contains("levels") && (*spec)["levels"].is_array(),
+                "--level ", level, ": ", trainer_file, " has no sparsity levels (the job ran without sparsity.levels)");
+  std::vector<double> levels;
+  for (const auto& l : (*spec)["levels"]) {
+    DISTILL_CHECK(l.is_number(), trainer_file, ": sparsity_spec.levels holds a non-number");
+    levels.push_back(l.get<double>());
+  }
+  size_t index = levels.size();
+  std::string known;
+  for (size_t i = 0; i < levels.size(); ++i) {
+    if (std::abs(levels[i] - level) < 1e-9) index = i;
+    known += (i ? ", " : "") + nlohmann::json(levels[i]).dump();
+  }
+  DISTILL_CHECK(index < levels.size(), "--level ", level, ": not a level of ", dir.string(), " (its levels: ", known,
+                ")");
+  if (index == 0) return base;
+  const std::string state_file = (dir / layout::kSparsityStateFile).string();
+  DISTILL_CHECK(files::exists(state_file), state_file, ": missing: the level masks of sparsity.levels live there");
+  const auto state = data::loadTensors(state_file);
+  for (auto& [name, mask] : base) {
+    const std::string key = sparsity::levelMaskName(index, name);
+    const auto it = state.find(key);
+    DISTILL_CHECK(it != state.end(), state_file, ": no tensor \"", key, "\" for level ", level);
+    DISTILL_CHECK(it->second.sizes() == mask.sizes(), state_file, ": tensor \"", key, "\" has shape ",
+                  it->second.sizes(), ", masks.safetensors has ", mask.sizes());
+    mask = it->second;
+  }
+  return base;
+}
+
+}  // namespace
+
+ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir, const std::string& format,
+                            std::optional<double> level) {
   DISTILL_CHECK(format == "torchscript" || format == "hf", "export: --format must be torchscript or hf, got \"", format,
                 "\"");
-  if (fs::is_regular_file(checkpoint_dir)) return exportModelFile(checkpoint_dir, out_dir, format);
+  if (fs::is_regular_file(checkpoint_dir)) {
+    DISTILL_CHECK(!level, "--level: ", checkpoint_dir, " is a model file; levels come from a checkpoint of a job "
+                  "with sparsity.levels");
+    return exportModelFile(checkpoint_dir, out_dir, format);
+  }
   DISTILL_CHECK(fs::is_directory(checkpoint_dir), checkpoint_dir, ": no such checkpoint directory or model file");
   const fs::path dir = fs::canonical(checkpoint_dir);
   DISTILL_CHECK(files::exists((dir / layout::kStateFile).string()), checkpoint_dir,
@@ -112,6 +160,7 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
   trainer::checkFinite(named, (dir / layout::kModelFile).string() + " (not exported)");
   std::map<std::string, torch::Tensor> masks;
   if (files::exists((dir / layout::kMasksFile).string())) masks = data::loadTensors((dir / layout::kMasksFile).string());
+  if (level) masks = levelMasks(dir, state.json(), std::move(masks), *level);
 
   // W*M into the module: the masked model, which the export must compute exactly.
   std::map<std::string, ParameterSparsity> records;
@@ -155,7 +204,8 @@ ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string
     module.save((out / "model.pt").string());
     data::saveTensors((out / "model.safetensors").string(), exported, {{"format", "pt"}});
   }
-  const nlohmann::json report = sparsityReport(dir.string(), state.get<uint64_t>("step"), settings, params, removal);
+  nlohmann::json report = sparsityReport(dir.string(), state.get<uint64_t>("step"), settings, params, removal);
+  if (level) report["level"] = *level;
   files::writeFileAtomic((out / "sparsity_report.json").string(), report.dump(2) + "\n");
 
   summary.out_dir = out_dir;

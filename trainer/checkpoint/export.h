@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace distill::checkpoint {
@@ -30,7 +31,9 @@ struct ExportSummary {
 // `checkpoint_dir`: a committed checkpoint directory, or (format "hf") a model file.
 // Throws distill::Error naming the file when the checkpoint is incomplete or
 // does not match its student module.
+// `level`: a job with sparsity.levels exports that level's masks (one of the
+// levels its trainer.json lists) instead of the densest.
 ExportSummary exportStudent(const std::string& checkpoint_dir, const std::string& out_dir,
-                            const std::string& format = "torchscript");
+                            const std::string& format = "torchscript", std::optional<double> level = std::nullopt);
 
 }  // namespace distill::checkpoint

@@ -47,9 +47,10 @@ MaskSet MaskSet::select(const std::vector<NamedTensor>& params, const config::Sp
   return set;
 }
 
-int64_t MaskSet::update(double sparsity, const ImportanceCriterion& criterion, const std::string& scope) {
+std::vector<torch::Tensor> MaskSet::prunedAt(double sparsity, const ImportanceCriterion& criterion,
+                                             const std::string& scope) const {
   DISTILL_CHECK(sparsity >= 0 && sparsity <= 1, "sparsity target must be in [0, 1], got ", sparsity);
-  if (masks_.empty()) return 0;
+  if (masks_.empty()) return {};
   torch::NoGradGuard no_grad;
 
   std::vector<torch::Tensor> scores;
@@ -71,8 +72,13 @@ int64_t MaskSet::update(double sparsity, const ImportanceCriterion& criterion, c
   target.scope = scope;
   target.min_density = min_density_;
   target.threshold = criterion.threshold();
-  const std::vector<torch::Tensor> pruned = plan_->prune(scores, target);
+  return plan_->prune(scores, target);
+}
 
+int64_t MaskSet::update(double sparsity, const ImportanceCriterion& criterion, const std::string& scope) {
+  if (masks_.empty()) return 0;
+  const std::vector<torch::Tensor> pruned = prunedAt(sparsity, criterion, scope);
+  torch::NoGradGuard no_grad;
   ++version_;
   int64_t changed = 0;
   for (size_t i = 0; i < masks_.size(); ++i) {
@@ -131,18 +137,20 @@ std::vector<NamedTensor>& MaskSet::masks() {
 const std::vector<NamedTensor>& MaskSet::masks() const { return masks_; }
 const std::vector<NamedTensor>& MaskSet::params() const { return params_; }
 
+int64_t maskChecksum(const torch::Tensor& mask) {
+  const torch::Tensor bytes = (mask != 0).to(torch::kCPU).to(torch::kUInt8).contiguous();
+  const uint8_t* data = bytes.data_ptr<uint8_t>();
+  uint64_t hash = 14695981039346656037ULL;  // FNV-1a 64-bit offset basis
+  for (int64_t i = 0; i < bytes.numel(); ++i) {
+    hash ^= data[i];
+    hash *= 1099511628211ULL;  // FNV-1a 64-bit prime
+  }
+  return static_cast<int64_t>(hash);
+}
+
 std::vector<int64_t> MaskSet::checksums() const {
   std::vector<int64_t> out;
-  for (const NamedTensor& m : masks_) {
-    const torch::Tensor bytes = (m.tensor != 0).to(torch::kCPU).to(torch::kUInt8).contiguous();
-    const uint8_t* data = bytes.data_ptr<uint8_t>();
-    uint64_t hash = 14695981039346656037ULL;  // FNV-1a 64-bit offset basis
-    for (int64_t i = 0; i < bytes.numel(); ++i) {
-      hash ^= data[i];
-      hash *= 1099511628211ULL;  // FNV-1a 64-bit prime
-    }
-    out.push_back(static_cast<int64_t>(hash));
-  }
+  for (const NamedTensor& m : masks_) out.push_back(maskChecksum(m.tensor));
   return out;
 }
 

@@ -36,6 +36,10 @@ namespace distill::sparsity {
 // a NaN or inf gradient at a masked entry becomes 0 too.
 void zeroWhereMasked(torch::Tensor& grad, const torch::Tensor& mask);
 
+// 64-bit FNV-1a over a mask's entries in row-major order, one byte per entry
+// (1 kept, 0 pruned): equal on all workers iff their masks agree.
+int64_t maskChecksum(const torch::Tensor& mask);
+
 class MaskSet {
  public:
   // Selects the prunable parameters (parameter_selection.h: spec.include /
@@ -54,6 +58,11 @@ class MaskSet {
   // the lower index, so equal scores give equal masks on every worker.
   // Returns how many mask entries changed.
   int64_t update(double sparsity, const ImportanceCriterion& criterion, const std::string& scope);
+  // The entries update(sparsity, ...) would prune (bool, one per mask, true =
+  // pruned), the masks left as they are: the nested levels of Dynamic
+  // Sparsification (sparsity_levels.h) rank with the same scores.
+  std::vector<torch::Tensor> prunedAt(double sparsity, const ImportanceCriterion& criterion,
+                                      const std::string& scope) const;
 
   // W <- W * M for every selected parameter (masked entries become +0.0,
   // even if W held inf or NaN there). No autograd.

@@ -8,6 +8,7 @@
 #include "trainer/sparsity/initial_masks.h"
 #include "trainer/sparsity/mask_set.h"
 #include "trainer/sparsity/schedule.h"
+#include "trainer/sparsity/sparsity_levels.h"
 
 namespace distill::sparsity {
 
@@ -31,6 +32,7 @@ Pruner::Pruner(const std::vector<NamedTensor>& params, const config::SparsitySpe
     criterion_ = makeCriterion(spec_);
     criterion_->attach(masks_->params());
     schedule_ = makeSchedule(spec_, total_steps);
+    if (spec_.levels_size() > 0) levels_ = std::make_unique<SparsityLevels>(spec_, *masks_, seed);
   }
   gradient_mask_ = makeGradientMask(spec.gradient_mask(), params, seed);
 }
@@ -59,10 +61,21 @@ MaskUpdate Pruner::start() {
     return u;
   }
   if (!masks_ || !schedule_->isUpdateStep(0)) return {};
-  MaskUpdate u{true, masks_->update(schedule_->target(0), *criterion_, spec_.scope())};
+  MaskUpdate u{true, updateMasks(0)};
   criterion_->onMasksUpdated();
   writeWeights();
   return u;
+}
+
+int64_t Pruner::updateMasks(int64_t step) {
+  const double last = schedule_->target(step);
+  if (!levels_) return masks_->update(last, *criterion_, spec_.scope());
+  const int64_t changed = masks_->update(levels_->targetOf(0, last), *criterion_, spec_.scope());
+  return changed + levels_->update(last, *criterion_, spec_.scope());
+}
+
+void Pruner::beforeForward(int64_t step) {
+  if (levels_) levels_->enter(levels_->levelAt(step));
 }
 
 void Pruner::beforeAllReduce() {
@@ -77,6 +90,7 @@ const MaskSet* Pruner::gradientMasks() const {
 
 void Pruner::afterAllReduce() {
   if (!masks_) return;
+  if (levels_) levels_->leave();  // the gradients are the workers' sum: every worker masks them alike
   criterion_->observe(masks_->params());
   if (criterion_->freezesWeights()) {
     for (const auto& p : masks_->params()) {
@@ -95,7 +109,7 @@ MaskUpdate Pruner::afterOptimizer(int64_t step_done, double lr) {
   MaskUpdate u;
   if (schedule_->isUpdateStep(step_done)) {
     u.updated = true;
-    u.changed = masks_->update(schedule_->target(step_done), *criterion_, spec_.scope());
+    u.changed = updateMasks(step_done);
     criterion_->onMasksUpdated();
   }
   if (u.updated || criterion_->freezesWeights()) writeWeights();
@@ -106,7 +120,7 @@ double Pruner::target(int64_t step) const {
   if (!schedule_) return 0.0;
   // Thresholded criteria learn their sparsity: there is no target to report.
   if (criterion_->threshold()) return std::numeric_limits<double>::quiet_NaN();
-  return schedule_->target(step);
+  return levels_ ? levels_->targetOf(0, schedule_->target(step)) : schedule_->target(step);
 }
 
 double Pruner::actual() const { return masks_ ? masks_->sparsity() : 0.0; }
@@ -114,6 +128,9 @@ double Pruner::actual() const { return masks_ ? masks_->sparsity() : 0.0; }
 std::vector<NamedTensor> Pruner::state() const {
   std::vector<NamedTensor> out;
   if (criterion_) out = criterion_->state();
+  if (levels_) {
+    for (const auto& t : levels_->state()) out.push_back(t);
+  }
   if (gradient_mask_) {
     for (const auto& t : gradient_mask_->state()) out.push_back(t);
   }
@@ -123,6 +140,7 @@ std::vector<NamedTensor> Pruner::state() const {
 void Pruner::load(const std::map<std::string, torch::Tensor>& saved, const std::string& file) {
   initial_masks_.clear();  // a resumed run has the checkpoint's masks
   if (criterion_) criterion_->load(saved, file);
+  if (levels_) levels_->load(saved, file);
   if (gradient_mask_) gradient_mask_->load(saved, file);
   if (masks_ && criterion_->freezesWeights()) masks_->writeEffectiveWeights(*criterion_);
 }

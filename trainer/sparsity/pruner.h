@@ -5,10 +5,11 @@
 //   sparsity::Pruner pruner(params, job.sparsity(), groups, total_steps, job.seed());
 //   if (fresh_run) pruner.start();                 // masks before step 0 when the schedule says so,
 //                                                  // or sparsity.masks' (initial_masks.h)
+//   pruner.beforeForward(step);                    // sparsity.levels: the step's level masks the weights
 //   loss.backward();
 //   pruner.beforeAllReduce();                      // weight-mask the gradients
 //   allreduce(grads);
-//   pruner.afterAllReduce();                       // criterion statistics (identical on all workers)
+//   pruner.afterAllReduce();                       // level left; criterion statistics (identical on all workers)
 //   pruner.beforeOptimizer(step);                  // Child-Tuning, before the clip
 //   clipGradNorm(...);
 //   optimizer.step(lr, pruner.masks());
@@ -32,6 +33,7 @@ class MaskSet;
 class ImportanceCriterion;
 class SparsitySchedule;
 class GradientMask;
+class SparsityLevels;
 
 struct MaskUpdate {
   bool updated = false;
@@ -49,6 +51,9 @@ class Pruner {
 
   // A fresh run: applies the masks of step 0 when the schedule updates there.
   MaskUpdate start();
+  // sparsity.levels: the model computes with the masks of the level `step`
+  // trains until afterAllReduce (sparsity_levels.h). Nothing without levels.
+  void beforeForward(int64_t step);
   void beforeAllReduce();
   // The masks beforeAllReduce applies to gradients, for a gradient sync that
   // applies them itself, bucket by bucket; null when it applies none.
@@ -61,11 +66,15 @@ class Pruner {
   // Null without weight masks.
   MaskSet* masks() { return masks_.get(); }
   const MaskSet* masks() const { return masks_.get(); }
+  // Null without sparsity.levels. Level 0's masks are masks().
+  SparsityLevels* levels() { return levels_.get(); }
+  const SparsityLevels* levels() const { return levels_.get(); }
   // The schedule's target after `step` steps; NaN for thresholded criteria
-  // (soft_movement, learned), whose sparsity is learned, not scheduled.
+  // (soft_movement, learned), whose sparsity is learned, not scheduled. With
+  // sparsity.levels, level 0's (that of masks()).
   double target(int64_t step) const;
   double actual() const;
-  // Criterion and gradient-mask state (masks are separate: masks()->masks()).
+  // Criterion, level-mask and gradient-mask state (masks are separate: masks()->masks()).
   std::vector<NamedTensor> state() const;
   // Loads state() from a checkpoint, then rewrites the weights the model
   // computes with (frozen criteria). Errors name `file`.
@@ -78,11 +87,14 @@ class Pruner {
 
  private:
   void writeWeights();
+  // Recomputes the masks (every level's) for the schedule's target after `step` steps.
+  int64_t updateMasks(int64_t step);
   config::SparsitySpec spec_;
   std::unique_ptr<MaskSet> masks_;
   std::unique_ptr<ImportanceCriterion> criterion_;
   std::unique_ptr<SparsitySchedule> schedule_;
   std::unique_ptr<GradientMask> gradient_mask_;
+  std::unique_ptr<SparsityLevels> levels_;
   // sparsity.masks, until start() applies them (a resume loads the checkpoint's instead).
   std::map<std::string, torch::Tensor> initial_masks_;
 };

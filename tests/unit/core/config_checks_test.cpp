@@ -204,6 +204,41 @@ TEST_F(ConfigChecks, MasksFromAFileAndTheFixedSchedule) {
       "sparsity.masks: is set but sparsity.enabled is false");
 }
 
+// sparsity.levels: final_sparsity defaults to the last level; levels ascend
+// in [0, 1), need a ranked criterion and granularity, and two or more.
+TEST_F(ConfigChecks, DynamicSparsificationLevels) {
+  JobConfig cfg = parseJobConfig("sparsity: {enabled: true, levels: [0.5, 0.7, 0.9]}\n", "job.yaml");
+  EXPECT_DOUBLE_EQ(cfg.sparsity().final_sparsity(), 0.9);
+  EXPECT_EQ(cfg.sparsity().level_order(), "cycle");
+  cfg.mutable_student()->set_path(dir.path("student.pt"));
+  cfg.mutable_data()->set_train(dir.path("train"));
+  EXPECT_EQ(joined(checkJobConfig(cfg)), "");
+  auto levels = [](std::initializer_list<double> l) {
+    return [l](JobConfig& c) {
+      c.mutable_sparsity()->clear_levels();
+      for (double v : l) c.mutable_sparsity()->add_levels(v);
+      c.mutable_sparsity()->set_final_sparsity(*std::prev(l.end()));
+    };
+  };
+  expectProblem(levels({0.5}), "sparsity.levels: has one level");
+  expectProblem(levels({0.7, 0.5}), "sparsity.levels[1]: levels must ascend (densest first), got 0.5 after 0.7");
+  expectProblem(levels({-0.1, 0.5}), "sparsity.levels[0]: must be in [0, 1), got -0.1");
+  expectProblem([&](JobConfig& c) { levels({0.5, 0.8})(c); c.mutable_sparsity()->set_final_sparsity(0.6); },
+                "sparsity.final_sparsity: with sparsity.levels it is the last level (0.8)");
+  expectProblem([&](JobConfig& c) { levels({0.5, 0.8})(c); c.mutable_sparsity()->set_level_order("random"); },
+                "sparsity.level_order: unknown level order \"random\" (accepted: cycle, sample)");
+  expectProblem([&](JobConfig& c) { levels({0.5, 0.8})(c); c.mutable_sparsity()->set_criterion("pst"); },
+                "sparsity.levels: criterion \"pst\" freezes the weights");
+  expectProblem(
+      [&](JobConfig& c) {
+        levels({0.25, 0.5})(c);
+        c.mutable_sparsity()->set_granularity("2:4");
+        c.mutable_sparsity()->set_schedule("one_shot");
+        c.mutable_sparsity()->set_final_sparsity(0.5);
+      },
+      "sparsity.levels: granularity 2:4 is one fixed pattern");
+}
+
 TEST_F(ConfigChecks, PruningWindowMustFitInMaxSteps) {
   expectProblem(
       [](JobConfig& c) {

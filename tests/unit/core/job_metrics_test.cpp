@@ -263,6 +263,7 @@ TEST(JobMetrics, EveryFamilyHasHelpText) {
   m.recordReport(0, r);
   m.recordProgress(0, 2, "data", 1700000000);
   m.setTeacherCacheBytes("bert", 388);  // only jobs with a teacher cache have this family
+  m.recordLevelEval("0.7", 0.5, 1.0);   // only jobs with sparsity.levels have these two
   const std::string text = m.exposition();
   size_t families = 0;
   for (size_t at = text.find("# TYPE "); at != std::string::npos; at = text.find("# TYPE ", at + 1)) {
@@ -272,7 +273,7 @@ TEST(JobMetrics, EveryFamilyHasHelpText) {
     EXPECT_GT(text.find('\n', help) - help, name.size() + 20) << "help of " << name << " is too short";
     ++families;
   }
-  EXPECT_EQ(families, 38u);  // docs/metrics.md lists each one
+  EXPECT_EQ(families, 40u);  // docs/metrics.md lists each one
 }
 
 TEST(JobMetrics, TeacherTimesWaitsAndCacheHits) {
@@ -293,6 +294,17 @@ TEST(JobMetrics, TeacherTimesWaitsAndCacheHits) {
   EXPECT_TRUE(hasLine(text, R"(distill_teacher_wait_seconds{job_name="lm"} 1)")) << text;
   EXPECT_TRUE(hasLine(text, R"(distill_teacher_cache_hits_total{job_name="lm"} 16)")) << text;
   EXPECT_TRUE(hasLine(text, R"(distill_teacher_cache_bytes_per_token{job_name="lm",teacher="big"} 388)")) << text;
+}
+
+TEST(JobMetrics, EvalPerSparsityLevel) {
+  JobMetrics m("levels", 2, {});
+  m.recordEval(40, 0.8, 0.5);
+  m.recordLevelEval("0.5", 0.8, 0.5);
+  m.recordLevelEval("0.9", 0.7, 0.75);
+  const std::string text = m.exposition();
+  EXPECT_TRUE(hasLine(text, R"(distill_eval_level_loss{job_name="levels",level="0.9"} 0.75)")) << text;
+  EXPECT_TRUE(hasLine(text, R"(distill_eval_level_accuracy{job_name="levels",level="0.5"} 0.8)")) << text;
+  EXPECT_TRUE(hasLine(text, R"(distill_eval_loss{job_name="levels"} 0.5)")) << text;
 }
 
 TEST(JobMetrics, SummaryFeedsTheProgressLine) {
