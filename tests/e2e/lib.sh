@@ -3,6 +3,7 @@
 #
 #   source "$(dirname "$0")/lib.sh"
 #   e2e_workdir amalgamation          # OUT=runs/amalgamation, emptied
+#   demo_models                       # models/demo and runs/demo/summary.json, made when missing or stale
 #   demo_data                         # $OUT/data/train (3000 noisy), $OUT/data/eval (1000 clean)
 #   train NAME CONFIG --set ...       # 2 workers, run_dir $OUT/NAME, exported to $OUT/NAME/model
 #   accuracy $OUT/NAME/model/model.pt [--classes 0,1]
@@ -16,6 +17,12 @@ e2e_workdir() {
   OUT="runs/$1"
   rm -rf "$OUT"
   mkdir -p "$OUT"
+}
+
+# The demo's teachers, student and baseline (e2e.demo makes them; made here
+# when they are missing or older than the binary).
+demo_models() {
+  if [ ! -f runs/demo/summary.json ] || [ "$BIN" -nt runs/demo/summary.json ]; then launch/demo.sh; fi
 }
 
 # The demo task's data (launch/demo.sh): the same seeds, so the same samples.

@@ -5,13 +5,8 @@
 # baseline (80% magnitude, no teachers) on the clean eval set. PST freezes the
 # weights it prunes (it is parameter-efficient sparse fine-tuning), so it
 # starts from the demo student distilled densely first, not from random weights.
-set -euo pipefail
-SRC="${DISTILL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
-cd "$SRC"
-BIN="${DISTILL_BIN:-build/distill}"
-export OMP_NUM_THREADS=1
-# The demo's teachers and baseline (e2e.demo makes them; run it if they are missing or stale).
-if [ ! -f runs/demo/summary.json ] || [ "$BIN" -nt runs/demo/summary.json ]; then launch/demo.sh; fi
+source "$(dirname "$0")/lib.sh"
+demo_models
 baseline=$(sed -nE 's/.*"baseline_accuracy": ([0-9.]+).*/\1/p' runs/demo/summary.json)
 
 train() {  # train NAME TARGET --set ...
