@@ -45,6 +45,9 @@ inline constexpr const char* kSparsityStateFile = "sparsity_state.safetensors";
 // The learned projections of the intermediate terms (trainer/distill/projection.h):
 // trained with the student, resumed from here, never exported.
 inline constexpr const char* kProjectionsFile = "projections.safetensors";
+// distill.snapshot_teachers (CAP): the pre-trained student and the newest snapshots
+// (trainer/distill/snapshot_teachers.h), so a resumed run has the same teachers.
+inline constexpr const char* kSnapshotTeachersFile = "snapshot_teachers.safetensors";
 inline constexpr const char* kTrainerStateFile = "trainer.json";
 inline constexpr const char* kStateFile = "state.json";
 std::string rngFile(int worker);                                     // rng-worker-<w>.safetensors

@@ -526,6 +526,20 @@ void checkSparsity(Problems& p, const SparsitySpec& s, const TrainingSpec& t) {
   }
 }
 
+// CAP's snapshot teachers are taken at mask updates: they need pruning.
+void checkSnapshotTeachers(Problems& p, const JobConfig& cfg) {
+  const DistillSpec& d = cfg.distill();
+  if (d.snapshot_teachers() == 0) return;
+  if (d.snapshot_teachers() > 64) {
+    p.add("distill.snapshot_teachers", "keeps that many copies of the student; at most 64, got ", d.snapshot_teachers());
+  }
+  if (!cfg.sparsity().enabled()) {
+    p.add("distill.snapshot_teachers", "snapshots are taken at the mask updates of sparsity, which is not enabled");
+  }
+  checkPositive(p, "distill.snapshot_weight", d.snapshot_weight());
+  checkPositive(p, "distill.snapshot_temperature", d.snapshot_temperature());
+}
+
 void checkServices(Problems& p, const JobConfig& cfg) {
   if (cfg.checkpoint().keep() < 1) p.add("checkpoint.keep", "must be >= 1 (the latest checkpoint is needed to resume)");
   const MetricsSpec& m = cfg.metrics();
@@ -576,6 +590,7 @@ std::vector<std::string> checkJobConfig(const JobConfig& cfg) {
   checkOptimizer(p, cfg.optimizer());
   checkDistill(p, cfg.distill());
   checkSparsity(p, cfg.sparsity(), cfg.training());
+  checkSnapshotTeachers(p, cfg);
   checkServices(p, cfg);
   return p.take();
 }

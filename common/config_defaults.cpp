@@ -91,6 +91,9 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(d, alpha, 0.1);
   DISTILL_DEFAULT(d, chunk_tokens, 1024);
   DISTILL_DEFAULT(d, placement, "auto");
+  DISTILL_DEFAULT(d, snapshot_teachers, 0);
+  DISTILL_DEFAULT(d, snapshot_weight, 0.1);
+  DISTILL_DEFAULT(d, snapshot_temperature, 0.1);
   DISTILL_DEFAULT(*d.mutable_cache(), top_k, 64);
   DISTILL_DEFAULT(*d.mutable_pool(), top_k, 64);
   DISTILL_DEFAULT(*d.mutable_pool(), ahead_steps, 4);

@@ -22,6 +22,7 @@
 #include "trainer/distill/combiner.h"
 #include "trainer/distill/distill_term.h"
 #include "trainer/distill/intermediate_loss.h"
+#include "trainer/distill/snapshot_teachers.h"
 #include "trainer/evaluate.h"
 #include "trainer/model/activation_checkpointing.h"
 #include "trainer/model/model_io.h"
@@ -72,6 +73,7 @@ struct Worker::State {
   std::unique_ptr<optim::AdamW> optimizer;
   std::unique_ptr<optim::LearningRateSchedule> lr_schedule;
   std::unique_ptr<kd::TeacherCombiner> combiner;
+  std::unique_ptr<kd::SnapshotTeachers> snapshots;  // distill.snapshot_teachers (CAP); null when 0
   std::unique_ptr<sparsity::Pruner> pruner;  // null without weight or gradient masks
   sparsity::MaskSet* masks = nullptr;         // pruner's weight masks; null when sparsity is off
   std::string student_module;  // the architecture file checkpoints refer to
@@ -166,7 +168,8 @@ void Worker::State::setUp() {
   for (const auto& term : cfg.distill().terms()) {
     (kd::findTerm(term.kind(), "distill.terms").reads_attentions ? reads_attentions : reads_hidden) = true;
   }
-  model::setLayerOutputs(student, reads_hidden, reads_attentions);
+  const bool snapshots_on = cfg.distill().snapshot_teachers() > 0;  // they compare last hidden layers
+  model::setLayerOutputs(student, reads_hidden || snapshots_on, reads_attentions);
   for (auto& teacher : teachers) {
     model::setLayerOutputs(teacher, reads_hidden, reads_attentions);
     if (!cached) teacher.to(device);
@@ -175,6 +178,8 @@ void Worker::State::setUp() {
     for (auto& p : model::namedParameters(teacher)) p.tensor.requires_grad_(false);
   }
   combiner = kd::makeCombiner(cfg.distill());
+  // CAP: the student as it starts is the first snapshot teacher (a resume loads the checkpoint's).
+  if (snapshots_on) snapshots = std::make_unique<kd::SnapshotTeachers>(cfg.distill(), student, *precision);
   // Projections are trained like the student's parameters (one AdamW, one
   // all-reduce, one clipping norm) but are not part of the model.
   projections = kd::createProjections(cfg.distill(), models.student_shape, models.teacher_shapes, cfg.seed(), device);
@@ -261,6 +266,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
   if (pruner) pruner->beforeForward(static_cast<int64_t>(s));  // sparsity.levels: the level this step trains
   const double denominator = logitDenominator(batch);
   kd::LossValues loss;
+  double snapshot_loss = 0;
   std::vector<torch::Tensor> entropies;
   const int64_t micro_size = batch.input_ids.size(0) / micro_batches;
   for (int64_t m = 0; m < micro_batches; ++m) {
@@ -269,6 +275,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     link.enter(s, "teachers");
     const kd::TeacherOutputs teacher_out = teacher_source->outputs(s, samples, micro, m * micro_size);
     checkTeacherOutputs(teacher_out, teacher_names, s + 1);
+    const auto snapshot_reps = snapshots ? snapshots->represent(micro) : std::vector<torch::Tensor>{};
 
     link.enter(s, "forward");
     model::ModelOutputs out;
@@ -277,8 +284,12 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
       out = checkpoint_activations ? model::runCheckpointed(student, micro.input_ids, micro.attention_mask, "student")
                                    : model::runModel(student, micro.input_ids, micro.attention_mask, "student");
     }
-    const kd::StepLoss step_loss =
-        kd::stepLoss(out, micro, teacher_out, spec_now, combiner.get(), projections, denominator);
+    kd::StepLoss step_loss = kd::stepLoss(out, micro, teacher_out, spec_now, combiner.get(), projections, denominator);
+    if (snapshots) {  // CAP: the contrastive term against the student's own snapshots
+      const torch::Tensor snapshot_term = snapshots->loss(out, micro, snapshot_reps);
+      step_loss.total = step_loss.total + snapshot_term;
+      snapshot_loss += snapshot_term.item<double>() / static_cast<double>(micro_batches);
+    }
     teacher_seconds_since_report.resize(teacher_out.seconds.size(), 0.0);
     for (size_t k = 0; k < teacher_out.seconds.size(); ++k) teacher_seconds_since_report[k] += teacher_out.seconds[k];
     loss.add(step_loss, 1.0 / static_cast<double>(micro_batches));
@@ -330,6 +341,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
     (*r->mutable_losses())["task"] = loss.task;
     (*r->mutable_losses())["kd"] = loss.kd;
     for (const auto& term : loss.terms) (*r->mutable_losses())[term.name] = term.value;
+    if (snapshots) (*r->mutable_losses())["snapshots"] = snapshot_loss;
     for (size_t k = 0; k < loss.teacher_kl.size(); ++k) {
       auto* t = r->add_teachers();
       t->set_name(kd_spec.teachers(static_cast<int>(k)).name());
@@ -369,6 +381,7 @@ void Worker::State::trainStep(uint64_t s, const std::vector<uint64_t>& samples) 
 
 void Worker::State::afterMaskUpdate(uint64_t s, const sparsity::MaskUpdate& update) {
   if (!update.updated) return;
+  if (snapshots) snapshots->take(student, s);  // CAP: the student just pruned is a teacher from now on
   mask_changes_since_report += static_cast<uint64_t>(update.changed);
   densities_due = true;
   verifyMasksAgree(s);
@@ -418,6 +431,7 @@ checkpoint::TrainerCheckpoint Worker::State::checkpointState(uint64_t s) {
   ckpt.sharded_optimizer = config.runtime().zero_stage() >= 1;
   ckpt.device = device;
   ckpt.projections.assign(trained.begin() + static_cast<long>(params.size()), trained.end());
+  ckpt.snapshots = snapshots.get();
   return ckpt;
 }
 

@@ -15,6 +15,7 @@
 #include "trainer/non_finite.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/sparsity/mask_set.h"
+#include "trainer/distill/snapshot_teachers.h"
 #include "trainer/sparsity/pruner.h"
 #include "trainer/sparsity/sparsity_levels.h"
 
@@ -63,6 +64,7 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
     if (masks) data::saveTensors(at(dir, layout::kMasksFile), pairs(masks->masks()));
     if (ckpt.pruner) data::saveTensors(at(dir, layout::kSparsityStateFile), pairs(ckpt.pruner->state()));
     if (!ckpt.projections.empty()) data::saveTensors(at(dir, layout::kProjectionsFile), pairs(ckpt.projections));
+    if (ckpt.snapshots) data::saveTensors(at(dir, layout::kSnapshotTeachersFile), pairs(ckpt.snapshots->state()));
     nlohmann::json state = {
         {"step", ckpt.step},
         {"optimizer_steps", ckpt.optimizer->stepCount()},
@@ -129,6 +131,12 @@ void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt)
                   ": missing: the checkpoint was written without intermediate terms that project "
                   "(distill.terms), the config has them");
     copyInto(projections_file, data::loadTensors(projections_file), ckpt.projections);
+  }
+  if (ckpt.snapshots) {
+    const std::string snapshots_file = at(dir, layout::kSnapshotTeachersFile);
+    DISTILL_CHECK(files::exists(snapshots_file), snapshots_file,
+                  ": missing: the checkpoint was written without distill.snapshot_teachers, the config has them");
+    ckpt.snapshots->load(data::loadTensors(snapshots_file), snapshots_file);
   }
   if (ckpt.pruner) {
     const std::string state_file = at(dir, layout::kSparsityStateFile);

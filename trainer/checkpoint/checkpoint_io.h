@@ -22,6 +22,10 @@ namespace distill::sparsity {
 class Pruner;
 }
 
+namespace distill::kd {
+class SnapshotTeachers;
+}
+
 namespace distill::checkpoint {
 
 struct TrainerCheckpoint {
@@ -32,6 +36,7 @@ struct TrainerCheckpoint {
   std::string student_module;                 // the student's architecture, relative to the run directory
   uint64_t seed = 0;                          // job seed: reseeds a worker the checkpoint has no RNG state for
   std::vector<sparsity::NamedTensor> projections;  // distill.terms' projections, in place; may be empty
+  kd::SnapshotTeachers* snapshots = nullptr;      // distill.snapshot_teachers (CAP); may be null
   // ZeRO-1: `optimizer` holds this worker's share only, and each worker writes its own file.
   bool sharded_optimizer = false;
   // The worker's device: on a GPU its CUDA generator (dropout there) is saved and restored too.

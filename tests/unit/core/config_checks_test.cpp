@@ -239,6 +239,24 @@ TEST_F(ConfigChecks, DynamicSparsificationLevels) {
       "sparsity.levels: granularity 2:4 is one fixed pattern");
 }
 
+// distill.snapshot_teachers (CAP): snapshots are taken at mask updates.
+TEST_F(ConfigChecks, SnapshotTeachers) {
+  JobConfig cfg = valid();
+  cfg.mutable_distill()->set_snapshot_teachers(3);
+  EXPECT_EQ(joined(checkJobConfig(cfg)), "");
+  EXPECT_DOUBLE_EQ(cfg.distill().snapshot_weight(), 0.1);
+  expectProblem([](JobConfig& c) {
+    c.mutable_distill()->set_snapshot_teachers(2);
+    c.mutable_sparsity()->set_enabled(false);
+  }, "distill.snapshot_teachers: snapshots are taken at the mask updates of sparsity, which is not enabled");
+  expectProblem([](JobConfig& c) { c.mutable_distill()->set_snapshot_teachers(65); },
+                "distill.snapshot_teachers: keeps that many copies of the student; at most 64, got 65");
+  expectProblem([](JobConfig& c) {
+    c.mutable_distill()->set_snapshot_teachers(1);
+    c.mutable_distill()->set_snapshot_temperature(0);
+  }, "distill.snapshot_temperature: must be > 0, got 0");
+}
+
 TEST_F(ConfigChecks, PruningWindowMustFitInMaxSteps) {
   expectProblem(
       [](JobConfig& c) {
