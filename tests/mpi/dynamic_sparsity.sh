@@ -60,17 +60,6 @@ set -e
 [ "$code" -ne 0 ] || fail "export --level 0.5 succeeded"
 grep -q -- "--level 0.5: not a level of .* (its levels: 0.3, 0.6, 0.8)" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "bad level message"; }
 
-set +e
-DISTILL_FAULT_ABORT_AFTER_COMMIT=12 run_job 2 "$WORK/job.yaml" --set run_dir="$WORK/broken" "${common[@]}" \
-  > "$WORK/broken.log" 2>&1
-code=$?
-set -e
-[ "$code" -ne 0 ] || { cat "$WORK/broken.log"; fail "the interrupted run did not fail"; }
-no_process_left
-run_job 2 "$WORK/job.yaml" --set run_dir="$WORK/broken" "${common[@]}" --resume > "$WORK/resumed.log" 2>&1 \
-  || { cat "$WORK/resumed.log"; fail "resumed run"; }
-for file in model optimizer masks sparsity_state; do
-  compare "$ckpt/$file.safetensors" "$WORK/broken/checkpoints/latest/$file.safetensors" --exact \
-    || fail "$file differs after the resume"
-done
+crash_and_resume broken 12 "$WORK/job.yaml" "${common[@]}"
+same_latest "$WORK/straight" "$WORK/broken" model optimizer masks sparsity_state
 echo "PASS dynamic_sparsity"

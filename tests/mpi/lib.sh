@@ -58,6 +58,35 @@ YAML
 
 compare() { "$PY" "$SRC/tests/tools/compare_safetensors.py" "$@"; }
 
+# crash_and_resume NAME STEP CONFIG [args...]: a 2-worker run in $WORK/NAME that
+# dies right after committing its step-STEP checkpoint ($WORK/NAME-broken.log),
+# then the same run with --resume ($WORK/NAME-resumed.log).
+crash_and_resume() {
+  local name="$1" step="$2" config="$3" code
+  shift 3
+  set +e
+  DISTILL_FAULT_ABORT_AFTER_COMMIT="$step" run_job 2 "$config" --set run_dir="$WORK/$name" "$@" \
+    > "$WORK/$name-broken.log" 2>&1
+  code=$?
+  set -e
+  [ "$code" -ne 0 ] || { cat "$WORK/$name-broken.log"; fail "the interrupted run did not fail"; }
+  [ "$(readlink "$WORK/$name/checkpoints/latest")" = "$(printf 'step-%08d' "$step")" ] \
+    || fail "latest is not step $step after the crash"
+  no_process_left
+  run_job 2 "$config" --set run_dir="$WORK/$name" "$@" --resume > "$WORK/$name-resumed.log" 2>&1 \
+    || { cat "$WORK/$name-resumed.log"; fail "resumed run"; }
+}
+
+# same_latest RUN_A RUN_B FILE...: each FILE.safetensors of the two runs' latest checkpoints is bitwise equal.
+same_latest() {
+  local a="$1" b="$2" file
+  shift 2
+  for file in "$@"; do
+    compare "$a/checkpoints/latest/$file.safetensors" "$b/checkpoints/latest/$file.safetensors" --exact \
+      || fail "$file differs from the uninterrupted run's"
+  done
+}
+
 no_process_left() {
   sleep 1
   if pgrep -f "$WORK" >/dev/null; then

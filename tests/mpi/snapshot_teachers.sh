@@ -22,17 +22,6 @@ groups = sorted({name.split("/")[0] for name in tensors})
 assert groups == ["pretrained", "snapshot-16", "snapshot-19"], groups
 PY
 
-set +e
-DISTILL_FAULT_ABORT_AFTER_COMMIT=10 run_job 2 "$WORK/job.yaml" --set run_dir="$WORK/broken" "${common[@]}" \
-  > "$WORK/broken.log" 2>&1
-code=$?
-set -e
-[ "$code" -ne 0 ] || { cat "$WORK/broken.log"; fail "the interrupted run did not fail"; }
-no_process_left
-run_job 2 "$WORK/job.yaml" --set run_dir="$WORK/broken" "${common[@]}" --resume > "$WORK/resumed.log" 2>&1 \
-  || { cat "$WORK/resumed.log"; fail "resumed run"; }
-for file in model optimizer masks snapshot_teachers; do
-  compare "$WORK/straight/checkpoints/latest/$file.safetensors" "$WORK/broken/checkpoints/latest/$file.safetensors" \
-    --exact || fail "$file differs after the resume"
-done
+crash_and_resume broken 10 "$WORK/job.yaml" "${common[@]}"
+same_latest "$WORK/straight" "$WORK/broken" model optimizer masks snapshot_teachers
 echo "PASS snapshot_teachers"
