@@ -402,7 +402,10 @@ void checkGroups(Problems& p, const SparsitySpec& s) {
 
 // Dynamic Sparsification: nested levels ranked from one criterion's scores.
 void checkLevels(Problems& p, const SparsitySpec& s, bool nm) {
-  if (s.levels_size() == 0) return;
+  if (s.levels_size() == 0) {
+    if (s.has_level_order()) p.add("sparsity.level_order", "is set but sparsity.levels is empty; remove it or set levels");
+    return;
+  }
   if (s.levels_size() == 1) {
     p.add("sparsity.levels", "has one level; one level is final_sparsity: give two or more, or remove levels");
   }
@@ -414,7 +417,7 @@ void checkLevels(Problems& p, const SparsitySpec& s, bool nm) {
       p.add(field, "levels must ascend (densest first), got ", l, " after ", s.levels(i - 1));
     }
   }
-  checkName(p, "sparsity.level_order", "level order", s.level_order(), {"cycle", "sample"});
+  if (s.has_level_order()) checkName(p, "sparsity.level_order", "level order", s.level_order(), {"cycle", "sample"});
   if (!s.enabled()) p.add("sparsity.levels", "is set but sparsity.enabled is false; set enabled: true");
   const double last = s.levels(s.levels_size() - 1);
   if (std::abs(s.final_sparsity() - last) > 1e-12) {

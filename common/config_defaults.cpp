@@ -118,7 +118,7 @@ void applyDefaults(JobConfig& cfg) {
   DISTILL_DEFAULT(s, initial_sparsity, 0.0);
   if (s.levels_size() > 0 && !s.has_final_sparsity()) s.set_final_sparsity(s.levels(s.levels_size() - 1));
   DISTILL_DEFAULT(s, final_sparsity, 0.0);
-  DISTILL_DEFAULT(s, level_order, "cycle");
+  if (s.levels_size() > 0) DISTILL_DEFAULT(s, level_order, "cycle");
   DISTILL_DEFAULT(s, warmup_steps, 0);
   DISTILL_DEFAULT(s, cooldown_steps, 0);
   DISTILL_DEFAULT(s, interval, 10);

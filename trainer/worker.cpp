@@ -555,7 +555,7 @@ void Worker::State::evaluateAndReport(uint64_t s) {
     for (size_t i = 0; i < levels->size(); ++i) {
       levels->enter(i);
       const EvalTotals at_level = i == 0 ? sum : evaluateHere();
-      levels->leave(/*mask_gradients=*/false);
+      levels->leave();
       auto* l = e->add_levels();
       l->set_sparsity(levels->level(i));
       l->set_accuracy(at_level.accuracy());

@@ -3,7 +3,8 @@
 # nested levels. The eval reports every level; `export --level` writes each at
 # its sparsity, the zeros of each level containing the previous level's; a
 # level the job did not train is refused naming the job's levels; a run that
-# dies after a checkpoint resumes bitwise equal, level masks included.
+# dies after a checkpoint resumes bitwise equal, level masks included, and a
+# resume with other levels is refused.
 source "$(dirname "$0")/lib.sh"
 make_tiny_task
 write_config "$WORK/job.yaml" "$WORK/run" </dev/null
@@ -62,4 +63,14 @@ grep -q -- "--level 0.5: not a level of .* (its levels: 0.3, 0.6, 0.8)" "$WORK/b
 
 crash_and_resume broken 12 "$WORK/job.yaml" "${common[@]}"
 same_latest "$WORK/straight" "$WORK/broken" model optimizer masks sparsity_state
+
+# Resuming with other levels would mislabel the checkpoint's level masks: refused, naming the file.
+set +e
+run_job 2 "$WORK/job.yaml" --set run_dir="$WORK/broken" "${common[@]}" --set training.max_steps=30 \
+  --set 'sparsity.levels=[0.3, 0.5, 0.8]' --resume > "$WORK/relevel.log" 2>&1
+code=$?
+set -e
+[ "$code" -ne 0 ] || fail "resumed with other levels"
+grep -q "trainer.json: the checkpoint was trained with sparsity levels \[0.3,0.6,0.8\], sparsity.levels is \[0.3,0.5,0.8\]" \
+  "$WORK/relevel.log" || { cat "$WORK/relevel.log"; fail "other levels: message"; }
 echo "PASS dynamic_sparsity"

@@ -12,10 +12,10 @@
 #include "common/json_file.h"
 #include "common/log.h"
 #include "trainer/data/tensor_io.h"
+#include "trainer/distill/snapshot_teachers.h"
 #include "trainer/non_finite.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/sparsity/mask_set.h"
-#include "trainer/distill/snapshot_teachers.h"
 #include "trainer/sparsity/pruner.h"
 #include "trainer/sparsity/sparsity_levels.h"
 
@@ -45,6 +45,24 @@ void copyInto(const std::string& file, const std::map<std::string, torch::Tensor
                   it->second.sizes(), ", the model has ", t.tensor.sizes());
     t.tensor.copy_(it->second);
   }
+}
+
+// sparsity.levels: a checkpoint's level masks belong to the levels it was
+// trained with; other levels (or none) would mislabel them.
+void checkSavedLevels(const nlohmann::json& trainer_state, const std::vector<double>& levels, const std::string& file) {
+  std::vector<double> saved;
+  const auto spec = trainer_state.find("sparsity_spec");
+  if (spec != trainer_state.end() && spec->is_object() && spec->contains("levels")) {
+    const auto& list = spec->at("levels");
+    DISTILL_CHECK(list.is_array(), file, ": sparsity_spec.levels is not a list");
+    for (const auto& l : list) {
+      DISTILL_CHECK(l.is_number(), file, ": sparsity_spec.levels holds a non-number");
+      saved.push_back(l.get<double>());
+    }
+  }
+  auto text = [](const std::vector<double>& v) { return v.empty() ? std::string("none") : nlohmann::json(v).dump(); };
+  DISTILL_CHECK(saved == levels, file, ": the checkpoint was trained with sparsity levels ", text(saved),
+                ", sparsity.levels is ", text(levels), ": resume with the levels it was trained with");
 }
 
 }  // namespace
@@ -137,6 +155,9 @@ void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt)
     DISTILL_CHECK(files::exists(snapshots_file), snapshots_file,
                   ": missing: the checkpoint was written without distill.snapshot_teachers, the config has them");
     ckpt.snapshots->load(data::loadTensors(snapshots_file), snapshots_file);
+  }
+  if (const sparsity::SparsityLevels* levels = ckpt.pruner ? ckpt.pruner->levels() : nullptr) {
+    checkSavedLevels(state.json(), levels->levels(), at(dir, layout::kTrainerStateFile));
   }
   if (ckpt.pruner) {
     const std::string state_file = at(dir, layout::kSparsityStateFile);

@@ -90,7 +90,10 @@ const MaskSet* Pruner::gradientMasks() const {
 
 void Pruner::afterAllReduce() {
   if (!masks_) return;
-  if (levels_) levels_->leave();  // the gradients are the workers' sum: every worker masks them alike
+  if (levels_) {
+    levels_->maskGradients();  // the workers' sum: every worker masks it alike
+    levels_->leave();          // AdamW sees the dense weights (docs/sparsity.md: moments keep moving them)
+  }
   criterion_->observe(masks_->params());
   if (criterion_->freezesWeights()) {
     for (const auto& p : masks_->params()) {

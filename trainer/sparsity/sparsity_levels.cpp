@@ -75,7 +75,17 @@ void SparsityLevels::enter(size_t level) {
   entered_ = level;
 }
 
-void SparsityLevels::leave(bool mask_gradients) {
+void SparsityLevels::maskGradients() const {
+  if (entered_ == 0) return;
+  torch::NoGradGuard no_grad;
+  const auto& params = base_.params();
+  for (size_t p = 0; p < params.size(); ++p) {
+    torch::Tensor grad = params[p].tensor.grad();
+    if (grad.defined()) zeroWhereMasked(grad, masks_[entered_ - 1][p].tensor);
+  }
+}
+
+void SparsityLevels::leave() {
   if (entered_ == 0) return;
   torch::NoGradGuard no_grad;
   const auto& base = std::as_const(base_).masks();
@@ -83,10 +93,6 @@ void SparsityLevels::leave(bool mask_gradients) {
   for (size_t p = 0; p < params.size(); ++p) {
     const torch::Tensor& mask = masks_[entered_ - 1][p].tensor;
     torch::Tensor w = params[p].tensor;
-    if (mask_gradients) {
-      torch::Tensor grad = w.grad();
-      if (grad.defined()) zeroWhereMasked(grad, mask);
-    }
     w.masked_scatter_(base[p].tensor.logical_and(mask.logical_not()), kept_aside_[p]);
   }
   kept_aside_.clear();

@@ -8,13 +8,16 @@
 // OR-ed with the previous one's, so nesting holds even where ties or
 // min_density would break it. A step trains one level: its forward sees
 // W * M_i, the gradient of W * M_i with respect to W is g * M_i, and the
-// entries only level i prunes come back untouched before the optimizer.
+// entries only level i prunes get their values back before the optimizer,
+// which treats them as any entry with a zero gradient (their moments keep
+// moving them; docs/sparsity.md has the measured alternative).
 //
-//   SparsityLevels levels(spec, base_masks);
+//   SparsityLevels levels(spec, base_masks, seed);
 //   levels.update(schedule_target, criterion, scope);   // after base_masks.update
 //   levels.enter(levels.levelAt(step));                 // before the forward
 //   ... forward, backward, all-reduce ...
-//   levels.leave();                                     // gradients masked, weights back
+//   levels.maskGradients();                             // g * M_i
+//   levels.leave();                                     // the entries only level i prunes back
 #pragma once
 
 #include <cstdint>
@@ -55,9 +58,11 @@ class SparsityLevels {
 
   // The model computes with W * M_level from now on (level 0: nothing to do).
   void enter(size_t level);
-  // Gradients of the entries the entered level prunes set to 0 (when
-  // `mask_gradients`), then those entries' weights restored exactly.
-  void leave(bool mask_gradients = true);
+  // Gradients of the entries the entered level prunes set to 0.
+  void maskGradients() const;
+  // The values of the entries only the entered level prunes restored exactly
+  // (whatever was written there since enter()).
+  void leave();
   // The level entered and not yet left; 0 when none.
   size_t entered() const { return entered_; }
 

@@ -227,6 +227,8 @@ TEST_F(ConfigChecks, DynamicSparsificationLevels) {
                 "sparsity.final_sparsity: with sparsity.levels it is the last level (0.8)");
   expectProblem([&](JobConfig& c) { levels({0.5, 0.8})(c); c.mutable_sparsity()->set_level_order("random"); },
                 "sparsity.level_order: unknown level order \"random\" (accepted: cycle, sample)");
+  expectProblem([](JobConfig& c) { c.mutable_sparsity()->set_level_order("cycle"); },
+                "sparsity.level_order: is set but sparsity.levels is empty");
   expectProblem([&](JobConfig& c) { levels({0.5, 0.8})(c); c.mutable_sparsity()->set_criterion("pst"); },
                 "sparsity.levels: criterion \"pst\" freezes the weights");
   expectProblem(

@@ -91,17 +91,57 @@ TEST(SparsityLevels, ForwardSeesTheLevelAndTheWeightsComeBackExactly) {
   for (auto& p : params) p.tensor.mutable_grad() = torch::ones_like(p.tensor);
   pruner.beforeAllReduce();
   pruner.afterAllReduce();
-  EXPECT_EQ(levels.entered(), 0u);
-  EXPECT_TRUE(torch::equal(params[0].tensor.detach(), before0));  // bit for bit
-  EXPECT_TRUE(torch::equal(params[1].tensor.detach(), before1));
   // The gradient of W * M_2 with respect to W: g * M_2.
   EXPECT_TRUE(torch::equal(params[0].tensor.grad(), levels.masks(2)[0].tensor.to(torch::kFloat)));
   EXPECT_TRUE(torch::equal(params[2].tensor.grad(), torch::ones({8})));  // not selected: untouched
+  EXPECT_EQ(levels.entered(), 0u);  // the optimizer sees the dense weights, bit for bit
+  EXPECT_TRUE(torch::equal(params[0].tensor.detach(), before0));
+  EXPECT_TRUE(torch::equal(params[1].tensor.detach(), before1));
+  pruner.beforeOptimizer(2);
+  pruner.afterOptimizer(3, 0.01);  // step 3 updates no masks
 
   pruner.beforeForward(3);  // level 0: the weights already are W * M_0
   EXPECT_EQ(levels.entered(), 0u);
   EXPECT_TRUE(torch::equal(params[0].tensor.detach(), before0));
   pruner.afterAllReduce();
+  pruner.afterOptimizer(4, 0.01);
+}
+
+// Under AdamW a level-2 step leaves the entries only level 2 prunes alive
+// (restored, then moved by their moments like any zero-gradient entry, never
+// zeroed), moves the entries level 2 keeps, and keeps level 0's zeros.
+TEST(SparsityLevels, AdamWStepKeepsTheDenserLevelsAlive) {
+  auto params = model();
+  Pruner pruner(params, spec("constant"), {}, 20, 1);
+  optim::AdamWOptions options;
+  options.weight_decay = 0.1;
+  optim::AdamW adam(params, options);
+  pruner.start();
+  const SparsityLevels& levels = *pruner.levels();
+  auto oneStep = [&](int64_t step) {
+    pruner.beforeForward(step);
+    for (auto& p : params) p.tensor.mutable_grad() = torch::ones_like(p.tensor);
+    pruner.beforeAllReduce();
+    pruner.afterAllReduce();
+    pruner.beforeOptimizer(step);
+    adam.step(0.01, pruner.masks());
+    pruner.afterOptimizer(step + 1, 0.01);
+  };
+  oneStep(0);  // level 0: every kept entry gets moments
+  oneStep(1);  // level 1 (masks recomputed after it: step 2 is an update step)
+  const torch::Tensor before = params[0].tensor.detach().clone();
+  oneStep(2);  // level 2; step 3 updates no masks
+  const torch::Tensor& m0 = pruner.masks()->masks()[0].tensor;
+  const torch::Tensor& m2 = levels.masks(2)[0].tensor;
+  const torch::Tensor w = params[0].tensor.detach();
+  const torch::Tensor only_level_2_prunes = m0.logical_and(m2.logical_not());
+  ASSERT_GT(only_level_2_prunes.sum().item<int64_t>(), 0);
+  EXPECT_TRUE(w.masked_select(only_level_2_prunes).ne(0).all().item<bool>());
+  // restored before AdamW: one step (lr 0.01) away from their values, which are far larger
+  EXPECT_LT((w - before).masked_select(only_level_2_prunes).abs().max().item<float>(), 0.02);
+  EXPECT_GT(before.masked_select(only_level_2_prunes).abs().min().item<float>(), 0.1);
+  EXPECT_TRUE(w.masked_select(m2).ne(before.masked_select(m2)).all().item<bool>());
+  EXPECT_TRUE(w.masked_select(m0.logical_not()).eq(0).all().item<bool>());
 }
 
 TEST(SparsityLevels, CycleAndSampleOrders) {
