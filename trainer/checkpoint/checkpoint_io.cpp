@@ -50,22 +50,26 @@ void copyInto(const std::string& file, const std::map<std::string, torch::Tensor
 // sparsity.levels: a checkpoint's level masks belong to the levels it was
 // trained with; other levels (or none) would mislabel them.
 void checkSavedLevels(const nlohmann::json& trainer_state, const std::vector<double>& levels, const std::string& file) {
-  std::vector<double> saved;
-  const auto spec = trainer_state.find("sparsity_spec");
-  if (spec != trainer_state.end() && spec->is_object() && spec->contains("levels")) {
-    const auto& list = spec->at("levels");
-    DISTILL_CHECK(list.is_array(), file, ": sparsity_spec.levels is not a list");
-    for (const auto& l : list) {
-      DISTILL_CHECK(l.is_number(), file, ": sparsity_spec.levels holds a non-number");
-      saved.push_back(l.get<double>());
-    }
-  }
+  const std::vector<double> saved = savedLevels(trainer_state, file);
   auto text = [](const std::vector<double>& v) { return v.empty() ? std::string("none") : nlohmann::json(v).dump(); };
   DISTILL_CHECK(saved == levels, file, ": the checkpoint was trained with sparsity levels ", text(saved),
                 ", sparsity.levels is ", text(levels), ": resume with the levels it was trained with");
 }
 
 }  // namespace
+
+std::vector<double> savedLevels(const nlohmann::json& trainer_state, const std::string& file) {
+  std::vector<double> saved;
+  const auto spec = trainer_state.find("sparsity_spec");
+  if (spec == trainer_state.end() || !spec->is_object() || !spec->contains("levels")) return saved;
+  const auto& list = spec->at("levels");
+  DISTILL_CHECK(list.is_array(), file, ": sparsity_spec.levels is not a list");
+  for (const auto& l : list) {
+    DISTILL_CHECK(l.is_number(), file, ": sparsity_spec.levels holds a non-number");
+    saved.push_back(l.get<double>());
+  }
+  return saved;
+}
 
 void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint& ckpt) {
   // Never a checkpoint of a non-finite state: the step guards (trainer/non_finite.h)

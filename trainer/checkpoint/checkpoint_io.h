@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <c10/core/Device.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include "trainer/sparsity/named_tensor.h"
 
@@ -52,5 +53,9 @@ void writeCheckpoint(const std::string& dir, int worker, const TrainerCheckpoint
 // workers) seeds its generator from (seed, worker, step). Errors name the file
 // and tensor.
 void readCheckpoint(const std::string& dir, int worker, TrainerCheckpoint& ckpt);
+
+// The sparsity.levels a checkpoint's trainer.json records (empty: trained
+// without levels). Errors name `file` (the trainer.json) when the list is malformed.
+std::vector<double> savedLevels(const nlohmann::json& trainer_state, const std::string& file);
 
 }  // namespace distill::checkpoint

@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "common/json_file.h"
 #include "common/log.h"
+#include "trainer/checkpoint/checkpoint_io.h"
 #include "trainer/checkpoint/export_report.h"
 #include "trainer/checkpoint/structured_export.h"
 #include "trainer/data/tensor_io.h"
@@ -100,14 +101,9 @@ namespace {
 std::map<std::string, torch::Tensor> levelMasks(const fs::path& dir, const nlohmann::json& trainer_state,
                                                 std::map<std::string, torch::Tensor> base, double level) {
   const std::string trainer_file = (dir / layout::kTrainerStateFile).string();
-  const auto spec = trainer_state.find("sparsity_spec");
-  DISTILL_CHECK(spec != trainer_state.end() && spec->contains("levels") && (*spec)["levels"].is_array(),
-                "--level ", level, ": ", trainer_file, " has no sparsity levels (the job ran without sparsity.levels)");
-  std::vector<double> levels;
-  for (const auto& l : (*spec)["levels"]) {
-    DISTILL_CHECK(l.is_number(), trainer_file, ": sparsity_spec.levels holds a non-number");
-    levels.push_back(l.get<double>());
-  }
+  const std::vector<double> levels = savedLevels(trainer_state, trainer_file);
+  DISTILL_CHECK(!levels.empty(), "--level ", level, ": ", trainer_file,
+                " has no sparsity levels (the job ran without sparsity.levels)");
   size_t index = levels.size();
   std::string known;
   for (size_t i = 0; i < levels.size(); ++i) {
