@@ -19,6 +19,8 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include "bench/peak_rate.h"
+
 #include "trainer/distill/distillation_loss.h"
 #include "trainer/distill/mean_combiner.h"
 #include "trainer/profiling/cpu_memory_meter.h"
@@ -49,14 +51,6 @@ Measure measure(const torch::Tensor& logits, const std::vector<torch::Tensor>& t
     m.peak_bytes = std::max(m.peak_bytes, meter.peak() - before);
   }
   return m;
-}
-
-double bf16MatmulRate() {
-  const torch::Tensor a = torch::randn({2048, 2048}).to(torch::kBFloat16), b = torch::randn({2048, 2048}).to(torch::kBFloat16);
-  (void)torch::matmul(a, b);
-  const auto start = Clock::now();
-  for (int i = 0; i < 5; ++i) (void)torch::matmul(a, b);
-  return 5 * 2.0 * 2048.0 * 2048 * 2048 / std::chrono::duration<double>(Clock::now() - start).count() / 1e9;
 }
 
 }  // namespace
@@ -103,7 +97,7 @@ int main(int argc, char** argv) {
   std::printf("token loss: %lld tokens x %lld vocabulary, %lld teachers, %s, chunk %lld; 1 thread\n",
               static_cast<long long>(rows), static_cast<long long>(vocab), static_cast<long long>(teachers),
               divergence.c_str(), static_cast<long long>(chunk));
-  std::printf("peak bf16 matmul rate of this machine: %.0f GFLOP/s\n", bf16MatmulRate());
+  std::printf("peak bf16 matmul rate of this machine: %.0f GFLOP/s\n", bench::bf16MatmulRate());
   std::printf("one chunk's fp32 logits %.1f MB; the logits' gradient %.1f MB\n", chunk_bytes / mb, logits_bytes / mb);
   std::printf("%-10s %12s %22s %22s %10s\n", "path", "peak MB", "peak / chunk logits", "(peak - grad) / chunk", "s/step");
   for (const auto& [name, m] : {std::pair{"unchunked", whole}, std::pair{"chunked", chunked}}) {

@@ -24,6 +24,7 @@ void addInspect(CLI::App& app, Run& run);
 void addImportHf(CLI::App& app, Run& run);
 void addTokenize(CLI::App& app, Run& run);
 void addPrune(CLI::App& app, Run& run);
+void addMoefy(CLI::App& app, Run& run);
 
 // Exit codes shared by the subcommands (docs/cli.md): common/exit_codes.h.
 using distill::kExitBadInput;

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   distill::cli::addTrain(app, run);
   distill::cli::addValidate(app, run);
   distill::cli::addPrune(app, run);
+  distill::cli::addMoefy(app, run);
   distill::cli::addInitModel(app, run);
   distill::cli::addPrepareData(app, run);
   distill::cli::addExport(app, run);

@@ -11,8 +11,6 @@
 //                          its density and relative output error
 //   recovery.yaml          the sparsity section that keeps these masks in a
 //                          train job (docs/sparsity.md#one-shot-pruning)
-#include <mpi.h>
-
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/script.h>
 
+#include "cli/calibration_ranks.h"
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/files.h"
@@ -50,15 +49,7 @@ std::string recoveryYaml(const std::string& masks_file) {
 }
 
 int runPrune(const PruneArgs& args) {
-  int provided = 0;
-  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (size > 1) log::setPrefix("prune rank " + std::to_string(rank));
-  int code = 0;
-  try {
-    at::set_num_threads(args.threads);
+  return runOnRanks("prune", args.threads, [&args](const CalibrationRanks& ranks) {
     DISTILL_CHECK(args.method == "sparsegpt" || args.method == "wanda" || args.method == "magnitude",
                   "--method: \"", args.method, "\" is not sparsegpt, wanda or magnitude");
     DISTILL_CHECK(args.samples > 0 && args.batch_size > 0, "--samples and --batch-size must be positive");
@@ -69,75 +60,51 @@ int runPrune(const PruneArgs& args) {
     const auto calibration = data::ShardedDataset::open(args.calibration);
     const prune::PrunableBlocks blocks = prune::prunableBlocks(model, args.model, calibration.manifest());
     const auto total = std::min<uint64_t>(static_cast<uint64_t>(args.samples), calibration.manifest().num_samples);
-    DISTILL_CHECK(total >= static_cast<uint64_t>(size), "--calibration ", args.calibration, ": ", total,
-                  " samples for ", size, " ranks; every rank needs one");
-    std::vector<uint64_t> mine;
-    for (uint64_t i = static_cast<uint64_t>(rank); i < total; i += static_cast<uint64_t>(size)) mine.push_back(i);
+    const std::vector<uint64_t> mine = ranks.samples(total, "--calibration " + args.calibration);
 
     prune::LayerwiseOptions options;
     options.method = args.method;
     options.pattern = pattern;
     options.batch_size = args.batch_size;
     options.sparsegpt.dampening = args.dampening;
-    prune::Collective collective;
-    collective.root = rank == 0;
-    collective.sum = [](torch::Tensor& t) {
-      DISTILL_ASSERT(t.is_contiguous() && t.scalar_type() == torch::kFloat64);
-      MPI_Allreduce(MPI_IN_PLACE, t.data_ptr<double>(), static_cast<int>(t.numel()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    };
-    collective.broadcast = [](torch::Tensor& t) {
-      DISTILL_ASSERT(t.is_contiguous() && t.scalar_type() == torch::kFloat);
-      MPI_Bcast(t.data_ptr<float>(), static_cast<int>(t.numel()), MPI_FLOAT, 0, MPI_COMM_WORLD);
-    };
-    if (rank == 0) {
+    if (ranks.root()) {
       log::info("pruning ", args.model, " with ", args.method, " to ", pattern.describe(), " on ", total,
-                " calibration samples of ", args.calibration, size > 1 ? " over " + std::to_string(size) + " ranks" : "");
+                " calibration samples of ", args.calibration,
+                ranks.size > 1 ? " over " + std::to_string(ranks.size) + " ranks" : "");
     }
-    const auto report = prune::pruneLayerwise(model, blocks, calibration, mine, options, collective,
-                                              [rank](const std::string& line) {
-                                                if (rank == 0) log::info(line);
+    const auto report = prune::pruneLayerwise(model, blocks, calibration, mine, options, ranks.collective,
+                                              [&ranks](const std::string& line) {
+                                                if (ranks.root()) log::info(line);
                                               });
-    if (rank == 0) {
-      files::makeDirs(args.out);
-      const fs::path out(args.out);
-      model.save((out / "model.pt.tmp").string());
-      fs::rename(out / "model.pt.tmp", out / "model.pt");
-      std::vector<std::pair<std::string, at::Tensor>> params, masks;
-      for (const auto& p : model.named_parameters()) params.emplace_back(p.name, p.value.detach());
-      for (const auto& l : report.layers) {
-        const torch::Tensor w = model.attr(l.name.substr(0, l.name.find('.'))).toModule()
-                                    .attr(l.name.substr(l.name.find('.') + 1)).toTensor();
-        masks.emplace_back(l.name, w.ne(0).to(torch::kUInt8));
-      }
-      data::saveTensors((out / "model.safetensors").string(), params);
-      data::saveTensors((out / "masks.safetensors").string(), masks);
-      nlohmann::json tensors = nlohmann::json::object();
-      for (const auto& l : report.layers) {
-        tensors[l.name] = {{"density", l.density}, {"pattern", pattern.describe()}, {"relative_error", l.relative_error}};
-      }
-      const nlohmann::json json = {{"method", args.method},
-                                   {"pattern", pattern.describe()},
-                                   {"source", args.model},
-                                   {"calibration", {{"data", args.calibration}, {"samples", total}, {"tokens", report.tokens}}},
-                                   {"tensors", tensors}};
-      files::writeFileAtomic((out / "sparsity_report.json").string(), json.dump(2) + "\n");
-      files::writeFileAtomic((out / "recovery.yaml").string(),
-                             recoveryYaml(fs::absolute(out / "masks.safetensors").string()));
-      log::info("wrote ", (out / "model.pt").string(), ", model.safetensors, masks.safetensors, sparsity_report.json and "
-                "recovery.yaml (", report.layers.size(),
-                " tensors pruned, ", report.tokens, " calibration tokens)");
+    if (!ranks.root()) return;
+    files::makeDirs(args.out);
+    const fs::path out(args.out);
+    model.save((out / "model.pt.tmp").string());
+    fs::rename(out / "model.pt.tmp", out / "model.pt");
+    std::vector<std::pair<std::string, at::Tensor>> params, masks;
+    for (const auto& p : model.named_parameters()) params.emplace_back(p.name, p.value.detach());
+    for (const auto& l : report.layers) {
+      const torch::Tensor w = model.attr(l.name.substr(0, l.name.find('.'))).toModule()
+                                  .attr(l.name.substr(l.name.find('.') + 1)).toTensor();
+      masks.emplace_back(l.name, w.ne(0).to(torch::kUInt8));
     }
-  } catch (const Error& e) {  // bad input: model, data, options
-    log::error(e.what());
-    code = kExitBadInput;
-    if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
-  } catch (const std::exception& e) {
-    log::error(e.what());
-    code = 1;
-    if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
-  }
-  MPI_Finalize();
-  return code;
+    data::saveTensors((out / "model.safetensors").string(), params);
+    data::saveTensors((out / "masks.safetensors").string(), masks);
+    nlohmann::json tensors = nlohmann::json::object();
+    for (const auto& l : report.layers) {
+      tensors[l.name] = {{"density", l.density}, {"pattern", pattern.describe()}, {"relative_error", l.relative_error}};
+    }
+    const nlohmann::json json = {{"method", args.method},
+                                 {"pattern", pattern.describe()},
+                                 {"source", args.model},
+                                 {"calibration", {{"data", args.calibration}, {"samples", total}, {"tokens", report.tokens}}},
+                                 {"tensors", tensors}};
+    files::writeFileAtomic((out / "sparsity_report.json").string(), json.dump(2) + "\n");
+    files::writeFileAtomic((out / "recovery.yaml").string(),
+                           recoveryYaml(fs::absolute(out / "masks.safetensors").string()));
+    log::info("wrote ", (out / "model.pt").string(), ", model.safetensors, masks.safetensors, sparsity_report.json and "
+              "recovery.yaml (", report.layers.size(), " tensors pruned, ", report.tokens, " calibration tokens)");
+  });
 }
 
 }  // namespace

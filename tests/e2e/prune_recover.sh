@@ -10,38 +10,8 @@
 # least half of the perplexity the pruning cost, with every pruned entry
 # still zero.
 source "$(dirname "$0")/../mpi/lib.sh"         # SRC, BIN, PY, WORK, run_job, fail
-command -v spm_train >/dev/null || fail "spm_train is needed (package sentencepiece): run launch/setup.sh"
-"$PY" "$SRC/tests/e2e/man_corpus.py" "$WORK/train.jsonl" --pages 300
-"$PY" "$SRC/tests/e2e/man_corpus.py" "$WORK/eval.jsonl" --pages 25 --skip 400
-"$PY" -c "import json, sys; [print(json.loads(l)['text']) for l in open(sys.argv[1])]" "$WORK/train.jsonl" > "$WORK/train.txt"
-spm_train --input="$WORK/train.txt" --model_prefix="$WORK/spm" --vocab_size=512 --model_type=bpe --byte_fallback=true \
-  --character_coverage=0.9995 --minloglevel=2 > "$WORK/spm.log" 2>&1 || { tail "$WORK/spm.log"; fail "spm_train"; }
-"$BIN" prepare-data --text "$WORK/train.jsonl" --tokenizer "$WORK/spm.model" --seq-len 64 --max-tokens 400000 \
-  --out "$WORK/data/train" > /dev/null || fail "prepare-data train"
-"$BIN" prepare-data --text "$WORK/eval.jsonl" --tokenizer "$WORK/spm.model" --seq-len 64 --max-tokens 8000 \
-  --out "$WORK/data/eval" > /dev/null || fail "prepare-data eval"
-"$BIN" init-model --arch decoder-lm --vocab 512 --max-len 64 --d-model 96 --layers 2 --heads 2 --d-ff 192 \
-  --dropout 0 --seed 11 --out "$WORK/init.pt" > /dev/null || fail "init-model"
-perplexity() { "$BIN" evaluate --model "$1" --data "$WORK/data/eval" | grep -o '"perplexity": [0-9.e+]*' | awk '{print $2}'; }
-
-job() {  # job NAME STUDENT STEPS LR [extra YAML on stdin]
-  cat > "$WORK/$1.yaml" <<YAML
-name: $1
-run_dir: $WORK/runs/$1
-seed: 7
-student: {path: $2}
-data: {train: $WORK/data/train, eval: $WORK/data/eval}
-training: {batch_size: 16, max_steps: $3}
-optimizer: {lr: $4, warmup_steps: 10}
-checkpoint: {every_steps: 0}
-metrics: {port: 0}
-runtime: {watchdog_seconds: 60, collective_timeout_seconds: 60}
-YAML
-  cat >> "$WORK/$1.yaml"
-  run_job 2 "$WORK/$1.yaml" > "$WORK/$1.log" 2>&1 || { grep -v "^step" "$WORK/$1.log" | head -20; fail "job $1"; }
-  "$BIN" export "$WORK/runs/$1/checkpoints/latest" --out "$WORK/runs/$1/model" > /dev/null || fail "export $1"
-}
-job dense "$WORK/init.pt" 800 0.004 < /dev/null
+source "$(dirname "$0")/lib.sh"                # man_lm, job, perplexity
+man_lm
 dense=$(perplexity "$WORK/runs/dense/model/model.pt")
 
 for method in sparsegpt wanda magnitude; do

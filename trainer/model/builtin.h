@@ -35,10 +35,19 @@ struct TransformerSize {
   int64_t num_heads = 4;    // must divide d_model
   int64_t d_ff = 128;       // width of the feed-forward hidden layer
   double dropout = 0.1;     // on embeddings, attention probabilities, residual branches
+  // Mixture of experts (MoEfication, `distill moefy`): 0 = a dense FFN. With
+  // E > 0 every block's d_ff neurons are E experts of d_ff / E consecutive
+  // neurons, and a router (a linear layer on the FFN input, buffers
+  // router_weight [E, D] and router_bias [E], not trained by `distill train`)
+  // picks ffn_top_k of them per token; the FFN output is the sum of the picked
+  // experts' outputs plus ff2_bias, so with ffn_top_k = E it is the dense FFN.
+  int64_t ffn_experts = 0;
+  int64_t ffn_top_k = 0;
 };
 
 // Throws distill::Error naming the offending field when `size` cannot build a
-// model (non-positive sizes, d_model not divisible by num_heads, dropout outside [0, 1)).
+// model (non-positive sizes, d_model not divisible by num_heads, dropout
+// outside [0, 1), experts that do not divide d_ff, top-k outside [1, experts]).
 void checkTransformerSize(const TransformerSize& size);
 
 // Bidirectional encoder with a classification head on the masked mean of the

@@ -16,23 +16,28 @@ double outputEnergy(const torch::Tensor& weight, const torch::Tensor& gram) {
 
 }  // namespace
 
+CalibrationBatches calibrationBatches(const PrunableBlocks& blocks, const data::ShardedDataset& calibration,
+                                      const std::vector<uint64_t>& samples, int64_t batch_size) {
+  CalibrationBatches out;
+  for (size_t begin = 0; begin < samples.size(); begin += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(samples.size(), begin + static_cast<size_t>(batch_size));
+    const std::vector<uint64_t> ids(samples.begin() + static_cast<long>(begin), samples.begin() + static_cast<long>(end));
+    const data::Batch batch = calibration.gather(ids);
+    out.args.push_back(blocks.first_arguments(batch));
+    out.real.push_back(batch.attention_mask.ne(0).reshape({-1}));
+  }
+  return out;
+}
+
 LayerwiseReport pruneLayerwise(torch::jit::Module& model, const PrunableBlocks& blocks,
                                const data::ShardedDataset& calibration, const std::vector<uint64_t>& samples,
                                const LayerwiseOptions& options, const Collective& collective,
                                const std::function<void(const std::string&)>& progress) {
   c10::InferenceMode inference;
   model.eval();
-  // Per calibration batch: the current block's arguments (hidden states first)
-  // and which token rows are real (not padding).
-  std::vector<std::vector<c10::IValue>> args;
-  std::vector<torch::Tensor> real;
-  for (size_t begin = 0; begin < samples.size(); begin += static_cast<size_t>(options.batch_size)) {
-    const std::vector<uint64_t> ids(samples.begin() + static_cast<long>(begin),
-                                    samples.begin() + static_cast<long>(std::min(samples.size(), begin + options.batch_size)));
-    const data::Batch batch = calibration.gather(ids);
-    args.push_back(blocks.first_arguments(batch));
-    real.push_back(batch.attention_mask.ne(0).reshape({-1}));
-  }
+  CalibrationBatches batches = calibrationBatches(blocks, calibration, samples, options.batch_size);
+  auto& args = batches.args;
+  const auto& real = batches.real;
   LayerwiseReport report;
   const size_t count = blocks.linears.size();
   for (int64_t i = 0; i < blocks.layers; ++i) {

@@ -40,6 +40,16 @@ struct Collective {
   bool root = true;
 };
 
+// This rank's calibration samples in batches of `batch_size`, as block 0's
+// arguments (hidden states first) and, per batch, which of its [B*T] token
+// rows are real (not padding). Shared with `distill moefy` (trainer/moe/).
+struct CalibrationBatches {
+  std::vector<std::vector<c10::IValue>> args;
+  std::vector<torch::Tensor> real;
+};
+CalibrationBatches calibrationBatches(const PrunableBlocks& blocks, const data::ShardedDataset& calibration,
+                                      const std::vector<uint64_t>& samples, int64_t batch_size);
+
 struct PrunedLayer {
   std::string name;          // parameter name, e.g. "layer0.qkv_weight", "layer3.gate_weight"
   double density = 1;        // fraction kept

@@ -19,6 +19,9 @@ std::vector<StructureGroup> builtinGroups(const torch::jit::Module& module) {
   const int64_t heads = intAttr(module, "num_heads");
   const int64_t d_ff = intAttr(module, "d_ff");
   const int64_t head_dim = d / heads;
+  // Routed experts (distill moefy) must keep d_ff / E neurons each: removing
+  // single neurons would unbalance them, so their neurons form no group.
+  const bool experts = module.hasattr("ffn_experts");
   std::vector<StructureGroup> out;
   for (int64_t i = 0; i < layers; ++i) {
     const std::string layer = "layer" + std::to_string(i);
@@ -28,6 +31,7 @@ std::vector<StructureGroup> builtinGroups(const torch::jit::Module& module) {
                     {layer + ".qkv_weight", 0, d, head_dim},
                     {layer + ".qkv_weight", 0, 2 * d, head_dim},
                     {layer + ".out_weight", 1, 0, head_dim}}});
+    if (experts) continue;
     out.push_back({layer + ".neurons", "neurons", d_ff,
                    {{layer + ".ff1_weight", 0, 0, 1}, {layer + ".ff1_bias", 0, 0, 1}, {layer + ".ff2_weight", 1, 0, 1}}});
   }

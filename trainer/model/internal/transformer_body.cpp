@@ -46,9 +46,7 @@ def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
     attended = torch.linear(context, self.out_weight, self.out_bias)
     x = x + torch.dropout(attended, self.dropout_p, self.training)
     h = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), 1e-5).to(x.dtype)
-    h = torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias))
-    h = torch.linear(h, self.ff2_weight, self.ff2_bias)
-    x = x + torch.dropout(h, self.dropout_p, self.training)
+    x = x + torch.dropout(self.ffn(h), self.dropout_p, self.training)
     return x, self.all_heads(probs, allowed)
 
 def all_heads(self, probs: Tensor, allowed: Tensor) -> Tensor:
@@ -59,6 +57,34 @@ def all_heads(self, probs: Tensor, allowed: Tensor) -> Tensor:
     uniform = keep / keep.sum(-1, keepdim=True).clamp_min(1.0)
     index = torch.tensor(self.head_ids).to(probs.device)
     return uniform.index_copy(1, index, probs)
+)TS";
+
+constexpr const char* kDenseFfn = R"TS(
+def ffn(self, h: Tensor) -> Tensor:
+    return torch.linear(torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias)), self.ff2_weight, self.ff2_bias)
+)TS";
+
+// The mixture-of-experts FFN (MoEfication, trainer/moe/moefication.h): expert
+// e owns neurons e*expert_width..(e+1)*expert_width-1 (ff1_weight rows,
+// ff1_bias entries, ff2_weight columns). The router scores every expert per
+// token in fp32; each expert computes only the tokens that picked it, and
+// their outputs add up unweighted, as the dense FFN is the sum over all its
+// experts (Zhang et al. 2022). The top-k choice carries no gradient, so the
+// router stays what `distill moefy` fitted while the experts train.
+constexpr const char* kExpertFfn = R"TS(
+def ffn(self, h: Tensor) -> Tensor:
+    rows = h.reshape(-1, h.size(-1))
+    scores = torch.linear(rows.float(), self.router_weight.float(), self.router_bias.float())
+    chosen = torch.topk(scores, self.top_k, -1)[1]
+    out = torch.zeros_like(rows)
+    for e in range(self.num_experts):
+        picked = (chosen == e).any(-1).nonzero().squeeze(1)
+        if picked.numel() > 0:
+            start = e * self.expert_width
+            inner = torch.linear(rows.index_select(0, picked), self.ff1_weight.narrow(0, start, self.expert_width), self.ff1_bias.narrow(0, start, self.expert_width))
+            y = torch.linear(torch.gelu(inner), self.ff2_weight.narrow(1, start, self.expert_width))
+            out = out.index_add(0, picked, y.to(out.dtype))
+    return (out + self.ff2_bias.to(out.dtype)).view(h.size())
 )TS";
 
 // Gives one block its attributes and freshly initialised parameters. Called
@@ -89,6 +115,13 @@ void registerBlockState(torch::jit::Module& block, const TransformerSize& size,
   block.register_parameter("ff1_bias", init.zeros({size.d_ff}), false);
   block.register_parameter("ff2_weight", init.normal({d, size.d_ff}), false);
   block.register_parameter("ff2_bias", init.zeros({d}), false);
+  if (size.ffn_experts > 0) {
+    block.register_attribute("num_experts", c10::IntType::get(), size.ffn_experts);
+    block.register_attribute("top_k", c10::IntType::get(), size.ffn_top_k);
+    block.register_attribute("expert_width", c10::IntType::get(), size.d_ff / size.ffn_experts);
+    block.register_buffer("router_weight", torch::zeros({size.ffn_experts, d}));
+    block.register_buffer("router_bias", torch::zeros({size.ffn_experts}));
+  }
 }
 
 torch::Tensor asParameter(torch::Tensor t) {
@@ -123,6 +156,10 @@ void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
   top.register_attribute("num_layers", c10::IntType::get(), size.num_layers);
   top.register_attribute("num_heads", c10::IntType::get(), size.num_heads);
   top.register_attribute("d_ff", c10::IntType::get(), size.d_ff);
+  if (size.ffn_experts > 0) {
+    top.register_attribute("ffn_experts", c10::IntType::get(), size.ffn_experts);
+    top.register_attribute("ffn_top_k", c10::IntType::get(), size.ffn_top_k);
+  }
   top.register_attribute("training", c10::BoolType::get(), true);
   top.register_attribute("dropout_p", c10::FloatType::get(), size.dropout);
   // Which layer outputs forward returns besides the logits; the trainer turns
@@ -137,9 +174,11 @@ void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
   // All blocks share one class type, so `forward` is compiled once and the
   // saved file holds one block class however deep the model is.
   auto cu = top._ivalue()->compilation_unit();
-  torch::jit::Module first("__torch__.distill.TransformerBlock", cu, /*shouldMangle=*/true);
+  const bool experts = size.ffn_experts > 0;
+  torch::jit::Module first(experts ? "__torch__.distill.TransformerExpertsBlock" : "__torch__.distill.TransformerBlock",
+                           cu, /*shouldMangle=*/true);
   registerBlockState(first, size, init);
-  first.define(kBlockSource);
+  first.define(std::string(kBlockSource) + (experts ? kExpertFfn : kDenseFfn));
   top.register_module("layer0", first);
   for (int64_t i = 1; i < size.num_layers; ++i) {
     torch::jit::Module block(cu, first.type());

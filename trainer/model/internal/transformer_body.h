@@ -39,6 +39,8 @@ class ParameterInit {
 // `training`, `dropout_p`, the parameters `embed_tokens` [V, D] and
 // `embed_positions` [P, D], the blocks `layer0`..`layer{L-1}` and the
 // parameters `final_norm_weight`, `final_norm_bias` [D]. Checks `size` first.
+// With size.ffn_experts > 0 also `ffn_experts` and `ffn_top_k`, and the blocks
+// (class TransformerExpertsBlock) route their FFN (builtin.h).
 void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
                         const std::string& arch, ParameterInit& init);
 

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# distill moefy: MoEfication of a built-in model on calibration data, alone
+# and under mpirun. 2 ranks split the neurons into the same experts as 1 rank
+# (the co-activation counts are integers, summed exactly) and fit the same
+# routers up to float64 summation order; the written model loads, evaluates,
+# and trains in a 2-worker job whose experts move while its routers stay as
+# fitted; bad input (experts that do not divide a layer, more experts than
+# neurons, another vocabulary, a model that is not built in) is refused by name.
+source "$(dirname "$0")/lib.sh"
+"$BIN" prepare-data --synthetic language-modeling --vocab 96 --length 16 --num-samples 256 --samples-per-shard 64 \
+  --out "$WORK/data" >/dev/null || fail "prepare-data"
+"$BIN" prepare-data --synthetic language-modeling --vocab 80 --length 16 --num-samples 32 --out "$WORK/data80" \
+  >/dev/null || fail "prepare-data (vocab 80)"
+"$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 32 --layers 2 --heads 2 --d-ff 64 --dropout 0 \
+  --seed 3 --out "$WORK/model.pt" >/dev/null || fail "init-model"
+moefy() { "$BIN" moefy "$WORK/model.pt" --calibration "$WORK/data" --samples 64 --experts 4 --top-k 2 "$@"; }
+
+moefy --out "$WORK/one" > "$WORK/one.log" 2>&1 || { cat "$WORK/one.log"; fail "moefy"; }
+timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS -np 2 "$BIN" moefy \
+  "$WORK/model.pt" --calibration "$WORK/data" --samples 64 --experts 4 --top-k 2 --out "$WORK/two" \
+  > "$WORK/two.log" 2>&1 || { cat "$WORK/two.log"; fail "moefy under mpirun"; }
+grep -q "over 2 ranks" "$WORK/two.log" || fail "moefy under mpirun did not use 2 ranks"
+for f in model.pt model.safetensors moefy_report.json; do [ -s "$WORK/one/$f" ] || fail "moefy wrote no $f"; done
+"$PY" - "$SRC" "$WORK/one" "$WORK/two" "$WORK/model.pt" <<'PY' || fail "2 ranks differ from 1, or the report is wrong"
+import json, os, sys
+import numpy as np
+sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
+from read_safetensors import read
+one, two = (read(os.path.join(d, "model.safetensors"))[1] for d in sys.argv[2:4])
+assert sorted(one) == sorted(two)
+for name in one:
+    a, b = one[name][2], two[name][2]
+    if "router" in name:  # fitted by Adam on gradients summed in another order
+        assert np.abs(a - b).max() < 1e-3, (name, np.abs(a - b).max())
+    else:  # the experts' neuron order is decided on exact counts
+        assert (a == b).all(), name
+report = json.load(open(os.path.join(sys.argv[2], "moefy_report.json")))
+assert report["experts"] == 4 and report["top_k"] == 2
+d, ff = 32, 64
+expected = (2 * 16 * (2 * d + 1) + d + 4 * (d + 1)) / (ff * (2 * d + 1) + d)
+assert abs(report["active_ffn_fraction"] - expected) < 1e-9, report["active_ffn_fraction"]
+assert [l["layer"] for l in report["layers"]] == ["layer0", "layer1"]
+for l in report["layers"]:
+    assert l["expert_width"] == 16 and 0 < l["router_recall"] <= 1 + 1e-9 and l["ffn_relative_error"] >= 0, l
+for side in ("before", "after"):
+    assert report["eval"][side]["perplexity"] > 1, report["eval"]
+assert report["calibration"]["tokens"] > 0
+# The experts are the dense FFN's neurons, reordered: same rows as a set.
+print("experts and routers agree across 1 and 2 ranks")
+PY
+"$BIN" evaluate --model "$WORK/one/model.pt" --data "$WORK/data" > "$WORK/eval.json" || fail "evaluate the moefied model"
+grep -q '"perplexity"' "$WORK/eval.json" || fail "evaluate printed no perplexity"
+
+# Training the moefied student: the experts train, the routers stay as fitted.
+write_config "$WORK/job.yaml" "$WORK/run" </dev/null
+sed -i -e "s|^student: .*|student: {path: $WORK/one/model.pt}|" -e "s|^data: .*|data: {train: $WORK/data}|" \
+  -e '/^distill:/,/combiner:/d' -e '/^sparsity:/d' "$WORK/job.yaml"
+run_job 2 "$WORK/job.yaml" > "$WORK/train.log" 2>&1 || { cat "$WORK/train.log"; fail "train the moefied model"; }
+"$BIN" export "$WORK/run/checkpoints/latest" --out "$WORK/trained" > /dev/null || fail "export the trained student"
+"$BIN" evaluate --model "$WORK/trained/model.pt" --data "$WORK/data" > /dev/null || fail "evaluate the trained student"
+"$PY" - "$SRC" "$WORK/one/model.safetensors" "$WORK/run/checkpoints/latest/model.safetensors" <<'PY' ||
+import os, sys
+import numpy as np
+sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
+from read_safetensors import read
+before, after = read(sys.argv[2])[1], read(sys.argv[3])[1]
+assert not any("router" in n for n in after), "the routers are buffers, not trained parameters"
+assert np.abs(after["layer0.ff1_weight"][2] - before["layer0.ff1_weight"][2]).max() > 0, "the experts did not train"
+PY
+  fail "training the moefied student"
+
+# Bad input, each named.
+refuse() {  # refuse PATTERN ARGS...
+  local pattern="$1"; shift
+  if "$BIN" moefy "$@" > "$WORK/bad.log" 2>&1; then fail "moefy accepted: $*"; fi
+  grep -q -- "$pattern" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "expected: $pattern"; }
+}
+refuse "layer0's 64 FFN neurons do not split into --experts 6 equal experts" "$WORK/model.pt" \
+  --calibration "$WORK/data" --experts 6 --out "$WORK/bad"
+refuse "layer0 has 64 FFN neurons, fewer than --experts 128" "$WORK/model.pt" --calibration "$WORK/data" \
+  --experts 128 --out "$WORK/bad"
+refuse "--top-k must be in \[1, --experts = 4\], got 5" "$WORK/model.pt" --calibration "$WORK/data" --experts 4 \
+  --top-k 5 --out "$WORK/bad"
+refuse "its vocabulary has 80 entries, the model $WORK/model.pt has 96" "$WORK/model.pt" \
+  --calibration "$WORK/data80" --out "$WORK/bad"
+"$BIN" import-hf "$SRC/tests/fixtures/hf/llama" --out "$WORK/llama.pt" > /dev/null || fail "import-hf"
+refuse "$WORK/llama.pt: distill moefy converts the built-in architectures" "$WORK/llama.pt" --calibration "$WORK/data" \
+  --out "$WORK/bad"
+refuse "already has 4 experts per FFN" "$WORK/one/model.pt" --calibration "$WORK/data" --experts 4 --out "$WORK/bad"
+echo "PASS moefy"

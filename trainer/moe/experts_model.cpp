@@ -1,0 +1,98 @@
+// expertsModel: the dense built-in model's weights in a model built with
+// routed experts (trainer/model/builtin.h), block attributes included, so a
+// model whose heads or neurons a structured export removed converts too.
+#include "common/error.h"
+#include "trainer/model/builtin.h"
+#include "trainer/moe/moefication.h"
+
+namespace distill::moe {
+namespace {
+
+torch::jit::Module child(const torch::jit::Module& top, const std::string& dotted, std::string& leaf) {
+  torch::jit::Module m = top;
+  std::string rest = dotted;
+  for (auto dot = rest.find('.'); dot != std::string::npos; dot = rest.find('.')) {
+    m = m.attr(rest.substr(0, dot)).toModule();
+    rest = rest.substr(dot + 1);
+  }
+  leaf = rest;
+  return m;
+}
+
+}  // namespace
+
+torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::string& path, int64_t experts,
+                                int64_t top_k) {
+  const std::string arch = dense.hasattr("distill_arch") ? dense.attr("distill_arch").toStringRef() : "";
+  DISTILL_CHECK(arch == "decoder-lm" || arch == "encoder-classifier", path,
+                ": distill moefy converts the built-in architectures (decoder-lm, encoder-classifier; distill "
+                "init-model); this model is ", arch.empty() ? "none of them" : "a " + arch);
+  DISTILL_CHECK(!dense.hasattr("ffn_experts"), path, ": already has ", dense.attr("ffn_experts").toInt(),
+                " experts per FFN");
+  DISTILL_CHECK(experts >= 1, "--experts must be at least 1, got ", experts);
+  DISTILL_CHECK(top_k >= 1 && top_k <= experts, "--top-k must be in [1, --experts = ", experts, "], got ", top_k);
+  model::TransformerSize size;
+  size.vocab_size = dense.attr("vocab_size").toInt();
+  size.max_len = dense.attr("max_len").toInt();
+  size.d_model = dense.attr("d_model").toInt();
+  size.num_layers = dense.attr("num_layers").toInt();
+  size.num_heads = dense.attr("num_heads").toInt();
+  size.d_ff = dense.attr("d_ff").toInt();
+  size.dropout = dense.attr("dropout_p").toDouble();
+  for (int64_t i = 0; i < size.num_layers; ++i) {
+    const std::string layer = "layer" + std::to_string(i);
+    const int64_t neurons = dense.attr(layer).toModule().attr("ff1_weight").toTensor().size(0);
+    DISTILL_CHECK(experts <= neurons, path, ": ", layer, " has ", neurons, " FFN neurons, fewer than --experts ",
+                  experts);
+    DISTILL_CHECK(neurons % experts == 0, path, ": ", layer, "'s ", neurons, " FFN neurons do not split into --experts ",
+                  experts, " equal experts");
+  }
+  size.ffn_experts = experts;
+  size.ffn_top_k = top_k;
+  torch::jit::Module out = arch == "decoder-lm"
+                               ? model::buildDecoderLM(size, 0)
+                               : model::buildEncoderClassifier(size, dense.attr("num_classes").toInt(), 0);
+  torch::NoGradGuard no_grad;
+  for (const auto& p : dense.named_parameters(/*recurse=*/true)) {
+    std::string leaf;
+    torch::jit::Module target = child(out, p.name, leaf);
+    DISTILL_CHECK(target.hasattr(leaf), path, ": parameter ", p.name, " is not one of a built-in ", arch, "'s");
+    torch::Tensor copy = p.value.detach().clone();
+    copy.set_requires_grad(p.value.requires_grad());
+    target.setattr(leaf, copy);
+  }
+  for (int64_t i = 0; i < size.num_layers; ++i) {
+    const std::string layer = "layer" + std::to_string(i);
+    const torch::jit::Module from = dense.attr(layer).toModule();
+    torch::jit::Module to = out.attr(layer).toModule();
+    to.setattr("num_heads", from.attr("num_heads"));
+    to.setattr("head_ids", from.attr("head_ids"));
+    to.setattr("expert_width", from.attr("ff1_weight").toTensor().size(0) / experts);
+  }
+  for (const char* flag : {"output_hidden_states", "output_attentions"}) out.setattr(flag, dense.attr(flag));
+  for (const char* list : {"heads_per_layer", "d_ff_per_layer"}) {  // a structured export's record
+    if (dense.hasattr(list)) out.register_attribute(list, c10::ListType::ofInts(), dense.attr(list));
+  }
+  return out;
+}
+
+double activeFfnFraction(const torch::jit::Module& model) {
+  const int64_t d = model.attr("d_model").toInt();
+  double dense = 0, active = 0;
+  for (int64_t i = 0; i < model.attr("num_layers").toInt(); ++i) {
+    const torch::jit::Module block = model.attr("layer" + std::to_string(i)).toModule();
+    const int64_t neurons = block.attr("ff1_weight").toTensor().size(0);
+    const double ffn = static_cast<double>(neurons * (2 * d + 1) + d);  // ff1 weight and bias, ff2 weight and bias
+    dense += ffn;
+    if (!block.hasattr("num_experts")) {
+      active += ffn;
+      continue;
+    }
+    const int64_t e = block.attr("num_experts").toInt(), k = block.attr("top_k").toInt();
+    const int64_t width = block.attr("expert_width").toInt();
+    active += static_cast<double>(k * width * (2 * d + 1) + d + e * (d + 1));  // picked experts, ff2 bias, router
+  }
+  return dense > 0 ? active / dense : 1.0;
+}
+
+}  // namespace distill::moe
