@@ -67,9 +67,9 @@ int runMoefy(const MoefyArgs& args) {
     torch::jit::Module dense = model::loadModel(args.model);
     torch::jit::Module moe = moe::expertsModel(dense, args.model, args.experts, args.top_k);
     const auto calibration = data::ShardedDataset::open(args.calibration);
-    prune::prunableBlocks(moe, args.model, calibration.manifest());  // the vocabulary and length checks
+    prune::prunableBlocks(dense, args.model, calibration.manifest());  // the vocabulary and length checks
     const auto eval = data::ShardedDataset::open(args.eval.empty() ? args.calibration : args.eval);
-    prune::prunableBlocks(moe, args.model, eval.manifest());
+    prune::prunableBlocks(dense, args.model, eval.manifest());
     const auto total = std::min<uint64_t>(static_cast<uint64_t>(args.samples), calibration.manifest().num_samples);
     const std::vector<uint64_t> mine = ranks.samples(total, "--calibration " + args.calibration);
     if (ranks.root()) {

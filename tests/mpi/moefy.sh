@@ -13,6 +13,9 @@ source "$(dirname "$0")/lib.sh"
   >/dev/null || fail "prepare-data (vocab 80)"
 "$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 32 --layers 2 --heads 2 --d-ff 64 --dropout 0 \
   --seed 3 --out "$WORK/model.pt" >/dev/null || fail "init-model"
+# The dense parameters, to check the experts against (magnitude at sparsity 0 writes them unchanged).
+"$BIN" prune "$WORK/model.pt" --calibration "$WORK/data" --samples 8 --method magnitude --sparsity 0 \
+  --out "$WORK/dense" > /dev/null 2>&1 || fail "dense parameters"
 moefy() { "$BIN" moefy "$WORK/model.pt" --calibration "$WORK/data" --samples 64 --experts 4 --top-k 2 "$@"; }
 
 moefy --out "$WORK/one" > "$WORK/one.log" 2>&1 || { cat "$WORK/one.log"; fail "moefy"; }
@@ -21,7 +24,7 @@ timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OM
   > "$WORK/two.log" 2>&1 || { cat "$WORK/two.log"; fail "moefy under mpirun"; }
 grep -q "over 2 ranks" "$WORK/two.log" || fail "moefy under mpirun did not use 2 ranks"
 for f in model.pt model.safetensors moefy_report.json; do [ -s "$WORK/one/$f" ] || fail "moefy wrote no $f"; done
-"$PY" - "$SRC" "$WORK/one" "$WORK/two" "$WORK/model.pt" <<'PY' || fail "2 ranks differ from 1, or the report is wrong"
+"$PY" - "$SRC" "$WORK/one" "$WORK/two" <<'PY' || fail "2 ranks differ from 1, or the report is wrong"
 import json, os, sys
 import numpy as np
 sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
@@ -41,12 +44,25 @@ expected = (2 * 16 * (2 * d + 1) + d + 4 * (d + 1)) / (ff * (2 * d + 1) + d)
 assert abs(report["active_ffn_fraction"] - expected) < 1e-9, report["active_ffn_fraction"]
 assert [l["layer"] for l in report["layers"]] == ["layer0", "layer1"]
 for l in report["layers"]:
-    assert l["expert_width"] == 16 and 0 < l["router_recall"] <= 1 + 1e-9 and l["ffn_relative_error"] >= 0, l
+    assert l["expert_width"] == 16 and 0 < l["router_recall"] <= 1 + 1e-9 and 0 < l["ffn_relative_error"] < 1.5, l
 for side in ("before", "after"):
     assert report["eval"][side]["perplexity"] > 1, report["eval"]
 assert report["calibration"]["tokens"] > 0
-# The experts are the dense FFN's neurons, reordered: same rows as a set.
+dense = read(os.path.join(sys.argv[2], "..", "dense", "model.safetensors"))[1]
+for i in range(2):  # the experts are the dense FFN's neurons, reordered
+    w, d = one[f"layer{i}.ff1_weight"][2], dense[f"layer{i}.ff1_weight"][2]
+    assert sorted(map(tuple, w.tolist())) == sorted(map(tuple, d.tolist())), f"layer{i}: ff1 rows are not a permutation"
+    assert (w != d).any(), f"layer{i}: no neuron moved"
 print("experts and routers agree across 1 and 2 ranks")
+PY
+# Every expert running (top-k = experts): the dense model's function, whatever the split.
+"$BIN" moefy "$WORK/model.pt" --calibration "$WORK/data" --samples 64 --experts 4 --top-k 4 --out "$WORK/all" > "$WORK/all.log" 2>&1 || { cat "$WORK/all.log"; fail "moefy top-4 of 4"; }
+"$PY" - "$WORK/all/moefy_report.json" <<'PY' || fail "with every expert running the routed model is not the dense one"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert all(l["ffn_relative_error"] < 1e-5 for l in r["layers"]), r["layers"]
+before, after = r["eval"]["before"], r["eval"]["after"]
+assert abs(before["loss"] - after["loss"]) < 1e-5 and before["accuracy"] == after["accuracy"], r["eval"]
 PY
 "$BIN" evaluate --model "$WORK/one/model.pt" --data "$WORK/data" > "$WORK/eval.json" || fail "evaluate the moefied model"
 grep -q '"perplexity"' "$WORK/eval.json" || fail "evaluate printed no perplexity"
@@ -86,5 +102,9 @@ refuse "its vocabulary has 80 entries, the model $WORK/model.pt has 96" "$WORK/m
 "$BIN" import-hf "$SRC/tests/fixtures/hf/llama" --out "$WORK/llama.pt" > /dev/null || fail "import-hf"
 refuse "$WORK/llama.pt: distill moefy converts the built-in architectures" "$WORK/llama.pt" --calibration "$WORK/data" \
   --out "$WORK/bad"
+if "$BIN" prune "$WORK/one/model.pt" --calibration "$WORK/data" --out "$WORK/bad" > "$WORK/bad.log" 2>&1; then
+  fail "prune accepted a moefied model"
+fi
+grep -q "its FFNs are routed experts (distill moefy); prune the dense model" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "prune of a moefied model"; }
 refuse "already has 4 experts per FFN" "$WORK/one/model.pt" --calibration "$WORK/data" --experts 4 --out "$WORK/bad"
 echo "PASS moefy"

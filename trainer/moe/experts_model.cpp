@@ -1,6 +1,7 @@
 // expertsModel: the dense built-in model's weights in a model built with
 // routed experts (trainer/model/builtin.h), block attributes included, so a
-// model whose heads or neurons a structured export removed converts too.
+// model whose heads or neurons a structured export removed converts too (as
+// long as every layer keeps a multiple of E neurons).
 #include "common/error.h"
 #include "trainer/model/builtin.h"
 #include "trainer/moe/moefication.h"
@@ -37,7 +38,7 @@ torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::stri
   size.d_model = dense.attr("d_model").toInt();
   size.num_layers = dense.attr("num_layers").toInt();
   size.num_heads = dense.attr("num_heads").toInt();
-  size.d_ff = dense.attr("d_ff").toInt();
+  const int64_t d_ff = dense.attr("d_ff").toInt();
   size.dropout = dense.attr("dropout_p").toDouble();
   for (int64_t i = 0; i < size.num_layers; ++i) {
     const std::string layer = "layer" + std::to_string(i);
@@ -47,6 +48,9 @@ torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::stri
     DISTILL_CHECK(neurons % experts == 0, path, ": ", layer, "'s ", neurons, " FFN neurons do not split into --experts ",
                   experts, " equal experts");
   }
+  // Built at layer 0's width (the experts divide it); every block then takes
+  // its own tensors and width, and the top keeps the dense model's d_ff.
+  size.d_ff = dense.attr("layer0").toModule().attr("ff1_weight").toTensor().size(0);
   size.ffn_experts = experts;
   size.ffn_top_k = top_k;
   torch::jit::Module out = arch == "decoder-lm"
@@ -66,10 +70,13 @@ torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::stri
     const torch::jit::Module from = dense.attr(layer).toModule();
     torch::jit::Module to = out.attr(layer).toModule();
     to.setattr("num_heads", from.attr("num_heads"));
-    to.setattr("head_ids", from.attr("head_ids"));
+    if (from.hasattr("head_ids")) to.setattr("head_ids", from.attr("head_ids"));  // files before head removal lack it
     to.setattr("expert_width", from.attr("ff1_weight").toTensor().size(0) / experts);
   }
-  for (const char* flag : {"output_hidden_states", "output_attentions"}) out.setattr(flag, dense.attr(flag));
+  out.setattr("d_ff", d_ff);
+  for (const char* flag : {"output_hidden_states", "output_attentions"}) {
+    if (dense.hasattr(flag)) out.setattr(flag, dense.attr(flag));
+  }
   for (const char* list : {"heads_per_layer", "d_ff_per_layer"}) {  // a structured export's record
     if (dense.hasattr(list)) out.register_attribute(list, c10::ListType::ofInts(), dense.attr(list));
   }

@@ -102,8 +102,10 @@ MoefyReport moefyLayerwise(torch::jit::Module& model, const data::ShardedDataset
     for (size_t b = 0; b < args.size(); ++b) {
       torch::Tensor x, hidden;
       ffnInputs(block, b, x, hidden);
-      const torch::Tensor mass = hidden.to(torch::kFloat).clamp_min(0).view({hidden.size(0), experts, -1}).sum(-1);
-      const torch::Tensor routed = std::get<1>(torch::linear(x.to(torch::kFloat), router.weight, router.bias).topk(top_k, -1));
+      const torch::Tensor mass =
+          hidden.to(torch::kFloat).clamp_min(0).view({hidden.size(0), experts, out.expert_width}).sum(-1);
+      const torch::Tensor scores = block.run_method("router_scores", x).toTensor();  // as the routed FFN scores
+      const torch::Tensor routed = std::get<1>(scores.topk(top_k, -1));
       totals[0] += mass.gather(1, routed).sum().item<double>();
       totals[1] += std::get<0>(mass.topk(top_k, -1)).sum().item<double>();
       const torch::Tensor dense = torch::linear(hidden, ff2, block.attr("ff2_bias").toTensor()).to(torch::kFloat);

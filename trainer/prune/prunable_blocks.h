@@ -5,6 +5,7 @@
 //
 //   builtin_blocks.cpp     decoder-lm, encoder-classifier (distill init-model)
 //   hf_decoder_blocks.cpp  hf-llama, hf-qwen2, hf-mistral (distill import-hf)
+//   gpt2_bert_blocks.cpp   hf-gpt2, hf-bert, hf-bert-classifier (distill import-hf)
 //
 //   PrunableBlocks blocks = prunableBlocks(model, "model.pt", calibration.manifest());
 //   auto args = blocks.first_arguments(batch);      // {x, then what every block takes}
@@ -47,5 +48,7 @@ PrunableBlocks prunableBlocks(torch::jit::Module& model, const std::string& path
 // Internal, one per file: the architectures' tables.
 PrunableBlocks builtinBlocks(torch::jit::Module& model);
 PrunableBlocks hfDecoderBlocks(torch::jit::Module& model);
+PrunableBlocks gpt2Blocks(torch::jit::Module& model);
+PrunableBlocks bertBlocks(torch::jit::Module& model);
 
 }  // namespace distill::prune

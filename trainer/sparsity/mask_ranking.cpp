@@ -149,7 +149,8 @@ RankingPlan RankingPlan::make(const std::vector<std::string>& names, const std::
   }
   DISTILL_CHECK(!plan.owners_.empty() || names.empty(), "sparsity.granularity ", g.name, ": none of the ",
                 g.groupKind(), " groups of the model has a member among the selected parameters (check "
-                "sparsity.include/exclude, or declare sparsity.groups for a model that is not built in)");
+                "sparsity.include/exclude, or declare sparsity.groups for a model that is not built in; a model with "
+                "routed experts, from distill moefy, has no neuron groups)");
   return plan;
 }
 

@@ -6,6 +6,8 @@
 // forward's output; and every linear the table names exists with the width
 // of its input. Bad models and calibration data are named.
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <torch/torch.h>
 
 #include "common/error.h"
@@ -42,8 +44,19 @@ torch::Tensor linear(torch::jit::Module& block, const std::string& name, const t
                        block.hasattr(bias) ? block.attr(bias).toTensor() : torch::Tensor());
 }
 
-// `residual`: the names of the attention output and last FFN linear.
-void expectInputsRebuildForward(torch::jit::Module model, const char* out, const char* down) {
+// How a block's output is made of its linear inputs `list` and its input x.
+using Rebuild = std::function<torch::Tensor(torch::jit::Module& block, const torch::Tensor& x,
+                                            const c10::List<torch::Tensor>& list)>;
+
+// Pre-LayerNorm: x + out(context) + down(activation), `out` and `down` the
+// names of the attention output and last FFN linear.
+Rebuild residual(const char* out, const char* down) {
+  return [out, down](torch::jit::Module& block, const torch::Tensor& x, const c10::List<torch::Tensor>& list) {
+    return x + linear(block, out, list.get(1)) + linear(block, down, list.get(list.size() - 1));
+  };
+}
+
+void expectInputsRebuildForward(torch::jit::Module model, const Rebuild& rebuild) {
   c10::InferenceMode inference;
   model.eval();
   const int64_t vocab = model.attr("vocab_size").toInt();
@@ -60,7 +73,7 @@ void expectInputsRebuildForward(torch::jit::Module model, const char* out, const
       EXPECT_EQ(block.attr(l.weight).toTensor().size(1), list.get(l.input).size(-1)) << l.weight;
     }
     const torch::Tensor x = args[0].toTensor();
-    const torch::Tensor rebuilt = x + linear(block, out, list.get(1)) + linear(block, down, list.get(blocks.inputs - 1));
+    const torch::Tensor rebuilt = rebuild(block, x, list);
     const torch::Tensor next = block.forward(args).toTupleRef().elements()[0].toTensor();
     EXPECT_TRUE(torch::allclose(rebuilt, next, 1e-5, 1e-5)) << "layer " << i << ": max difference "
                                                             << (rebuilt - next).abs().max().item<double>();
@@ -71,14 +84,31 @@ void expectInputsRebuildForward(torch::jit::Module model, const char* out, const
 TEST(PrunableBlocks, BuiltInDecoderAndEncoder) {
   model::TransformerSize size;
   size.dropout = 0;
-  expectInputsRebuildForward(model::buildDecoderLM(size, 3), "out", "ff2");
-  expectInputsRebuildForward(model::buildEncoderClassifier(size, 2, 3), "out", "ff2");
+  expectInputsRebuildForward(model::buildDecoderLM(size, 3), residual("out", "ff2"));
+  expectInputsRebuildForward(model::buildEncoderClassifier(size, 2, 3), residual("out", "ff2"));
 }
 
 TEST(PrunableBlocks, HuggingFaceDecoders) {
   for (const char* family : {"llama", "qwen2", "mistral"}) {  // qwen2: q/k/v biases
     SCOPED_TRACE(family);
-    expectInputsRebuildForward(model::hf::importHf(fixture(family), torch::kFloat32), "o", "down");
+    expectInputsRebuildForward(model::hf::importHf(fixture(family), torch::kFloat32), residual("o", "down"));
+  }
+}
+
+TEST(PrunableBlocks, HuggingFaceGpt2AndBert) {
+  expectInputsRebuildForward(model::hf::importHf(fixture("gpt2"), torch::kFloat32), residual("out", "ff2"));
+  // Post-LayerNorm: LN2(x1 + ff2(activation)), x1 = LN1(x + out(context)) the FFN's input.
+  const Rebuild post_norm = [](torch::jit::Module& block, const torch::Tensor& x, const c10::List<torch::Tensor>& list) {
+    auto norm = [&](const torch::Tensor& t, const char* ln) {
+      return block.run_method("norm", t, block.attr(std::string(ln) + "_weight"), block.attr(std::string(ln) + "_bias"))
+          .toTensor();
+    };
+    EXPECT_TRUE(torch::allclose(norm(x + linear(block, "out", list.get(1)), "ln1"), list.get(2), 1e-5, 1e-5));
+    return norm(list.get(2) + linear(block, "ff2", list.get(3)), "ln2");
+  };
+  for (const char* family : {"bert", "bert_model"}) {
+    SCOPED_TRACE(family);
+    expectInputsRebuildForward(model::hf::importHf(fixture(family), torch::kFloat32), post_norm);
   }
 }
 
@@ -93,13 +123,14 @@ TEST(PrunableBlocks, BadModelsAndDataAreNamed) {
         << e.what();
   }
   EXPECT_THROW(prunableBlocks(model, "lm.pt", calibration(64, 33)), Error);  // longer than max_len 32
-  torch::jit::Module gpt2 = model::hf::importHf(fixture("gpt2"), torch::kFloat32);
+  torch::jit::Module plain("__torch__.Plain");
+  plain.register_attribute("distill_arch", c10::StringType::get(), std::string("hf-t5"));
   try {
-    prunableBlocks(gpt2, "gpt2.pt", calibration(0, 10));
-    FAIL() << "gpt2 was accepted";
+    prunableBlocks(plain, "t5.pt", calibration(0, 10));
+    FAIL() << "an unknown architecture was accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("gpt2.pt: distill prune prunes"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("this model is a hf-gpt2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("t5.pt: distill prune prunes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("this model is a hf-t5"), std::string::npos) << e.what();
   }
 }
 

@@ -18,11 +18,14 @@ namespace {
 
 // Padded keys get the most negative float, as in transformers; padded queries
 // still compute (their outputs are what transformers returns for them too).
-constexpr const char* kBlockSource = R"TS(
+// The block up to the FFN's activation is shared by forward and by
+// linear_inputs (what `distill prune` reads: each linear layer's input).
+constexpr const char* kNorm = R"TS(
 def norm(self, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     return torch.layer_norm(x.float(), [self.d_model], weight.float(), bias.float(), self.eps).to(x.dtype)
+)TS";
 
-def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
+constexpr const char* kBlockBody = R"TS(
     B = x.size(0)
     T = x.size(1)
     q = torch.linear(x, self.q_weight, self.q_bias).view(B, T, self.num_heads, self.head_dim).transpose(1, 2)
@@ -34,16 +37,19 @@ def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
     context = torch.matmul(torch.dropout(probs, self.attn_dropout, self.training), v)
     context = context.transpose(1, 2).reshape(B, T, self.d_model)
     attended = torch.dropout(torch.linear(context, self.out_weight, self.out_bias), self.hidden_dropout, self.training)
-    x = self.norm(x + attended, self.ln1_weight, self.ln1_bias)
-    h = torch.gelu(torch.linear(x, self.ff1_weight, self.ff1_bias), approximate=self.approximate)
-    h = torch.dropout(torch.linear(h, self.ff2_weight, self.ff2_bias), self.hidden_dropout, self.training)
-    return self.norm(x + h, self.ln2_weight, self.ln2_bias), probs
-)TS";
+    x1 = self.norm(x + attended, self.ln1_weight, self.ln1_bias)
+    g = torch.gelu(torch.linear(x1, self.ff1_weight, self.ff1_bias), approximate=self.approximate))TS";
 
-std::string topSource(int64_t layers, bool classifier) {
-  std::ostringstream src;
-  src << R"TS(
-def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
+std::string blockSource() {
+  return std::string(kNorm) + "\ndef forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:" + kBlockBody +
+         R"TS(
+    h = torch.dropout(torch.linear(g, self.ff2_weight, self.ff2_bias), self.hidden_dropout, self.training)
+    return self.norm(x1 + h, self.ln2_weight, self.ln2_bias), probs
+)TS";
+}
+
+// Embeddings (token type 0), their LayerNorm and the padding mask: block 0's arguments.
+constexpr const char* kEmbed = R"TS(
     T = input_ids.size(1)
     assert T <= self.max_len, "sequence longer than the model's max_position_embeddings"
     positions = torch.arange(T, device=input_ids.device)
@@ -51,7 +57,11 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor
     x = x + self.embed_token_types[0]
     x = self.layer0.norm(x, self.embed_norm_weight, self.embed_norm_bias)
     x = torch.dropout(x, self.hidden_dropout, self.training)
-    allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2)
+    allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2))TS";
+
+std::string topSource(int64_t layers, bool classifier) {
+  std::ostringstream src;
+  src << "\ndef forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:" << kEmbed << R"TS(
     hidden: List[Tensor] = []
     attentions: List[Tensor] = []
     if self.output_hidden_states:
@@ -160,11 +170,21 @@ torch::jit::Module buildBert(const HfConfig& c, HfWeights& w, bool with_classifi
     for (auto& m : map) m.theirs = "bert." + m.theirs;
   }
   takeAll(map, w, top, blocks);
-  assemble(top, blocks, kBlockSource, topSource(s.layers, with_classifier));
+  assemble(top, blocks, blockSource(), topSource(s.layers, with_classifier));
   return top;
 }
 
 }  // namespace
+
+std::string bertBlockArgumentsSource() {
+  return std::string("\ndef block_arguments(self, input_ids: Tensor, attention_mask: Tensor) -> List[Tensor]:") + kEmbed +
+         "\n    return [x, allowed]\n";
+}
+
+std::string bertLinearInputsSource() {
+  return std::string("\ndef linear_inputs(self, x: Tensor, allowed: Tensor) -> List[Tensor]:") + kBlockBody +
+         "\n    return [x, context, x1, g]\n";
+}
 
 Family bertFamily(bool with_classifier) {
   return {[with_classifier](const HfConfig& c, HfWeights& w) { return buildBert(c, w, with_classifier); },

@@ -31,6 +31,18 @@ Family mistralFamily();  // MistralForCausalLM
 Family gpt2Family();     // GPT2LMHeadModel
 Family bertFamily(bool with_classifier);  // BertForSequenceClassification, BertModel
 
+// For `distill prune` (trainer/prune/): TorchScript methods to define on an
+// imported GPT-2 or BERT, from the same text as its forward, so files
+// imported by any version can be pruned. block_arguments(input_ids,
+// attention_mask) -> [x, allowed], block 0's arguments (on the top module);
+// linear_inputs(x, allowed) -> each linear layer's input (on a block):
+// GPT-2 [ln_1 out, attention context, ln_2 out, FFN activation], BERT
+// [block input, attention context, the attention LayerNorm's out, FFN activation].
+std::string gpt2BlockArgumentsSource();
+std::string gpt2LinearInputsSource();
+std::string bertBlockArgumentsSource();
+std::string bertLinearInputsSource();
+
 // The family of `config`, or an error naming the file, the architecture and
 // what is implemented. `architecture` receives the name it was chosen by.
 const Family& familyOf(const HfConfig& config, std::string* architecture = nullptr);

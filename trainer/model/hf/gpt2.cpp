@@ -15,8 +15,9 @@ namespace distill::model::hf {
 namespace {
 
 // LayerNorm in fp32 whatever the model's dtype (no-op for fp32), as the built-in models do.
-constexpr const char* kBlockSource = R"TS(
-def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
+// The block up to the FFN's activation, shared by forward and by
+// linear_inputs (what `distill prune` reads: each linear layer's input).
+constexpr const char* kBlockBody = R"TS(
     B = x.size(0)
     T = x.size(1)
     h = torch.layer_norm(x.float(), [self.d_model], self.ln1_weight.float(), self.ln1_bias.float(), self.eps).to(x.dtype)
@@ -30,23 +31,29 @@ def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
     context = torch.matmul(torch.dropout(probs, self.attn_dropout, self.training), v)
     context = context.transpose(1, 2).reshape(B, T, self.d_model)
     x = x + torch.dropout(torch.linear(context, self.out_weight, self.out_bias), self.resid_dropout, self.training)
-    h = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), self.eps).to(x.dtype)
-    h = torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias), approximate=self.approximate)
-    x = x + torch.dropout(torch.linear(h, self.ff2_weight, self.ff2_bias), self.resid_dropout, self.training)
+    h2 = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), self.eps).to(x.dtype)
+    g = torch.gelu(torch.linear(h2, self.ff1_weight, self.ff1_bias), approximate=self.approximate))TS";
+
+std::string blockSource() {
+  return std::string("\ndef forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:") + kBlockBody + R"TS(
+    x = x + torch.dropout(torch.linear(g, self.ff2_weight, self.ff2_bias), self.resid_dropout, self.training)
     return x, probs
 )TS";
+}
 
-std::string topSource(int64_t layers) {
-  std::ostringstream src;
-  src << R"TS(
-def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:
+// Token and position embeddings and the causal mask: block 0's arguments.
+constexpr const char* kEmbed = R"TS(
     T = input_ids.size(1)
     assert T <= self.max_len, "sequence longer than the model's n_positions"
     positions = torch.arange(T, device=input_ids.device)
     x = torch.embedding(self.embed_tokens, input_ids) + torch.embedding(self.embed_positions, positions)
     x = torch.dropout(x, self.embed_dropout, self.training)
     causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
-    allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal
+    allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal)TS";
+
+std::string topSource(int64_t layers) {
+  std::ostringstream src;
+  src << "\ndef forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:" << kEmbed << R"TS(
     hidden: List[Tensor] = []
     attentions: List[Tensor] = []
 )TS";
@@ -132,11 +139,21 @@ torch::jit::Module buildGpt2(const HfConfig& c, HfWeights& w) {
   }
   takeAll(map, w, top, blocks);
   if (w.has("lm_head.weight")) w.take("lm_head.weight", {s.vocab, s.d});  // the tied copy some files keep
-  assemble(top, blocks, kBlockSource, topSource(s.layers));
+  assemble(top, blocks, blockSource(), topSource(s.layers));
   return top;
 }
 
 }  // namespace
+
+std::string gpt2BlockArgumentsSource() {
+  return std::string("\ndef block_arguments(self, input_ids: Tensor, attention_mask: Tensor) -> List[Tensor]:") + kEmbed +
+         "\n    return [x, allowed]\n";
+}
+
+std::string gpt2LinearInputsSource() {
+  return std::string("\ndef linear_inputs(self, x: Tensor, allowed: Tensor) -> List[Tensor]:") + kBlockBody +
+         "\n    return [h, context, h2, g]\n";
+}
 
 Family gpt2Family() {
   return {buildGpt2, gpt2Tensors,

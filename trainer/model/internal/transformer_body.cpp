@@ -67,15 +67,16 @@ def ffn(self, h: Tensor) -> Tensor:
 // The mixture-of-experts FFN (MoEfication, trainer/moe/moefication.h): expert
 // e owns neurons e*expert_width..(e+1)*expert_width-1 (ff1_weight rows,
 // ff1_bias entries, ff2_weight columns). The router scores every expert per
-// token in fp32; each expert computes only the tokens that picked it, and
+// token in fp32, as `distill moefy` fitted it: by products and sums, which
+// autocast leaves in fp32 where it would run a linear layer in bf16 and flip
+// near-ties of the top-k; each expert computes only the tokens that picked it, and
 // their outputs add up unweighted, as the dense FFN is the sum over all its
 // experts (Zhang et al. 2022). The top-k choice carries no gradient, so the
 // router stays what `distill moefy` fitted while the experts train.
 constexpr const char* kExpertFfn = R"TS(
 def ffn(self, h: Tensor) -> Tensor:
     rows = h.reshape(-1, h.size(-1))
-    scores = torch.linear(rows.float(), self.router_weight.float(), self.router_bias.float())
-    chosen = torch.topk(scores, self.top_k, -1)[1]
+    chosen = torch.topk(self.router_scores(rows), self.top_k, -1)[1]
     out = torch.zeros_like(rows)
     for e in range(self.num_experts):
         picked = (chosen == e).any(-1).nonzero().squeeze(1)
@@ -83,8 +84,16 @@ def ffn(self, h: Tensor) -> Tensor:
             start = e * self.expert_width
             inner = torch.linear(rows.index_select(0, picked), self.ff1_weight.narrow(0, start, self.expert_width), self.ff1_bias.narrow(0, start, self.expert_width))
             y = torch.linear(torch.gelu(inner), self.ff2_weight.narrow(1, start, self.expert_width))
-            out = out.index_add(0, picked, y.to(out.dtype))
+            out.index_add_(0, picked, y.to(out.dtype))
     return (out + self.ff2_bias.to(out.dtype)).view(h.size())
+
+def router_scores(self, rows: Tensor) -> Tensor:
+    x = rows.float()
+    w = self.router_weight.float()
+    scores: List[Tensor] = []
+    for e in range(self.num_experts):
+        scores.append((x * w[e]).sum(-1))
+    return torch.stack(scores, -1) + self.router_bias.float()
 )TS";
 
 // Gives one block its attributes and freshly initialised parameters. Called
