@@ -7,7 +7,8 @@
 #
 # It unpacks gpu-debs/ into a private prefix (tests/gpu/prefix.sh), builds
 # with -DDISTILL_CUDA=ON into build-gpu/, runs every tests/gpu/*.sh case
-# (each prints PASS or fails) after the ~1B decoder step benchmark, and
+# (each prints PASS or fails) after the ~1B decoder step benchmark and the
+# 2:4 semi-structured matmul benchmark (bench/gpu_semi_structured.py), and
 # writes the log and a summary under $OUT (default build-gpu/out).
 # Ends with "N passed, M failed"; exits non-zero when a case failed.
 set -uo pipefail
@@ -37,6 +38,9 @@ echo "built in $(( $(date +%s) - start )) s"
 
 echo "== benchmark: ~1B decoder student step"
 timeout -k 5 120 "$BUILD/distill_bench_gpu_step" ${GPU_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench-gpu-step.txt" \
+  || echo "benchmark failed"
+echo "== benchmark: 2:4 semi-structured matmul against dense at the student's shapes"
+timeout -k 5 120 "$PYTHON" "$SRC/bench/gpu_semi_structured.py" 2>&1 | tee "$OUT/bench-semi-structured.txt" \
   || echo "benchmark failed"
 echo "== cases"
 export DISTILL_BIN="$BUILD/distill" DISTILL_SOURCE_DIR="$SRC" DISTILL_PYTHON="$PYTHON"
