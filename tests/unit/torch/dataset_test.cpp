@@ -8,10 +8,13 @@
 
 #include "../scratch_dir.h"
 #include "common/error.h"
+#include "../expect_error.h"
 #include "trainer/data/shard_writer.h"
 
 namespace distill::data {
 namespace {
+
+using distill::testing::expectError;
 
 using distill::testing::ScratchDir;
 
@@ -28,19 +31,6 @@ DatasetManifest writeFiveSamples(const std::string& dir) {
     out.add(ids, mask, {i % 3});
   }
   return out.finish(kTaskClassification, 3, 32);
-}
-
-// Expects `fn` to throw distill::Error with every one of `parts` in the message.
-template <typename Fn>
-void expectError(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    for (const auto& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << p << "'";
-  }
 }
 
 void flipByte(const std::string& path, long offset_from_end) {

@@ -12,11 +12,14 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "../expect_error.h"
 #include "trainer/model/builtin.h"
 #include "trainer/model/model_io.h"
 
 namespace distill::model {
 namespace {
+
+using distill::testing::expectError;
 
 namespace fs = std::filesystem;
 
@@ -42,37 +45,25 @@ torch::jit::Module scripted(const std::string& source) {
   return m;
 }
 
-// Expects `fn` to throw distill::Error whose message contains every one of `parts`.
-template <typename Fn>
-void expectErrorMentioning(Fn fn, std::initializer_list<std::string> parts) {
-  try {
-    fn();
-    FAIL() << "expected distill::Error";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << msg;
-  }
-}
-
 torch::Tensor ids(int64_t batch, int64_t seq) {
   return torch::arange(batch * seq, torch::kInt64).remainder(50).view({batch, seq});
 }
 
 TEST_F(ModelIO, LoadMissingFileNamesThePath) {
   const auto missing = path("no-such-model.pt");
-  expectErrorMentioning([&] { loadModel(missing); }, {missing, "does not exist"});
+  expectError([&] { loadModel(missing); }, {missing, "does not exist"});
 }
 
 TEST_F(ModelIO, LoadNonTorchScriptNamesThePath) {
   const auto text = path("notes.txt");
   std::ofstream(text) << "this is not a model\n";
-  expectErrorMentioning([&] { loadModel(text); }, {text, "not a TorchScript"});
+  expectError([&] { loadModel(text); }, {text, "not a TorchScript"});
 }
 
 TEST_F(ModelIO, LoadModuleWithoutForwardNamesThePath) {
   const auto file = path("no-forward.pt");
   scripted("def predict(self, x: Tensor) -> Tensor:\n    return x\n").save(file);
-  expectErrorMentioning([&] { loadModel(file); }, {file, "no forward"});
+  expectError([&] { loadModel(file); }, {file, "no forward"});
 }
 
 TEST_F(ModelIO, SavedBuiltinLoadsAndComputesTheSame) {
@@ -93,7 +84,7 @@ TEST_F(ModelIO, ForwardReturningATensorNamesTheModel) {
   auto m = scripted(
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:\n"
       "    return input_ids.float()\n");
-  expectErrorMentioning([&] { runModel(m, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "teacher-7"); },
+  expectError([&] { runModel(m, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "teacher-7"); },
                         {"teacher-7", "Dict[str, Tensor]", "Tensor"});
 }
 
@@ -101,7 +92,7 @@ TEST_F(ModelIO, DictWithoutLogitsNamesTheModel) {
   auto m = scripted(
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:\n"
       "    return {'scores': input_ids.float()}\n");
-  expectErrorMentioning([&] { runModel(m, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "student"); },
+  expectError([&] { runModel(m, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "student"); },
                         {"student", "\"logits\""});
 }
 
@@ -109,7 +100,7 @@ TEST_F(ModelIO, LogitsWithWrongBatchNameTheModel) {
   auto m = scripted(
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:\n"
       "    return {'logits': torch.zeros(1, 2)}\n");
-  expectErrorMentioning([&] { runModel(m, ids(3, 4), torch::ones({3, 4}, torch::kInt64), "student"); },
+  expectError([&] { runModel(m, ids(3, 4), torch::ones({3, 4}, torch::kInt64), "student"); },
                         {"student", "B=3", "[1, 2]"});
 }
 
@@ -117,7 +108,7 @@ TEST_F(ModelIO, LanguageModelLogitsMustCoverEveryPosition) {
   auto m = scripted(
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:\n"
       "    return {'logits': torch.zeros(input_ids.size(0), 2, 9)}\n");
-  expectErrorMentioning([&] { runModel(m, ids(3, 4), torch::ones({3, 4}, torch::kInt64), "lm"); },
+  expectError([&] { runModel(m, ids(3, 4), torch::ones({3, 4}, torch::kInt64), "lm"); },
                         {"lm", "T=4"});
 }
 
@@ -125,7 +116,7 @@ TEST_F(ModelIO, IntegerLogitsNameTheModel) {
   auto m = scripted(
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:\n"
       "    return {'logits': input_ids}\n");
-  expectErrorMentioning([&] { runModel(m, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "student"); },
+  expectError([&] { runModel(m, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "student"); },
                         {"student", "floating point"});
 }
 
@@ -133,13 +124,13 @@ TEST_F(ModelIO, MisshapenHiddenStatesAndAttentionsNameTheModel) {
   auto hidden = scripted(
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:\n"
       "    return {'logits': torch.zeros(2, 3), 'hidden_states': torch.zeros(2, 4, 8)}\n");
-  expectErrorMentioning(
+  expectError(
       [&] { runModel(hidden, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "student"); },
       {"student", "hidden_states", "[L+1, B, T, D]"});
   auto attn = scripted(
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:\n"
       "    return {'logits': torch.zeros(2, 3), 'attentions': torch.zeros(1, 2, 1, 4, 3)}\n");
-  expectErrorMentioning(
+  expectError(
       [&] { runModel(attn, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "student"); },
       {"student", "attentions", "[L, B, H, T, T]"});
 }
@@ -159,16 +150,16 @@ TEST_F(ModelIO, ExceptionInsideForwardNamesTheModel) {
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:\n"
       "    assert input_ids.size(0) < 0, 'tokenizer mismatch'\n"
       "    return {'logits': input_ids.float()}\n");
-  expectErrorMentioning([&] { runModel(m, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "teacher-1"); },
+  expectError([&] { runModel(m, ids(2, 4), torch::ones({2, 4}, torch::kInt64), "teacher-1"); },
                         {"teacher-1", "forward failed", "tokenizer mismatch"});
 }
 
 TEST_F(ModelIO, WrongInputTypesNameTheModel) {
   auto m = buildEncoderClassifier(TransformerSize{}, 2, 1);
   auto x = ids(2, 4);
-  expectErrorMentioning([&] { runModel(m, x.to(torch::kInt32), torch::ones_like(x), "student"); },
+  expectError([&] { runModel(m, x.to(torch::kInt32), torch::ones_like(x), "student"); },
                         {"student", "input_ids"});
-  expectErrorMentioning([&] { runModel(m, x, torch::ones({2, 5}, torch::kInt64), "student"); },
+  expectError([&] { runModel(m, x, torch::ones({2, 5}, torch::kInt64), "student"); },
                         {"student", "attention_mask"});
 }
 
@@ -210,7 +201,7 @@ TEST_F(ModelIO, OutputClassesProbesTheLastLogitsDimension) {
       "def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:\n"
       "    return {'logits': torch.zeros(input_ids.size(0), 7)}\n");
   EXPECT_EQ(outputClasses(custom, 4), 7);
-  expectErrorMentioning([&] { outputClasses(custom, 0, "teacher-2"); }, {"teacher-2", "seq_len"});
+  expectError([&] { outputClasses(custom, 0, "teacher-2"); }, {"teacher-2", "seq_len"});
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "../expect_error.h"
 #include "trainer/model/builtin.h"
 #include "trainer/model/model_io.h"
 #include "trainer/moe/co_activation.h"
@@ -17,6 +18,8 @@
 
 namespace distill::moe {
 namespace {
+
+using distill::testing::expectError;
 
 // `groups` planted groups of `width` neurons, ids shuffled; every token
 // fires one group's neurons (each with probability 0.9) and any other neuron
@@ -61,14 +64,8 @@ TEST(CoActivation, ExpertOrderMakesExpertsConsecutive) {
 }
 
 TEST(CoActivation, BadExpertCountsAreNamed) {
-  CoActivation thirty(30);
-  try {
-    balancedExperts(thirty, 4, "layer3");
-    FAIL() << "30 neurons split into 4 experts";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("layer3"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(balancedExperts(CoActivation(4), 5, "layer0"), Error);
+  expectError([] { balancedExperts(CoActivation(30), 4, "layer3"); }, {"layer3", "30 FFN neurons", "4"});
+  expectError([] { balancedExperts(CoActivation(4), 5, "layer0"); }, {"layer0", "5 experts for 4 FFN neurons"});
 }
 
 model::TransformerSize tinySize() {
@@ -162,23 +159,15 @@ TEST(ExpertsModel, ActiveFractionCountsPickedExpertsAndRouters) {
 
 TEST(ExpertsModel, BadInputIsNamed) {
   auto dense = model::buildDecoderLM(tinySize(), 7);
-  auto expectError = [](const std::function<void()>& f, const std::string& needle) {
-    try {
-      f();
-      FAIL() << "no error; expected one naming " << needle;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  expectError([&] { expertsModel(dense, "dense.pt", 64, 2); }, "fewer than --experts");
-  expectError([&] { expertsModel(dense, "dense.pt", 5, 2); }, "layer0");
-  expectError([&] { expertsModel(dense, "dense.pt", 4, 5); }, "--top-k");
+  expectError([&] { expertsModel(dense, "dense.pt", 64, 2); }, {"fewer than --experts"});
+  expectError([&] { expertsModel(dense, "dense.pt", 5, 2); }, {"layer0"});
+  expectError([&] { expertsModel(dense, "dense.pt", 4, 5); }, {"--top-k"});
   auto moe = expertsModel(dense, "dense.pt", 4, 2);
-  expectError([&] { expertsModel(moe, "moe.pt", 4, 2); }, "already has 4 experts");
+  expectError([&] { expertsModel(moe, "moe.pt", 4, 2); }, {"already has 4 experts"});
   model::TransformerSize size = tinySize();
   size.ffn_experts = 3;
   size.ffn_top_k = 1;
-  expectError([&] { model::checkTransformerSize(size); }, "ffn_experts (3) must divide d_ff (32)");
+  expectError([&] { model::checkTransformerSize(size); }, {"ffn_experts (3) must divide d_ff (32)"});
 }
 
 TEST(RouterFit, LearnsWhichExpertsCarryTheActivation) {
