@@ -34,6 +34,17 @@ make_tiny_task() {
     --dropout 0.0 --seed 4 --out "$WORK/teacher.pt" >/dev/null
 }
 
+# A tiny language-modeling task: data at DIR (vocabulary 96, 16 tokens, 256
+# samples in shards of 64) and decoders for it (d_ff defaults to 2 * d_model).
+make_tiny_lm_data() {  # make_tiny_lm_data DIR
+  "$BIN" prepare-data --synthetic language-modeling --vocab 96 --length 16 --num-samples 256 --samples-per-shard 64 \
+    --out "$1" >/dev/null || fail "prepare-data $1"
+}
+tiny_decoder() {  # tiny_decoder OUT SEED D_MODEL LAYERS [D_FF [VOCAB]]
+  "$BIN" init-model --arch decoder-lm --vocab "${6:-96}" --max-len 16 --d-model "$3" --layers "$4" --heads 2 \
+    --d-ff "${5:-$(($3 * 2))}" --dropout 0 --seed "$2" --out "$1" >/dev/null || fail "init-model $1"
+}
+
 # A job config over the tiny task; extra YAML lines may follow on stdin.
 write_config() {  # write_config FILE RUN_DIR
   cat > "$1" <<YAML

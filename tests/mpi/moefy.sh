@@ -7,12 +7,10 @@
 # fitted; bad input (experts that do not divide a layer, more experts than
 # neurons, another vocabulary, a model that is not built in) is refused by name.
 source "$(dirname "$0")/lib.sh"
-"$BIN" prepare-data --synthetic language-modeling --vocab 96 --length 16 --num-samples 256 --samples-per-shard 64 \
-  --out "$WORK/data" >/dev/null || fail "prepare-data"
+make_tiny_lm_data "$WORK/data"
 "$BIN" prepare-data --synthetic language-modeling --vocab 80 --length 16 --num-samples 32 --out "$WORK/data80" \
   >/dev/null || fail "prepare-data (vocab 80)"
-"$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 32 --layers 2 --heads 2 --d-ff 64 --dropout 0 \
-  --seed 3 --out "$WORK/model.pt" >/dev/null || fail "init-model"
+tiny_decoder "$WORK/model.pt" 3 32 2
 # The dense parameters, to check the experts against (magnitude at sparsity 0 writes them unchanged).
 "$BIN" prune "$WORK/model.pt" --calibration "$WORK/data" --samples 8 --method magnitude --sparsity 0 \
   --out "$WORK/dense" > /dev/null 2>&1 || fail "dense parameters"

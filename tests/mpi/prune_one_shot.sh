@@ -7,14 +7,11 @@
 # (another vocabulary, a pattern that does not divide a layer, an unknown
 # method, a model that is not built in) is refused by name.
 source "$(dirname "$0")/lib.sh"
-"$BIN" prepare-data --synthetic language-modeling --vocab 96 --length 16 --num-samples 256 --samples-per-shard 64 \
-  --out "$WORK/data" >/dev/null || fail "prepare-data"
+make_tiny_lm_data "$WORK/data"
 "$BIN" prepare-data --synthetic language-modeling --vocab 80 --length 16 --num-samples 32 --out "$WORK/data80" \
   >/dev/null || fail "prepare-data (vocab 80)"
-"$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 32 --layers 2 --heads 2 --d-ff 64 --dropout 0 \
-  --seed 3 --out "$WORK/model.pt" >/dev/null || fail "init-model"
-"$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 32 --layers 1 --heads 2 --d-ff 62 --dropout 0 \
-  --seed 3 --out "$WORK/odd.pt" >/dev/null || fail "init-model (d_ff 62)"
+tiny_decoder "$WORK/model.pt" 3 32 2
+tiny_decoder "$WORK/odd.pt" 3 32 1 62
 prune() { "$BIN" prune "$WORK/model.pt" --calibration "$WORK/data" --samples 64 "$@"; }
 
 prune --method sparsegpt --sparsity 2:4 --out "$WORK/one" > "$WORK/one.log" 2>&1 || { cat "$WORK/one.log"; fail "prune"; }

@@ -7,12 +7,9 @@
 # byte for byte; a cache.json of another teacher file is refused by name;
 # `distill validate --print` shows the plan.
 source "$(dirname "$0")/lib.sh"
-"$BIN" prepare-data --synthetic language-modeling --vocab 96 --length 16 --num-samples 256 --samples-per-shard 64 \
-  --out "$WORK/data/train" >/dev/null || fail "prepare-data"
-"$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 32 --layers 1 --heads 2 --d-ff 64 --dropout 0 \
-  --seed 3 --out "$WORK/student.pt" >/dev/null || fail "init-model"
-"$BIN" init-model --arch decoder-lm --vocab 96 --max-len 16 --d-model 64 --layers 2 --heads 2 --d-ff 128 --dropout 0 \
-  --seed 4 --out "$WORK/teacher.pt" >/dev/null || fail "init-model"
+make_tiny_lm_data "$WORK/data/train"
+tiny_decoder "$WORK/student.pt" 3 32 1
+tiny_decoder "$WORK/teacher.pt" 4 64 2
 cat > "$WORK/job.yaml" <<YAML
 name: cache
 seed: 5

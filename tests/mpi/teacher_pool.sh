@@ -6,16 +6,11 @@
 # and validate --print show the ranks; a stalled teacher rank is named by the
 # watchdog; bad launches and a teacher of another vocabulary are refused by name.
 source "$(dirname "$0")/lib.sh"
-"$BIN" prepare-data --synthetic language-modeling --vocab 96 --length 16 --num-samples 256 --samples-per-shard 64 \
-  --out "$WORK/data/train" >/dev/null || fail "prepare-data"
-model() {  # model OUT SEED D_MODEL LAYERS [VOCAB]
-  "$BIN" init-model --arch decoder-lm --vocab "${5:-96}" --max-len 16 --d-model "$3" --layers "$4" --heads 2 \
-    --d-ff $(($3 * 2)) --dropout 0 --seed "$2" --out "$1" >/dev/null || fail "init-model $1"
-}
-model "$WORK/student.pt" 3 32 1
-model "$WORK/t0.pt" 4 64 2
-model "$WORK/t1.pt" 6 48 1
-model "$WORK/t80.pt" 7 32 1 80
+make_tiny_lm_data "$WORK/data/train"
+tiny_decoder "$WORK/student.pt" 3 32 1
+tiny_decoder "$WORK/t0.pt" 4 64 2
+tiny_decoder "$WORK/t1.pt" 6 48 1
+tiny_decoder "$WORK/t80.pt" 7 32 1 "" 80
 cat > "$WORK/job.yaml" <<YAML
 name: pool
 seed: 5
