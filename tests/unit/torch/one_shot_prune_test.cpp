@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "../expect_error.h"
 #include "common/error.h"
 #include "trainer/prune/one_shot.h"
 
 namespace distill::prune {
 namespace {
+
+using distill::testing::expectError;
 
 struct Layer {
   torch::Tensor weight;  // [out, in]
@@ -119,21 +122,11 @@ TEST(OneShotPrune, DeadInputsArePrunedAndTheRestStillWorks) {
 }
 
 TEST(OneShotPrune, BadPatternsAndShapesAreNamed) {
-  auto message = [](const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_NE(message([] { Pattern::parse("1.5", "--sparsity"); }).find("--sparsity: \"1.5\""), std::string::npos);
-  EXPECT_NE(message([] { Pattern::parse("4:4", "--sparsity"); }).find("keep 1 to M-1"), std::string::npos);
-  EXPECT_NE(message([] { Pattern::parse("99999999999999999999:4", "--sparsity"); }).find("small whole numbers"),
-            std::string::npos);
-  EXPECT_NE(message([] { checkFits(Pattern::parse("2:4", "s"), torch::zeros({4, 6}), "layer0.ff1_weight"); })
-                .find("layer0.ff1_weight: the 2:4 pattern needs an input dimension that is a multiple of 4"),
-            std::string::npos);
+  expectError([] { Pattern::parse("1.5", "--sparsity"); }, {"--sparsity: \"1.5\""});
+  expectError([] { Pattern::parse("4:4", "--sparsity"); }, {"keep 1 to M-1"});
+  expectError([] { Pattern::parse("99999999999999999999:4", "--sparsity"); }, {"small whole numbers"});
+  expectError([] { checkFits(Pattern::parse("2:4", "s"), torch::zeros({4, 6}), "layer0.ff1_weight"); },
+              {"layer0.ff1_weight: the 2:4 pattern needs an input dimension that is a multiple of 4"});
 }
 
 }  // namespace

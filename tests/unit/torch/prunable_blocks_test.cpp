@@ -10,6 +10,7 @@
 #include <functional>
 #include <torch/torch.h>
 
+#include "../expect_error.h"
 #include "common/error.h"
 #include "trainer/model/builtin.h"
 #include "trainer/model/hf/hf_import.h"
@@ -17,6 +18,8 @@
 
 namespace distill::prune {
 namespace {
+
+using distill::testing::expectError;
 
 std::string fixture(const std::string& name) { return std::string(DISTILL_SOURCE_DIR) + "/tests/fixtures/hf/" + name; }
 
@@ -115,23 +118,13 @@ TEST(PrunableBlocks, HuggingFaceGpt2AndBert) {
 TEST(PrunableBlocks, BadModelsAndDataAreNamed) {
   model::TransformerSize size;
   torch::jit::Module model = model::buildDecoderLM(size, 3);
-  try {
-    prunableBlocks(model, "lm.pt", calibration(80, 10));
-    FAIL() << "another vocabulary was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("its vocabulary has 80 entries, the model lm.pt has 64"), std::string::npos)
-        << e.what();
-  }
-  EXPECT_THROW(prunableBlocks(model, "lm.pt", calibration(64, 33)), Error);  // longer than max_len 32
+  expectError([&] { prunableBlocks(model, "lm.pt", calibration(80, 10)); },
+              {"its vocabulary has 80 entries, the model lm.pt has 64"});
+  expectError([&] { prunableBlocks(model, "lm.pt", calibration(64, 33)); }, {"sequences of 33 tokens", "max_len 32"});
   torch::jit::Module plain("__torch__.Plain");
   plain.register_attribute("distill_arch", c10::StringType::get(), std::string("hf-t5"));
-  try {
-    prunableBlocks(plain, "t5.pt", calibration(0, 10));
-    FAIL() << "an unknown architecture was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("t5.pt: distill prune prunes"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("this model is a hf-t5"), std::string::npos) << e.what();
-  }
+  expectError([&] { prunableBlocks(plain, "t5.pt", calibration(0, 10)); },
+              {"t5.pt: distill prune prunes", "this model is a hf-t5"});
 }
 
 }  // namespace
