@@ -2,9 +2,13 @@
 
 #include <mpi.h>
 
+#include <filesystem>
+
 #include "common/error.h"
 #include "common/exit_codes.h"
+#include "common/files.h"
 #include "common/log.h"
+#include "trainer/data/tensor_io.h"
 
 namespace distill::cli {
 
@@ -47,6 +51,18 @@ int runOnRanks(const std::string& command, int threads, const std::function<void
   }
   MPI_Finalize();
   return code;
+}
+
+void writeModel(const std::string& dir, torch::jit::Module& module) {
+  namespace fs = std::filesystem;
+  files::makeDirs(dir);
+  const fs::path out(dir);
+  module.save((out / "model.pt.tmp").string());
+  fs::rename(out / "model.pt.tmp", out / "model.pt");
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& p : module.named_parameters()) tensors.emplace_back(p.name, p.value.detach());
+  for (const auto& b : module.named_buffers()) tensors.emplace_back(b.name, b.value.detach());
+  data::saveTensors((out / "model.safetensors").string(), tensors);
 }
 
 }  // namespace distill::cli

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <torch/script.h>
+
 #include "trainer/prune/layerwise.h"
 
 namespace distill::cli {
@@ -32,5 +34,9 @@ struct CalibrationRanks {
 };
 
 int runOnRanks(const std::string& command, int threads, const std::function<void(const CalibrationRanks&)>& body);
+
+// What both write on rank 0: DIR/model.pt (atomically: written beside, then
+// renamed) and DIR/model.safetensors (its parameters and buffers by name).
+void writeModel(const std::string& dir, torch::jit::Module& module);
 
 }  // namespace distill::cli

@@ -24,7 +24,6 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "trainer/data/dataset.h"
-#include "trainer/data/tensor_io.h"
 #include "trainer/evaluate.h"
 #include "trainer/model/model_io.h"
 #include "trainer/moe/moefication.h"
@@ -90,14 +89,8 @@ int runMoefy(const MoefyArgs& args) {
     const nlohmann::json after = quality(moe, eval, "the moefied model", ranks, args.batch_size);
     if (!ranks.root()) return;
 
-    files::makeDirs(args.out);
+    writeModel(args.out, moe);
     const fs::path out(args.out);
-    moe.save((out / "model.pt.tmp").string());
-    fs::rename(out / "model.pt.tmp", out / "model.pt");
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (const auto& p : moe.named_parameters()) tensors.emplace_back(p.name, p.value.detach());
-    for (const auto& b : moe.named_buffers()) tensors.emplace_back(b.name, b.value.detach());
-    data::saveTensors((out / "model.safetensors").string(), tensors);
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : report.layers) {
       layers.push_back({{"layer", l.name},

@@ -77,18 +77,14 @@ int runPrune(const PruneArgs& args) {
                                                 if (ranks.root()) log::info(line);
                                               });
     if (!ranks.root()) return;
-    files::makeDirs(args.out);
+    writeModel(args.out, model);
     const fs::path out(args.out);
-    model.save((out / "model.pt.tmp").string());
-    fs::rename(out / "model.pt.tmp", out / "model.pt");
-    std::vector<std::pair<std::string, at::Tensor>> params, masks;
-    for (const auto& p : model.named_parameters()) params.emplace_back(p.name, p.value.detach());
+    std::vector<std::pair<std::string, at::Tensor>> masks;
     for (const auto& l : report.layers) {
       const torch::Tensor w = model.attr(l.name.substr(0, l.name.find('.'))).toModule()
                                   .attr(l.name.substr(l.name.find('.') + 1)).toTensor();
       masks.emplace_back(l.name, w.ne(0).to(torch::kUInt8));
     }
-    data::saveTensors((out / "model.safetensors").string(), params);
     data::saveTensors((out / "masks.safetensors").string(), masks);
     nlohmann::json tensors = nlohmann::json::object();
     for (const auto& l : report.layers) {
