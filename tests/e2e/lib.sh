@@ -10,7 +10,8 @@
 #
 # and, for the language-model scripts that source tests/mpi/lib.sh first
 # (their $WORK, run_job, fail):
-#   man_lm                            # $WORK/data/{train,eval} of man pages, runs/dense/model: the dense LM
+#   man_lm_data                       # $WORK/data/{train,eval} of man pages (512 SentencePiece pieces)
+#   man_lm                            # man_lm_data, and runs/dense/model: the dense LM
 #   job NAME STUDENT STEPS LR         # 2 workers, run_dir $WORK/runs/NAME, exported to .../model; extra YAML on stdin
 #   perplexity MODEL                  # held-out perplexity on $WORK/data/eval
 set -euo pipefail
@@ -52,9 +53,9 @@ accuracy() {  # accuracy MODEL [--data DIR] [--classes ...]: on $OUT/data/eval u
   "$BIN" evaluate --model "$model" "${data[@]}" "$@" | sed -E 's/.*"accuracy": ([0-9.]+).*/\1/'
 }
 
-# A decoder (d 96, 2 layers, d_ff 192) trained 800 steps on 300 man pages,
-# tokenized by a SentencePiece model spm_train fits to them (512 pieces).
-man_lm() {
+# 300 man pages, tokenized by a SentencePiece model spm_train fits to them
+# (512 pieces), in sequences of 64 tokens: $WORK/data/train and $WORK/data/eval.
+man_lm_data() {
   command -v spm_train >/dev/null || fail "spm_train is needed (package sentencepiece): run launch/setup.sh"
   "$PY" "$SRC/tests/e2e/man_corpus.py" "$WORK/train.jsonl" --pages 300
   "$PY" "$SRC/tests/e2e/man_corpus.py" "$WORK/eval.jsonl" --pages 25 --skip 400
@@ -67,6 +68,11 @@ man_lm() {
     --out "$WORK/data/train" > /dev/null || fail "prepare-data train"
   "$BIN" prepare-data --text "$WORK/eval.jsonl" --tokenizer "$WORK/spm.model" --seq-len 64 --max-tokens 8000 \
     --out "$WORK/data/eval" > /dev/null || fail "prepare-data eval"
+}
+
+# A decoder (d 96, 2 layers, d_ff 192) trained 800 steps on man_lm_data.
+man_lm() {
+  man_lm_data
   "$BIN" init-model --arch decoder-lm --vocab 512 --max-len 64 --d-model 96 --layers 2 --heads 2 --d-ff 192 \
     --dropout 0 --seed 11 --out "$WORK/init.pt" > /dev/null || fail "init-model"
   job dense "$WORK/init.pt" 800 0.004 < /dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # distill prune: one-shot SparseGPT, Wanda and magnitude on calibration data,
-# alone and under mpirun. 2 ranks give the 1-rank model bit for bit; N:M
+# alone and under mpirun. 2 ranks choose the 1-rank masks and weights (up to
+# the order of the float64 sums: within 1e-5; bit for bit on some CPUs); N:M
 # masks keep exactly N of every M; a train job with the written recovery.yaml
 # keeps exactly the pruned masks (2:4 and unstructured), every pruned entry at
 # zero and every other one trained; bad input
@@ -19,7 +20,9 @@ timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OM
   "$WORK/model.pt" --calibration "$WORK/data" --samples 64 --method sparsegpt --sparsity 2:4 --out "$WORK/two" \
   > "$WORK/two.log" 2>&1 || { cat "$WORK/two.log"; fail "prune under mpirun"; }
 grep -q "over 2 ranks" "$WORK/two.log" || fail "prune under mpirun did not use 2 ranks"
-compare "$WORK/one/model.safetensors" "$WORK/two/model.safetensors" --exact || fail "2 ranks differ from 1"
+# The same masks; the weights up to the order of the float64 sums over ranks.
+compare "$WORK/one/masks.safetensors" "$WORK/two/masks.safetensors" --exact || fail "2 ranks chose other masks than 1"
+compare "$WORK/one/model.safetensors" "$WORK/two/model.safetensors" --atol 1e-5 || fail "2 ranks differ from 1"
 for f in model.pt model.safetensors masks.safetensors sparsity_report.json recovery.yaml; do
   [ -s "$WORK/one/$f" ] || fail "prune wrote no $f"
 done

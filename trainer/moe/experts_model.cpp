@@ -1,9 +1,12 @@
-// expertsModel: the dense built-in model's weights in a model built with
-// routed experts (trainer/model/builtin.h), block attributes included, so a
-// model whose heads or neurons a structured export removed converts too (as
-// long as every layer keeps a multiple of E neurons).
+// expertsModel: the dense model's weights in a model built with routed
+// experts: a built-in one (trainer/model/builtin.h, block attributes
+// included) or an imported Llama-family decoder (hf/rms_decoder.h,
+// routedDecoder), so a model whose heads or neurons a structured export
+// removed converts too (as long as every layer keeps a multiple of E neurons).
 #include "common/error.h"
 #include "trainer/model/builtin.h"
+#include "trainer/model/hf/rms_decoder.h"
+#include "trainer/moe/ffn_layout.h"
 #include "trainer/moe/moefication.h"
 
 namespace distill::moe {
@@ -24,30 +27,30 @@ torch::jit::Module child(const torch::jit::Module& top, const std::string& dotte
 
 torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::string& path, int64_t experts,
                                 int64_t top_k) {
-  const std::string arch = dense.hasattr("distill_arch") ? dense.attr("distill_arch").toStringRef() : "";
-  DISTILL_CHECK(arch == "decoder-lm" || arch == "encoder-classifier", path,
-                ": distill moefy converts the built-in architectures (decoder-lm, encoder-classifier; distill "
-                "init-model); this model is ", arch.empty() ? "none of them" : "a " + arch);
+  const FfnLayout ffn = ffnLayout(dense, path);
   DISTILL_CHECK(!dense.hasattr("ffn_experts"), path, ": already has ", dense.attr("ffn_experts").toInt(),
                 " experts per FFN");
   DISTILL_CHECK(experts >= 1, "--experts must be at least 1, got ", experts);
   DISTILL_CHECK(top_k >= 1 && top_k <= experts, "--top-k must be in [1, --experts = ", experts, "], got ", top_k);
+  const int64_t layers = dense.attr("num_layers").toInt();
+  for (int64_t i = 0; i < layers; ++i) {
+    const std::string layer = "layer" + std::to_string(i);
+    const int64_t n = neurons(dense.attr(layer).toModule(), ffn);
+    DISTILL_CHECK(experts <= n, path, ": ", layer, " has ", n, " FFN neurons, fewer than --experts ", experts);
+    DISTILL_CHECK(n % experts == 0, path, ": ", layer, "'s ", n, " FFN neurons do not split into --experts ", experts,
+                  " equal experts");
+  }
+  if (ffn.kind == "swiglu") return model::hf::routedDecoder(dense, experts, top_k);
+
+  const std::string arch = dense.attr("distill_arch").toStringRef();
   model::TransformerSize size;
   size.vocab_size = dense.attr("vocab_size").toInt();
   size.max_len = dense.attr("max_len").toInt();
   size.d_model = dense.attr("d_model").toInt();
-  size.num_layers = dense.attr("num_layers").toInt();
+  size.num_layers = layers;
   size.num_heads = dense.attr("num_heads").toInt();
   const int64_t d_ff = dense.attr("d_ff").toInt();
   size.dropout = dense.attr("dropout_p").toDouble();
-  for (int64_t i = 0; i < size.num_layers; ++i) {
-    const std::string layer = "layer" + std::to_string(i);
-    const int64_t neurons = dense.attr(layer).toModule().attr("ff1_weight").toTensor().size(0);
-    DISTILL_CHECK(experts <= neurons, path, ": ", layer, " has ", neurons, " FFN neurons, fewer than --experts ",
-                  experts);
-    DISTILL_CHECK(neurons % experts == 0, path, ": ", layer, "'s ", neurons, " FFN neurons do not split into --experts ",
-                  experts, " equal experts");
-  }
   // Built at layer 0's width (the experts divide it); every block then takes
   // its own tensors and width, and the top keeps the dense model's d_ff.
   size.d_ff = dense.attr("layer0").toModule().attr("ff1_weight").toTensor().size(0);
@@ -84,20 +87,21 @@ torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::stri
 }
 
 double activeFfnFraction(const torch::jit::Module& model) {
-  const int64_t d = model.attr("d_model").toInt();
+  const FfnLayout ffn = ffnLayout(model, "the model");
   double dense = 0, active = 0;
   for (int64_t i = 0; i < model.attr("num_layers").toInt(); ++i) {
     const torch::jit::Module block = model.attr("layer" + std::to_string(i)).toModule();
-    const int64_t neurons = block.attr("ff1_weight").toTensor().size(0);
-    const double ffn = static_cast<double>(neurons * (2 * d + 1) + d);  // ff1 weight and bias, ff2 weight and bias
-    dense += ffn;
+    double per_neuron = 0;  // every row and column a neuron owns
+    for (const auto& name : ffn.rows) per_neuron += block.attr(name).toTensor().numel() / neurons(block, ffn);
+    for (const auto& name : ffn.columns) per_neuron += block.attr(name).toTensor().size(0);
+    const double bias = ffn.output_bias.empty() ? 0.0 : block.attr(ffn.output_bias).toTensor().numel();
+    dense += per_neuron * neurons(block, ffn) + bias;
     if (!block.hasattr("num_experts")) {
-      active += ffn;
+      active += per_neuron * neurons(block, ffn) + bias;
       continue;
     }
-    const int64_t e = block.attr("num_experts").toInt(), k = block.attr("top_k").toInt();
-    const int64_t width = block.attr("expert_width").toInt();
-    active += static_cast<double>(k * width * (2 * d + 1) + d + e * (d + 1));  // picked experts, ff2 bias, router
+    const auto router = block.attr("router_weight").toTensor().numel() + block.attr("router_bias").toTensor().numel();
+    active += per_neuron * block.attr("top_k").toInt() * block.attr("expert_width").toInt() + bias + router;
   }
   return dense > 0 ? active / dense : 1.0;
 }

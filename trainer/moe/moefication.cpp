@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "trainer/moe/co_activation.h"
+#include "trainer/moe/ffn_layout.h"
 #include "trainer/prune/prunable_blocks.h"
 
 namespace distill::moe {
@@ -28,17 +29,18 @@ MoefyReport moefyLayerwise(torch::jit::Module& model, const data::ShardedDataset
                 "\" is not co-activation or random");
   c10::InferenceMode inference;
   model.eval();
-  // The built-in blocks' calibration arguments and linear_inputs method
-  // (prune/builtin_blocks.cpp): [ln1 out, attention context, ln2 out = the
-  // FFN input, the FFN's hidden activations].
-  const prune::PrunableBlocks blocks = prune::builtinBlocks(model);
+  // The blocks' calibration arguments and linear_inputs method (prune/): the
+  // FFN input and its hidden activations are linear_inputs[ffn.input], [+ 1].
+  const FfnLayout ffn = ffnLayout(model, "the model");
+  const prune::PrunableBlocks blocks = ffn.blocks(model);
   prune::CalibrationBatches batches = prune::calibrationBatches(blocks, calibration, samples, options.batch_size);
   auto& args = batches.args;
   const auto& real = batches.real;
   auto ffnInputs = [&](torch::jit::Module& block, size_t b, torch::Tensor& x, torch::Tensor& hidden) {
     const auto list = block.get_method("linear_inputs")(args[b]).toTensorList();
-    x = list.get(2).reshape({-1, list.get(2).size(-1)}).index({real[b]});
-    hidden = list.get(3).reshape({-1, list.get(3).size(-1)}).index({real[b]});
+    const torch::Tensor in = list.get(ffn.input), act = list.get(ffn.input + 1);
+    x = in.reshape({-1, in.size(-1)}).index({real[b]});
+    hidden = act.reshape({-1, act.size(-1)}).index({real[b]});
   };
 
   MoefyReport report;
@@ -47,16 +49,14 @@ MoefyReport moefyLayerwise(torch::jit::Module& model, const data::ShardedDataset
     torch::jit::Module block = model.attr(layer).toModule();
     blocks.define(block);
     const int64_t experts = block.attr("num_experts").toInt(), top_k = block.attr("top_k").toInt();
-    torch::Tensor ff1 = block.attr("ff1_weight").toTensor(), ff1_bias = block.attr("ff1_bias").toTensor();
-    torch::Tensor ff2 = block.attr("ff2_weight").toTensor();
-    const int64_t neurons = ff1.size(0);
+    const int64_t neurons = moe::neurons(block, ffn);
 
     // 1. Co-activation, summed over ranks; the root splits, everyone permutes.
     CoActivation stats(neurons);
     for (size_t b = 0; b < args.size(); ++b) {
       torch::Tensor x, hidden;
       ffnInputs(block, b, x, hidden);
-      stats.add(hidden);
+      stats.add(ffn.activity(block, x, hidden));
     }
     torch::Tensor tokens = torch::tensor({static_cast<double>(stats.tokens)}, torch::kFloat64);
     collective.sum(stats.counts);
@@ -74,9 +74,14 @@ MoefyReport moefyLayerwise(torch::jit::Module& model, const data::ShardedDataset
     }
     collective.broadcast(order);
     const torch::Tensor index = order.to(torch::kInt64);
-    ff1.copy_(ff1.index_select(0, index));
-    ff1_bias.copy_(ff1_bias.index_select(0, index));
-    ff2.copy_(ff2.index_select(1, index));
+    for (const auto& name : ffn.rows) {
+      torch::Tensor t = block.attr(name).toTensor();
+      t.copy_(t.index_select(0, index));
+    }
+    for (const auto& name : ffn.columns) {
+      torch::Tensor t = block.attr(name).toTensor();
+      t.copy_(t.index_select(1, index));
+    }
     {  // expert of neuron index[j] is j / width
       const torch::Tensor onehot = torch::zeros({neurons, experts}, torch::kFloat64)
                                        .index_put_({index, torch::arange(neurons).div(out.expert_width, "floor")}, 1.0);
@@ -90,7 +95,7 @@ MoefyReport moefyLayerwise(torch::jit::Module& model, const data::ShardedDataset
       torch::Tensor x, hidden;
       ffnInputs(block, b, x, hidden);
       inputs.push_back(x.to(torch::kFloat));
-      shares.push_back(expertShares(hidden, experts));
+      shares.push_back(expertShares(ffn.magnitude(hidden), experts));
     }
     const Router router = fitRouter(inputs, shares, experts, options.router, collective.sum);
     block.attr("router_weight").toTensor().copy_(router.weight);
@@ -102,13 +107,12 @@ MoefyReport moefyLayerwise(torch::jit::Module& model, const data::ShardedDataset
     for (size_t b = 0; b < args.size(); ++b) {
       torch::Tensor x, hidden;
       ffnInputs(block, b, x, hidden);
-      const torch::Tensor mass =
-          hidden.to(torch::kFloat).clamp_min(0).view({hidden.size(0), experts, out.expert_width}).sum(-1);
+      const torch::Tensor mass = ffn.magnitude(hidden).view({hidden.size(0), experts, out.expert_width}).sum(-1);
       const torch::Tensor scores = block.run_method("router_scores", x).toTensor();  // as the routed FFN scores
       const torch::Tensor routed = std::get<1>(scores.topk(top_k, -1));
       totals[0] += mass.gather(1, routed).sum().item<double>();
       totals[1] += std::get<0>(mass.topk(top_k, -1)).sum().item<double>();
-      const torch::Tensor dense = torch::linear(hidden, ff2, block.attr("ff2_bias").toTensor()).to(torch::kFloat);
+      const torch::Tensor dense = denseOutput(block, ffn, hidden).to(torch::kFloat);
       const torch::Tensor moe = block.run_method("ffn", x).toTensor().to(torch::kFloat);
       totals[2] += (dense - moe).pow(2).sum().item<double>();
       totals[3] += dense.pow(2).sum().item<double>();

@@ -1,14 +1,16 @@
-// `distill moefy`'s pass over a built-in model (docs/sparsity.md#moefication):
-// the dense model becomes one whose every FFN is E experts of d_ff / E
-// neurons, of which a router runs the top k per token (builtin.h,
-// TransformerSize::ffn_experts). Block by block, on this rank's calibration
-// samples:
+// `distill moefy`'s pass (docs/sparsity.md#moefication): the dense model
+// becomes one whose every FFN is E experts of d_ff / E neurons, of which a
+// router runs the top k per token (trainer/model/routed_ffn.h). It converts
+// the built-in models (GELU FFNs) and the imported Llama-family decoders
+// (SwiGLU); ffn_layout.h says what differs. Block by block, on this rank's
+// calibration samples:
 //
 //   1. the co-activation of the FFN's neurons is counted and summed over
 //      ranks, and the neurons are split into balanced experts
-//      (co_activation.h); ff1/ff2 are permuted so each expert's neurons are
-//      consecutive, which leaves the dense function unchanged;
-//   2. the router is fitted to the experts' shares of the positive activation
+//      (co_activation.h); the FFN's rows and columns are permuted so each
+//      expert's neurons are consecutive, which leaves the dense function
+//      unchanged;
+//   2. the router is fitted to the experts' shares of the activation
 //      (router_fit.h);
 //   3. the calibration hidden states move on through the block as it now
 //      computes (top-k experts), so later routers see what they will see.
@@ -29,11 +31,12 @@
 
 namespace distill::moe {
 
-// A copy of the built-in `dense` model (loaded from `path`) with `experts`
-// experts per FFN and top-k routing (zero routers until moefyLayerwise fits
-// them); with top_k = experts it computes what `dense` computes. distill::Error
-// naming the path, the layer or the option when the model is not a dense
-// built-in one or a layer's neurons do not split into `experts` equal experts.
+// A copy of the dense model `dense` (loaded from `path`: built-in, or an
+// imported Llama-family decoder) with `experts` experts per FFN and top-k
+// routing (zero routers until moefyLayerwise fits them); with top_k = experts
+// it computes what `dense` computes. distill::Error naming the path, the layer
+// or the option when the model is not one moefy converts, is routed already,
+// or a layer's neurons do not split into `experts` equal experts.
 torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::string& path, int64_t experts,
                                 int64_t top_k);
 
@@ -48,9 +51,9 @@ struct MoefyOptions {
 struct MoefiedLayer {
   std::string name;            // "layer0"
   int64_t expert_width = 0;    // neurons per expert
-  double co_activation = 0;    // fraction of the co-activation counts inside experts (1/E for a random split)
+  double co_activation = 0;    // fraction of the co-activation counts inside experts (about 1/E for a random split)
   double router_loss = 0;      // the router's final cross-entropy
-  double recall = 0;           // positive activation of the routed experts / of the k best experts, over tokens
+  double recall = 0;           // activation (ffn_layout.h, magnitude) of the routed experts / of the k best, over tokens
   double relative_error = 0;   // ||FFN(x) - MoE(x)|| / ||FFN(x)|| on the calibration tokens
 };
 

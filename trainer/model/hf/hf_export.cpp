@@ -41,6 +41,12 @@ torch::Tensor liveNeurons(std::map<std::string, torch::Tensor>& params, const st
 HfExportSummary writeHfCheckpoint(const torch::jit::Module& module, const std::string& out_dir) {
   DISTILL_CHECK(module.hasattr("hf_config"), "export --format hf: the student was not imported from Hugging Face "
                 "(distill import-hf); only such students have a Hugging Face layout to write");
+  // A Mixtral-style layout weights the experts by the router's softmax; a
+  // moefied model adds its top-k experts unweighted, which no layout holds.
+  DISTILL_CHECK(!module.hasattr("ffn_experts"), "export --format hf: the student's FFNs are routed experts (distill "
+                "moefy: ", module.attr("ffn_experts").toInt(), " per FFN, top-", module.attr("ffn_top_k").toInt(),
+                "), which its Hugging Face family's layout cannot hold; export --format torchscript (model.pt, loads "
+                "in PyTorch with torch.jit.load) instead");
   nlohmann::json json = nlohmann::json::parse(module.attr("hf_config").toStringRef());
   HfConfig config(json, "the student's hf_config");
   HfExportSummary summary;

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "trainer/model/hf/hf_module.h"
+#include "trainer/model/routed_ffn.h"
 
 namespace distill::model::hf {
 namespace {
@@ -28,8 +29,8 @@ def rotate_half(self, x: Tensor) -> Tensor:
 )TS";
 
 // The attention half of a block, shared by forward and linear_inputs: leaves
-// h (the normed input), context (the o projection's input) and x after the
-// attention's residual.
+// h (the normed input), context (the o projection's input), x after the
+// attention's residual and h2 (the FFN's normed input).
 constexpr const char* kAttention = R"TS(
     B = x.size(0)
     T = x.size(1)
@@ -49,25 +50,45 @@ constexpr const char* kAttention = R"TS(
     context = context.transpose(1, 2).reshape(B, T, self.num_heads * self.head_dim)
     x = x + torch.linear(context, self.o_weight{OB})
     h2 = self.rms_norm(x, self.post_norm_weight)
-    act = torch.silu(torch.linear(h2, self.gate_weight{GB})) * torch.linear(h2, self.up_weight{UB})
 )TS";
 
 constexpr const char* kForward = R"TS(
 def forward(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor]:{ATTENTION}
-    x = x + torch.linear(act, self.down_weight{DB})
+    x = x + self.ffn(h2)
     return x, probs
+)TS";
+
+// SwiGLU: down(silu(gate(h)) * up(h)).
+constexpr const char* kDenseFfn = R"TS(
+def ffn(self, h: Tensor) -> Tensor:
+    return torch.linear(torch.silu(torch.linear(h, self.gate_weight{GB})) * torch.linear(h, self.up_weight{UB}), self.down_weight{DB})
 )TS";
 
 constexpr const char* kLinearInputs = R"TS(
 def linear_inputs(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> List[Tensor]:{ATTENTION}
+    act = torch.silu(torch.linear(h2, self.gate_weight{GB})) * torch.linear(h2, self.up_weight{UB})
     return [h, context, h2, act]
 )TS";
 
-// `method` (kForward or kLinearInputs) with the attention half and the biases
+// The routed SwiGLU (trainer/model/routed_ffn.h): expert e owns the rows
+// start..start+expert_width-1 of gate and up (and of their biases) and those
+// columns of down; down's bias is added once.
+std::string expertFfnSource(bool mlp_bias) {
+  auto rows = [&](const std::string& name) {
+    std::string out = "self." + name + "_weight.narrow(0, start, self.expert_width)";
+    if (mlp_bias) out += ", self." + name + "_bias.narrow(0, start, self.expert_width)";
+    return out;
+  };
+  return routedFfnSource("torch.linear(torch.silu(torch.linear(x, " + rows("gate") + ")) * torch.linear(x, " +
+                             rows("up") + "), self.down_weight.narrow(1, start, self.expert_width))",
+                         mlp_bias ? "self.down_bias" : "");
+}
+
+// `method` (kForward, kDenseFfn or kLinearInputs) with the attention half and the biases
 // the family has filled in.
 std::string withBiases(const char* method, bool qkv_bias, bool o_bias, bool mlp_bias) {
   std::string src = method;
-  src.replace(src.find("{ATTENTION}"), 11, kAttention);
+  if (src.find("{ATTENTION}") != std::string::npos) src.replace(src.find("{ATTENTION}"), 11, kAttention);
   auto fill = [&](const std::string& slot, bool present, const std::string& name) {
     const std::string with = present ? ", self." + name + "_bias" : "";
     for (size_t at = src.find(slot); at != std::string::npos; at = src.find(slot)) src.replace(at, slot.size(), with);
@@ -82,9 +103,7 @@ std::string withBiases(const char* method, bool qkv_bias, bool o_bias, bool mlp_
   return src;
 }
 
-std::string blockSource(const DecoderSpec& s) {
-  return kBlockHelpers + withBiases(kForward, s.qkv_bias, s.o_bias, s.mlp_bias);
-}
+
 
 // The top's forward up to block 0's arguments, shared by forward and block_inputs.
 constexpr const char* kBlockArguments = R"TS(
@@ -102,9 +121,11 @@ constexpr const char* kBlockArguments = R"TS(
     allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal
 )TS";
 
+}  // namespace
+
 // Unrolled over the layers, so TorchScript needs no ModuleList. hidden_states
 // follows transformers: each block's input, then the final RMSNorm's output.
-std::string topSource(int64_t layers, bool tied_head) {
+std::string decoderTopSource(int64_t layers, bool tied_head) {
   std::ostringstream src;
   src << "\ndef forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:" << kBlockArguments
       << R"TS(    hidden: List[Tensor] = []
@@ -117,6 +138,13 @@ std::string topSource(int64_t layers, bool tied_head) {
       << kReturnWithLayers;
   return src.str();
 }
+
+std::string decoderBlockSource(bool qkv_bias, bool o_bias, bool mlp_bias, bool routed) {
+  return kBlockHelpers + withBiases(kForward, qkv_bias, o_bias, mlp_bias) +
+         (routed ? expertFfnSource(mlp_bias) : withBiases(kDenseFfn, qkv_bias, o_bias, mlp_bias));
+}
+
+namespace {
 
 void setBlockAttributes(torch::jit::Module& block, const DecoderSpec& s) {
   block.register_attribute("training", c10::BoolType::get(), false);
@@ -224,7 +252,8 @@ torch::jit::Module buildDecoder(const DecoderSpec& s, HfWeights& w, const HfConf
   if (s.tied_head && w.has("lm_head.weight")) {
     w.take("lm_head.weight", {s.vocab_size, s.hidden_size});  // some files store the tied copy too
   }
-  assemble(top, blocks, blockSource(s), topSource(s.num_layers, s.tied_head));
+  assemble(top, blocks, decoderBlockSource(s.qkv_bias, s.o_bias, s.mlp_bias, /*routed=*/false),
+           decoderTopSource(s.num_layers, s.tied_head));
   return top;
 }
 

@@ -49,6 +49,21 @@ Family decoderFamily(DecoderSpec (*spec)(const HfConfig&));
 // `model.` prefix), checking every shape against `spec`.
 torch::jit::Module buildDecoder(const DecoderSpec& spec, HfWeights& weights, const HfConfig& config);
 
+// The TorchScript of a block (forward and ffn: dense SwiGLU, or `routed`
+// experts, trainer/model/routed_ffn.h) and of the top (forward, over `layers`
+// blocks, with the head tied to embed_tokens or lm_head_weight).
+std::string decoderBlockSource(bool qkv_bias, bool o_bias, bool mlp_bias, bool routed);
+std::string decoderTopSource(int64_t layers, bool tied_head);
+
+// For `distill moefy` (trainer/moe/experts_model.cpp): a copy of the imported
+// decoder `dense` (every attribute, parameter and buffer) whose FFNs are
+// `experts` experts of consecutive neurons, top_k of them run per token. The
+// blocks gain num_experts, top_k, expert_width (their own width / experts)
+// and zero routers (buffers router_weight [E, D], router_bias [E]); the top
+// gains ffn_experts and ffn_top_k. With top_k = experts it computes what
+// `dense` computes. The caller checks that every layer's neurons divide.
+torch::jit::Module routedDecoder(const torch::jit::Module& dense, int64_t experts, int64_t top_k);
+
 // For `distill prune` (trainer/prune/hf_decoder_blocks.cpp), TorchScript
 // source sharing the forward's text: the top's
 //   block_arguments(input_ids, attention_mask) -> [x, allowed, cos, sin]

@@ -8,6 +8,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "trainer/model/routed_ffn.h"
+
 namespace distill::model::internal {
 namespace {
 
@@ -64,37 +66,15 @@ def ffn(self, h: Tensor) -> Tensor:
     return torch.linear(torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias)), self.ff2_weight, self.ff2_bias)
 )TS";
 
-// The mixture-of-experts FFN (MoEfication, trainer/moe/moefication.h): expert
-// e owns neurons e*expert_width..(e+1)*expert_width-1 (ff1_weight rows,
-// ff1_bias entries, ff2_weight columns). The router scores every expert per
-// token in fp32, as `distill moefy` fitted it: by products and sums, which
-// autocast leaves in fp32 where it would run a linear layer in bf16 and flip
-// near-ties of the top-k; each expert computes only the tokens that picked it, and
-// their outputs add up unweighted, as the dense FFN is the sum over all its
-// experts (Zhang et al. 2022). The top-k choice carries no gradient, so the
-// router stays what `distill moefy` fitted while the experts train.
-constexpr const char* kExpertFfn = R"TS(
-def ffn(self, h: Tensor) -> Tensor:
-    rows = h.reshape(-1, h.size(-1))
-    chosen = torch.topk(self.router_scores(rows), self.top_k, -1)[1]
-    out = torch.zeros_like(rows)
-    for e in range(self.num_experts):
-        picked = (chosen == e).any(-1).nonzero().squeeze(1)
-        if picked.numel() > 0:
-            start = e * self.expert_width
-            inner = torch.linear(rows.index_select(0, picked), self.ff1_weight.narrow(0, start, self.expert_width), self.ff1_bias.narrow(0, start, self.expert_width))
-            y = torch.linear(torch.gelu(inner), self.ff2_weight.narrow(1, start, self.expert_width))
-            out.index_add_(0, picked, y.to(out.dtype))
-    return (out + self.ff2_bias.to(out.dtype)).view(h.size())
-
-def router_scores(self, rows: Tensor) -> Tensor:
-    x = rows.float()
-    w = self.router_weight.float()
-    scores: List[Tensor] = []
-    for e in range(self.num_experts):
-        scores.append((x * w[e]).sum(-1))
-    return torch.stack(scores, -1) + self.router_bias.float()
-)TS";
+// The mixture-of-experts FFN (MoEfication, trainer/model/routed_ffn.h): expert
+// e owns ff1_weight rows, ff1_bias entries and ff2_weight columns
+// e*expert_width..(e+1)*expert_width-1.
+std::string expertFfnSource() {
+  return routedFfnSource(
+      "torch.linear(torch.gelu(torch.linear(x, self.ff1_weight.narrow(0, start, self.expert_width), "
+      "self.ff1_bias.narrow(0, start, self.expert_width))), self.ff2_weight.narrow(1, start, self.expert_width))",
+      "self.ff2_bias");
+}
 
 // Gives one block its attributes and freshly initialised parameters. Called
 // for every block; the first call also adds the slots to the shared class type.
@@ -187,7 +167,7 @@ void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
   torch::jit::Module first(experts ? "__torch__.distill.TransformerExpertsBlock" : "__torch__.distill.TransformerBlock",
                            cu, /*shouldMangle=*/true);
   registerBlockState(first, size, init);
-  first.define(std::string(kBlockSource) + (experts ? kExpertFfn : kDenseFfn));
+  first.define(std::string(kBlockSource) + (experts ? expertFfnSource() : std::string(kDenseFfn)));
   top.register_module("layer0", first);
   for (int64_t i = 1; i < size.num_layers; ++i) {
     torch::jit::Module block(cu, first.type());

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# distill moefy on a Llama-family import (SwiGLU FFNs: experts own rows of
+# gate and up and columns of down; a neuron is active where its gate
+# pre-activation is positive), alone and under mpirun: 2 ranks split the
+# neurons as 1 rank does and fit the same routers; the experts are the dense
+# model's neurons reordered; with every expert running the routed model is
+# the dense one; the routed model evaluates, trains in a 2-worker job, and
+# exports as TorchScript, while export --format hf (no Hugging Face layout
+# adds experts unweighted) and prune refuse it by name.
+source "$(dirname "$0")/lib.sh"
+make_tiny_lm_data "$WORK/data"
+"$BIN" import-hf "$SRC/tests/fixtures/hf/llama" --out "$WORK/llama.pt" > /dev/null || fail "import-hf llama"
+moefy() { "$BIN" moefy "$WORK/llama.pt" --calibration "$WORK/data" --samples 64 --experts 4 "$@"; }
+
+moefy --top-k 2 --out "$WORK/one" > "$WORK/one.log" 2>&1 || { cat "$WORK/one.log"; fail "moefy llama"; }
+timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS -np 2 "$BIN" moefy \
+  "$WORK/llama.pt" --calibration "$WORK/data" --samples 64 --experts 4 --top-k 2 --out "$WORK/two" \
+  > "$WORK/two.log" 2>&1 || { cat "$WORK/two.log"; fail "moefy llama under mpirun"; }
+grep -q "over 2 ranks" "$WORK/two.log" || fail "moefy under mpirun did not use 2 ranks"
+moefy --top-k 4 --out "$WORK/all" > "$WORK/all.log" 2>&1 || { cat "$WORK/all.log"; fail "moefy llama top-4 of 4"; }
+"$PY" - "$SRC" "$WORK" <<'PY' || fail "the moefied Llama is wrong"
+import json, os, sys
+import numpy as np
+sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
+from read_safetensors import read
+work = sys.argv[2]
+one, two = (read(os.path.join(work, d, "model.safetensors"))[1] for d in ("one", "two"))
+assert sorted(one) == sorted(two)
+for name in one:
+    a, b = one[name][2], two[name][2]
+    if "router" in name:  # fitted by Adam on gradients summed in another order
+        assert np.abs(a - b).max() < 1e-3, (name, np.abs(a - b).max())
+    else:  # the experts' neuron order is decided on exact counts
+        assert (a == b).all(), name
+hf = read(os.path.join(sys.argv[1], "tests", "fixtures", "hf", "llama", "model.safetensors"))[1]
+for i in range(2):  # gate row j, up row j and down column j move together
+    ours = np.concatenate([one[f"layer{i}.gate_weight"][2], one[f"layer{i}.up_weight"][2],
+                           one[f"layer{i}.down_weight"][2].T], 1)
+    mlp = f"model.layers.{i}.mlp."
+    dense = np.concatenate([hf[mlp + "gate_proj.weight"][2], hf[mlp + "up_proj.weight"][2],
+                            hf[mlp + "down_proj.weight"][2].T], 1)
+    assert sorted(map(tuple, ours.tolist())) == sorted(map(tuple, dense.tolist())), f"layer{i}: not a permutation"
+    assert (ours != dense).any(), f"layer{i}: no neuron moved"
+report = json.load(open(os.path.join(work, "one", "moefy_report.json")))
+d, n = 64, 112
+expected = (2 * 28 * 3 * d + 4 * (d + 1)) / (n * 3 * d)
+assert abs(report["active_ffn_fraction"] - expected) < 1e-9, report["active_ffn_fraction"]
+for l in report["layers"]:
+    assert l["expert_width"] == 28 and 0 < l["router_recall"] <= 1 + 1e-9 and 0 < l["ffn_relative_error"] < 1.5, l
+    assert l["co_activation_inside_experts"] > 0.25, l  # above a random split's share, about 1/4
+full = json.load(open(os.path.join(work, "all", "moefy_report.json")))
+assert all(l["ffn_relative_error"] < 1e-5 for l in full["layers"]), full["layers"]
+before, after = full["eval"]["before"], full["eval"]["after"]
+assert abs(before["loss"] - after["loss"]) < 1e-5 and before["accuracy"] == after["accuracy"], full["eval"]
+print("Llama experts and routers agree across 1 and 2 ranks; top-4 of 4 is the dense model")
+PY
+
+# Training the moefied Llama: the experts train, the routers stay as fitted.
+cat > "$WORK/job.yaml" <<YAML
+name: moefy-llama
+run_dir: $WORK/run
+seed: 5
+student: {path: $WORK/one/model.pt}
+data: {train: $WORK/data}
+training: {batch_size: 8, max_steps: 3}
+optimizer: {lr: 0.001}
+checkpoint: {every_steps: 0}
+metrics: {port: 0}
+runtime: {watchdog_seconds: 20, collective_timeout_seconds: 30}
+YAML
+run_job 2 "$WORK/job.yaml" > "$WORK/train.log" 2>&1 || { cat "$WORK/train.log"; fail "train the moefied Llama"; }
+"$BIN" export "$WORK/run/checkpoints/latest" --out "$WORK/trained" > /dev/null || fail "export the trained Llama"
+"$BIN" evaluate --model "$WORK/trained/model.pt" --data "$WORK/data" | grep -q '"perplexity"' ||
+  fail "evaluate the trained moefied Llama"
+"$PY" - "$SRC" "$WORK/one/model.safetensors" "$WORK/run/checkpoints/latest/model.safetensors" <<'PY' ||
+import os, sys
+import numpy as np
+sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
+from read_safetensors import read
+before, after = read(sys.argv[2])[1], read(sys.argv[3])[1]
+assert not any("router" in n for n in after), "the routers are buffers, not trained parameters"
+assert np.abs(after["layer0.gate_weight"][2] - before["layer0.gate_weight"][2]).max() > 0, "the experts did not train"
+PY
+  fail "training the moefied Llama"
+
+# What cannot hold routed experts refuses them by name.
+if "$BIN" export "$WORK/run/checkpoints/latest" --format hf --out "$WORK/bad" > "$WORK/bad.log" 2>&1; then
+  fail "export --format hf accepted a moefied Llama"
+fi
+grep -q "routed experts (distill moefy: 4 per FFN, top-2)" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "export hf"; }
+if "$BIN" prune "$WORK/one/model.pt" --calibration "$WORK/data" --out "$WORK/bad" > "$WORK/bad.log" 2>&1; then
+  fail "prune accepted a moefied Llama"
+fi
+grep -q "its FFNs are routed experts" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "prune of a moefied Llama"; }
+if "$BIN" moefy "$WORK/llama.pt" --calibration "$WORK/data" --experts 5 --out "$WORK/bad" > "$WORK/bad.log" 2>&1; then
+  fail "moefy accepted 5 experts"
+fi
+grep -q "layer0's 112 FFN neurons do not split into --experts 5" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "5 experts"; }
+echo "PASS moefy_llama"

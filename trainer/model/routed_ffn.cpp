@@ -1,0 +1,32 @@
+#include "trainer/model/routed_ffn.h"
+
+namespace distill::model {
+
+std::string routedFfnSource(const std::string& expert, const std::string& output_bias) {
+  std::string out = R"TS(
+def ffn(self, h: Tensor) -> Tensor:
+    rows = h.reshape(-1, h.size(-1))
+    chosen = torch.topk(self.router_scores(rows), self.top_k, -1)[1]
+    out = torch.zeros_like(rows)
+    for e in range(self.num_experts):
+        picked = (chosen == e).any(-1).nonzero().squeeze(1)
+        if picked.numel() > 0:
+            start = e * self.expert_width
+            x = rows.index_select(0, picked)
+            out.index_add_(0, picked, ()TS" + expert + R"TS().to(out.dtype))
+)TS";
+  out += output_bias.empty() ? "    return out.view(h.size())\n"
+                             : "    return (out + (" + output_bias + ").to(out.dtype)).view(h.size())\n";
+  out += R"TS(
+def router_scores(self, rows: Tensor) -> Tensor:
+    x = rows.float()
+    w = self.router_weight.float()
+    scores: List[Tensor] = []
+    for e in range(self.num_experts):
+        scores.append((x * w[e]).sum(-1))
+    return torch.stack(scores, -1) + self.router_bias.float()
+)TS";
+  return out;
+}
+
+}  // namespace distill::model

@@ -1,0 +1,28 @@
+// The routed feed-forward layer of a moefied model (MoEfication, Zhang et al.
+// 2022; trainer/moe/moefication.h), as TorchScript shared by every block type
+// that can be routed: the built-in blocks (GELU) and the imported Llama-family
+// decoders (SwiGLU). Expert e owns neurons e*expert_width..(e+1)*expert_width-1
+// of the FFN's weights. The block defines
+//
+//   ffn(h) -> the FFN output: per token, the top_k experts the router scores
+//             highest run, and their outputs add up unweighted (the dense FFN
+//             is the sum over all its experts), plus the output bias once;
+//   router_scores(rows [N, D]) -> [N, E], in fp32 by products and sums, which
+//             autocast leaves in fp32 where it would run a linear layer in
+//             bf16 and flip near-ties of the top-k.
+//
+// and needs the attributes num_experts, top_k, expert_width and the buffers
+// router_weight [E, D], router_bias [E]. The top-k choice carries no gradient:
+// the router stays what `distill moefy` fitted while the experts train.
+#pragma once
+
+#include <string>
+
+namespace distill::model {
+
+// `expert`: a TorchScript expression of one expert's output for `x` (the rows
+// that picked it), whose first neuron is `start`; `output_bias`: an
+// expression added to the sum once ("" for none).
+std::string routedFfnSource(const std::string& expert, const std::string& output_bias);
+
+}  // namespace distill::model

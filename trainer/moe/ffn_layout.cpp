@@ -1,0 +1,63 @@
+#include "trainer/moe/ffn_layout.h"
+
+#include "common/error.h"
+
+namespace distill::moe {
+namespace {
+
+std::string arch(const torch::jit::Module& model) {
+  return model.hasattr("distill_arch") ? model.attr("distill_arch").toStringRef() : "";
+}
+
+FfnLayout geluLayout() {
+  FfnLayout ffn;
+  ffn.kind = "gelu";
+  ffn.blocks = prune::builtinBlocks;  // linear_inputs: [ln1 out, context, ln2 out, gelu(ff1)]
+  ffn.input = 2;
+  ffn.rows = {"ff1_weight", "ff1_bias"};
+  ffn.columns = {"ff2_weight"};
+  ffn.output_bias = "ff2_bias";
+  ffn.activity = [](const torch::jit::Module&, const torch::Tensor&, const torch::Tensor& hidden) { return hidden; };
+  ffn.magnitude = [](const torch::Tensor& hidden) { return hidden.to(torch::kFloat).clamp_min(0); };
+  return ffn;
+}
+
+FfnLayout swigluLayout(const torch::jit::Module& model) {
+  FfnLayout ffn;
+  ffn.kind = "swiglu";
+  ffn.blocks = prune::hfDecoderBlocks;  // linear_inputs: [h, context, h2, silu(gate) * up]
+  ffn.input = 2;
+  const bool bias = model.attr("layer0").toModule().hasattr("gate_bias");
+  ffn.rows = {"gate_weight", "up_weight"};
+  if (bias) ffn.rows.insert(ffn.rows.end(), {"gate_bias", "up_bias"});
+  ffn.columns = {"down_weight"};
+  ffn.output_bias = bias ? "down_bias" : "";
+  ffn.activity = [bias](const torch::jit::Module& block, const torch::Tensor& x, const torch::Tensor&) {
+    const torch::Tensor b = bias ? block.attr("gate_bias").toTensor() : torch::Tensor();
+    return torch::linear(x, block.attr("gate_weight").toTensor(), b);
+  };
+  ffn.magnitude = [](const torch::Tensor& hidden) { return hidden.to(torch::kFloat).abs(); };
+  return ffn;
+}
+
+}  // namespace
+
+FfnLayout ffnLayout(const torch::jit::Module& model, const std::string& path) {
+  const std::string a = arch(model);
+  if (a == "decoder-lm" || a == "encoder-classifier") return geluLayout();
+  if (a == "hf-llama" || a == "hf-qwen2" || a == "hf-mistral") return swigluLayout(model);
+  DISTILL_FAIL(path, ": distill moefy converts the built-in architectures (decoder-lm, encoder-classifier; distill "
+               "init-model) and the Llama-family imports (hf-llama, hf-qwen2, hf-mistral; distill import-hf); this "
+               "model is ", a.empty() ? "none of them" : "a " + a);
+}
+
+int64_t neurons(const torch::jit::Module& block, const FfnLayout& ffn) {
+  return block.attr(ffn.rows.front()).toTensor().size(0);
+}
+
+torch::Tensor denseOutput(const torch::jit::Module& block, const FfnLayout& ffn, const torch::Tensor& hidden) {
+  const torch::Tensor bias = ffn.output_bias.empty() ? torch::Tensor() : block.attr(ffn.output_bias).toTensor();
+  return torch::linear(hidden, block.attr(ffn.columns.front()).toTensor(), bias);
+}
+
+}  // namespace distill::moe
