@@ -1,6 +1,17 @@
 #include "trainer/model/routed_ffn.h"
 
+#include <torch/torch.h>
+
 namespace distill::model {
+
+void addRouterState(torch::jit::Module& block, int64_t experts, int64_t top_k, int64_t expert_width,
+                    int64_t d_model) {
+  block.register_attribute("num_experts", c10::IntType::get(), experts);
+  block.register_attribute("top_k", c10::IntType::get(), top_k);
+  block.register_attribute("expert_width", c10::IntType::get(), expert_width);
+  block.register_buffer("router_weight", torch::zeros({experts, d_model}));
+  block.register_buffer("router_bias", torch::zeros({experts}));
+}
 
 std::string routedFfnSource(const std::string& expert, const std::string& output_bias) {
   std::string out = R"TS(

@@ -16,9 +16,17 @@
 // the router stays what `distill moefy` fitted while the experts train.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
+#include <torch/script.h>
+
 namespace distill::model {
+
+// Registers on `block` what routedFfnSource reads: num_experts, top_k,
+// expert_width and zero routers (buffers [experts, d_model], [experts]).
+void addRouterState(torch::jit::Module& block, int64_t experts, int64_t top_k, int64_t expert_width,
+                    int64_t d_model);
 
 // `expert`: a TorchScript expression of one expert's output for `x` (the rows
 // that picked it), whose first neuron is `start`; `output_bias`: an

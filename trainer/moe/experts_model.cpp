@@ -40,7 +40,7 @@ torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::stri
     DISTILL_CHECK(n % experts == 0, path, ": ", layer, "'s ", n, " FFN neurons do not split into --experts ", experts,
                   " equal experts");
   }
-  if (ffn.kind == "swiglu") return model::hf::routedDecoder(dense, experts, top_k);
+  if (ffn.kind == "swiglu") return model::hf::routedDecoder(dense, path, experts, top_k);
 
   const std::string arch = dense.attr("distill_arch").toStringRef();
   model::TransformerSize size;

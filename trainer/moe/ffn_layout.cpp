@@ -1,6 +1,7 @@
 #include "trainer/moe/ffn_layout.h"
 
 #include "common/error.h"
+#include "trainer/model/hf/rms_decoder.h"
 
 namespace distill::moe {
 namespace {
@@ -45,7 +46,13 @@ FfnLayout swigluLayout(const torch::jit::Module& model) {
 FfnLayout ffnLayout(const torch::jit::Module& model, const std::string& path) {
   const std::string a = arch(model);
   if (a == "decoder-lm" || a == "encoder-classifier") return geluLayout();
-  if (a == "hf-llama" || a == "hf-qwen2" || a == "hf-mistral") return swigluLayout(model);
+  if (model::hf::isDecoderArch(a)) {
+    for (const char* name : {"gate_weight", "up_weight", "down_weight"}) {
+      DISTILL_CHECK(model.hasattr("layer0") && model.attr("layer0").toModule().hasattr(name), path, ": a ", a,
+                    " whose layer0 has no ", name, "; import it again with distill import-hf");
+    }
+    return swigluLayout(model);
+  }
   DISTILL_FAIL(path, ": distill moefy converts the built-in architectures (decoder-lm, encoder-classifier; distill "
                "init-model) and the Llama-family imports (hf-llama, hf-qwen2, hf-mistral; distill import-hf); this "
                "model is ", a.empty() ? "none of them" : "a " + a);

@@ -51,7 +51,7 @@ struct MoefyOptions {
 struct MoefiedLayer {
   std::string name;            // "layer0"
   int64_t expert_width = 0;    // neurons per expert
-  double co_activation = 0;    // fraction of the co-activation counts inside experts (about 1/E for a random split)
+  double co_activation = 0;    // fraction of the co-activation counts inside experts (a little above 1/E for a random split: the diagonal is inside)
   double router_loss = 0;      // the router's final cross-entropy
   double recall = 0;           // activation (ffn_layout.h, magnitude) of the routed experts / of the k best, over tokens
   double relative_error = 0;   // ||FFN(x) - MoE(x)|| / ||FFN(x)|| on the calibration tokens

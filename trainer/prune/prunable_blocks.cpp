@@ -1,6 +1,7 @@
 #include "trainer/prune/prunable_blocks.h"
 
 #include "common/error.h"
+#include "trainer/model/hf/rms_decoder.h"
 
 namespace distill::prune {
 
@@ -8,7 +9,7 @@ PrunableBlocks prunableBlocks(torch::jit::Module& model, const std::string& path
                               const data::DatasetManifest& calibration) {
   const std::string arch = model.hasattr("distill_arch") ? model.attr("distill_arch").toStringRef() : "";
   const bool builtin = arch == "decoder-lm" || arch == "encoder-classifier";
-  const bool hf_decoder = arch == "hf-llama" || arch == "hf-qwen2" || arch == "hf-mistral";
+  const bool hf_decoder = model::hf::isDecoderArch(arch);
   const bool bert = arch == "hf-bert" || arch == "hf-bert-classifier";
   DISTILL_CHECK(builtin || hf_decoder || bert || arch == "hf-gpt2", path,
                 ": distill prune prunes the built-in architectures (decoder-lm, encoder-classifier; distill init-model) "

@@ -93,7 +93,10 @@ TEST(RoutedDecoder, EveryExpertRunningIsTheDenseModel) {
     EXPECT_EQ(moe.attr("distill_arch").toStringRef(), dense.attr("distill_arch").toStringRef());
     EXPECT_EQ(moe.attr("ffn_experts").toInt(), 4);
     EXPECT_EQ(moe.attr("layer1").toModule().attr("expert_width").toInt(), 28);
+    const torch::Tensor dense_gate = dense.attr("layer0").toModule().attr("gate_weight").toTensor().clone();
     permuteNeurons(moe, torch::randperm(112));
+    // The routed copy owns its tensors: permuting it left the dense model alone.
+    EXPECT_TRUE(dense.attr("layer0").toModule().attr("gate_weight").toTensor().equal(dense_gate));
     const torch::Tensor expected = logits(dense, ids, mask);
     EXPECT_TRUE(torch::allclose(logits(moe, ids, mask), expected, 1e-4, 1e-5));
     // Written and loaded as distill moefy writes it.
@@ -101,6 +104,24 @@ TEST(RoutedDecoder, EveryExpertRunningIsTheDenseModel) {
     torch::jit::Module loaded = model::loadModel(dir.path(family + ".pt"));
     EXPECT_TRUE(torch::allclose(logits(loaded, ids, mask), expected, 1e-4, 1e-5));
   }
+}
+
+TEST(RoutedDecoder, Bf16ImportRoutesInFp32AndEveryExpertRunningIsTheDenseModel) {
+  torch::jit::Module dense = model::hf::importHf(fixture("llama"), torch::kBFloat16);
+  dense.eval();
+  torch::jit::Module moe = expertsModel(dense, "llama", 4, 4);
+  moe.eval();
+  EXPECT_EQ(moe.attr("layer0").toModule().attr("gate_weight").toTensor().scalar_type(), torch::kBFloat16);
+  permuteNeurons(moe, torch::randperm(112));
+  torch::manual_seed(7);
+  const torch::Tensor ids = torch::randint(96, {2, 12});
+  const torch::Tensor mask = torch::ones({2, 12}, torch::kLong);
+  // bf16 sums the four experts' outputs in another order than one matmul over all neurons.
+  const torch::Tensor a = logits(moe, ids, mask).to(torch::kFloat), b = logits(dense, ids, mask).to(torch::kFloat);
+  EXPECT_LT((a - b).abs().max().item<double>(), 0.05 * b.abs().max().item<double>());
+  auto block = moe.attr("layer0").toModule();
+  const torch::Tensor scores = block.run_method("router_scores", torch::randn({3, 64}).to(torch::kBFloat16)).toTensor();
+  EXPECT_EQ(scores.scalar_type(), torch::kFloat);
 }
 
 TEST(RoutedDecoder, RoutedFfnRunsOnlyThePickedExperts) {

@@ -58,15 +58,19 @@ def forward(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> Tuple
     return x, probs
 )TS";
 
-// SwiGLU: down(silu(gate(h)) * up(h)).
+// SwiGLU: down(silu(gate(h)) * up(h)). {SWIGLU(v)} becomes the hidden
+// activations silu(gate(v)) * up(v): one text for ffn and linear_inputs.
+constexpr const char* kSwiglu =
+    "torch.silu(torch.linear({IN}, self.gate_weight{GB})) * torch.linear({IN}, self.up_weight{UB})";
+
 constexpr const char* kDenseFfn = R"TS(
 def ffn(self, h: Tensor) -> Tensor:
-    return torch.linear(torch.silu(torch.linear(h, self.gate_weight{GB})) * torch.linear(h, self.up_weight{UB}), self.down_weight{DB})
+    return torch.linear({SWIGLU(h)}, self.down_weight{DB})
 )TS";
 
 constexpr const char* kLinearInputs = R"TS(
 def linear_inputs(self, x: Tensor, allowed: Tensor, cos: Tensor, sin: Tensor) -> List[Tensor]:{ATTENTION}
-    act = torch.silu(torch.linear(h2, self.gate_weight{GB})) * torch.linear(h2, self.up_weight{UB})
+    act = {SWIGLU(h2)}
     return [h, context, h2, act]
 )TS";
 
@@ -89,6 +93,13 @@ std::string expertFfnSource(bool mlp_bias) {
 std::string withBiases(const char* method, bool qkv_bias, bool o_bias, bool mlp_bias) {
   std::string src = method;
   if (src.find("{ATTENTION}") != std::string::npos) src.replace(src.find("{ATTENTION}"), 11, kAttention);
+  for (const std::string in : {"h", "h2"}) {
+    const std::string slot = "{SWIGLU(" + in + ")}";
+    if (src.find(slot) == std::string::npos) continue;
+    std::string swiglu = kSwiglu;
+    for (size_t at = swiglu.find("{IN}"); at != std::string::npos; at = swiglu.find("{IN}")) swiglu.replace(at, 4, in);
+    src.replace(src.find(slot), slot.size(), swiglu);
+  }
   auto fill = [&](const std::string& slot, bool present, const std::string& name) {
     const std::string with = present ? ", self." + name + "_bias" : "";
     for (size_t at = src.find(slot); at != std::string::npos; at = src.find(slot)) src.replace(at, slot.size(), with);

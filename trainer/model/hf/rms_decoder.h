@@ -61,8 +61,13 @@ std::string decoderTopSource(int64_t layers, bool tied_head);
 // blocks gain num_experts, top_k, expert_width (their own width / experts)
 // and zero routers (buffers router_weight [E, D], router_bias [E]); the top
 // gains ffn_experts and ffn_top_k. With top_k = experts it computes what
-// `dense` computes. The caller checks that every layer's neurons divide.
-torch::jit::Module routedDecoder(const torch::jit::Module& dense, int64_t experts, int64_t top_k);
+// `dense` computes. The caller checks that every layer's neurons divide;
+// distill::Error naming `path` when the blocks are not this version's.
+torch::jit::Module routedDecoder(const torch::jit::Module& dense, const std::string& path, int64_t experts,
+                                 int64_t top_k);
+
+// Whether a model's distill_arch is one of these decoders: hf-llama, hf-qwen2, hf-mistral.
+bool isDecoderArch(const std::string& distill_arch);
 
 // For `distill prune` (trainer/prune/hf_decoder_blocks.cpp), TorchScript
 // source sharing the forward's text: the top's

@@ -1,13 +1,13 @@
 // routedDecoder: an imported Llama-family decoder rebuilt with routed
 // experts (rms_decoder.h). The new module copies the old one's state slot by
 // slot, so whatever the import recorded (hf_config, rope frequencies, the
-// sliding window, per-layer widths after a structured export) carries over,
-// and compiles the routed block text.
+// sliding window) carries over, and compiles the routed block text.
 #include <memory>
 
 #include "common/error.h"
 #include "trainer/model/hf/hf_module.h"
 #include "trainer/model/hf/rms_decoder.h"
+#include "trainer/model/routed_ffn.h"
 
 namespace distill::model::hf {
 namespace {
@@ -35,35 +35,35 @@ void copyState(const torch::jit::Module& from, torch::jit::Module& to) {
 
 }  // namespace
 
-torch::jit::Module routedDecoder(const torch::jit::Module& dense, int64_t experts, int64_t top_k) {
+bool isDecoderArch(const std::string& distill_arch) {
+  return distill_arch == "hf-llama" || distill_arch == "hf-qwen2" || distill_arch == "hf-mistral";
+}
+
+torch::jit::Module routedDecoder(const torch::jit::Module& dense, const std::string& path, int64_t experts,
+                                 int64_t top_k) {
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
   torch::jit::Module top("__torch__.distill.hf.RoutedDecoder", cu, /*shouldMangle=*/true);
-  copyState(dense, top);
-  top.register_attribute("ffn_experts", c10::IntType::get(), experts);
-  top.register_attribute("ffn_top_k", c10::IntType::get(), top_k);
-  const int64_t layers = dense.attr("num_layers").toInt();
-  int64_t next = 0;
-  std::vector<torch::jit::Module> blocks =
-      makeBlocks(top, "__torch__.distill.hf.RoutedDecoderBlock", layers, [&](torch::jit::Module& block) {
-        const torch::jit::Module from = dense.attr("layer" + std::to_string(next++)).toModule();
-        copyState(from, block);
-        const int64_t d = from.attr("gate_weight").toTensor().size(1);
-        block.register_attribute("num_experts", c10::IntType::get(), experts);
-        block.register_attribute("top_k", c10::IntType::get(), top_k);
-        block.register_attribute("expert_width", c10::IntType::get(),
-                                 from.attr("gate_weight").toTensor().size(0) / experts);
-        block.register_buffer("router_weight", torch::zeros({experts, d}));
-        block.register_buffer("router_bias", torch::zeros({experts}));
-      });
-  const torch::jit::Module first = dense.attr("layer0").toModule();
   try {
+    copyState(dense, top);
+    top.register_attribute("ffn_experts", c10::IntType::get(), experts);
+    top.register_attribute("ffn_top_k", c10::IntType::get(), top_k);
+    const int64_t layers = dense.attr("num_layers").toInt();
+    int64_t next = 0;
+    std::vector<torch::jit::Module> blocks =
+        makeBlocks(top, "__torch__.distill.hf.RoutedDecoderBlock", layers, [&](torch::jit::Module& block) {
+          const torch::jit::Module from = dense.attr("layer" + std::to_string(next++)).toModule();
+          copyState(from, block);
+          const torch::Tensor gate = from.attr("gate_weight").toTensor();
+          addRouterState(block, experts, top_k, gate.size(0) / experts, gate.size(1));
+        });
+    const torch::jit::Module first = dense.attr("layer0").toModule();
     assemble(top, blocks,
              decoderBlockSource(first.hasattr("q_bias"), first.hasattr("o_bias"), first.hasattr("gate_bias"),
                                 /*routed=*/true),
              decoderTopSource(layers, /*tied_head=*/!dense.hasattr("lm_head_weight")));
   } catch (const c10::Error& e) {
-    DISTILL_FAIL("the routed decoder does not compile over this model's attributes (was it imported by an older "
-                 "version? import it again with distill import-hf): ", e.what_without_backtrace());
+    DISTILL_FAIL(path, ": the routed decoder cannot be built over this model's attributes (was it imported by an "
+                 "older version? import it again with distill import-hf): ", e.what_without_backtrace());
   }
   return top;
 }

@@ -104,13 +104,7 @@ void registerBlockState(torch::jit::Module& block, const TransformerSize& size,
   block.register_parameter("ff1_bias", init.zeros({size.d_ff}), false);
   block.register_parameter("ff2_weight", init.normal({d, size.d_ff}), false);
   block.register_parameter("ff2_bias", init.zeros({d}), false);
-  if (size.ffn_experts > 0) {
-    block.register_attribute("num_experts", c10::IntType::get(), size.ffn_experts);
-    block.register_attribute("top_k", c10::IntType::get(), size.ffn_top_k);
-    block.register_attribute("expert_width", c10::IntType::get(), size.d_ff / size.ffn_experts);
-    block.register_buffer("router_weight", torch::zeros({size.ffn_experts, d}));
-    block.register_buffer("router_bias", torch::zeros({size.ffn_experts}));
-  }
+  if (size.ffn_experts > 0) addRouterState(block, size.ffn_experts, size.ffn_top_k, size.d_ff / size.ffn_experts, d);
 }
 
 torch::Tensor asParameter(torch::Tensor t) {
