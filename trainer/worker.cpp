@@ -553,9 +553,11 @@ void Worker::State::evaluateAndReport(uint64_t s) {
   e->set_samples(static_cast<uint64_t>(sum.rows));
   if (sparsity::SparsityLevels* levels = pruner ? pruner->levels() : nullptr) {
     for (size_t i = 0; i < levels->size(); ++i) {
-      levels->enter(i);
-      const EvalTotals at_level = i == 0 ? sum : evaluateHere();
-      levels->leave();
+      EvalTotals at_level = sum;
+      if (i > 0) {
+        sparsity::EnteredLevel entered(*levels, i);
+        at_level = evaluateHere();
+      }
       auto* l = e->add_levels();
       l->set_sparsity(levels->level(i));
       l->set_accuracy(at_level.accuracy());

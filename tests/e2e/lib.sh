@@ -14,6 +14,7 @@
 #   man_lm                            # man_lm_data, and runs/dense/model: the dense LM
 #   job NAME STUDENT STEPS LR         # 2 workers, run_dir $WORK/runs/NAME, exported to .../model; extra YAML on stdin
 #   perplexity MODEL                  # held-out perplexity on $WORK/data/eval
+#   moefy_and_recover MODEL LABEL     # moefy against a random split, then recovery (moefy_*.sh)
 set -euo pipefail
 SRC="${DISTILL_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 cd "$SRC"
@@ -96,4 +97,57 @@ YAML
   cat >> "$WORK/$1.yaml"
   run_job 2 "$WORK/$1.yaml" > "$WORK/$1.log" 2>&1 || { grep -v "^step" "$WORK/$1.log" | head -20; fail "job $1"; }
   "$BIN" export "$WORK/runs/$1/checkpoints/latest" --out "$WORK/runs/$1/model" > /dev/null || fail "export $1"
+}
+
+# moefy_and_recover DENSE_MODEL LABEL: DENSE_MODEL (trained on man_lm_data)
+# moefied into 8 experts per FFN on 128 calibration sequences, top-2 split by
+# co-activation and at random, and top-4. Held-out perplexity must order
+# dense <= top-4 < co-activation top-2 < random top-2, the co-activation split
+# keep more co-activation inside experts and a smaller FFN error than the
+# random one in every layer; then top-2 distilled 300 steps from the dense
+# model (routers fixed) must win back at least half of the gap.
+moefy_and_recover() {
+  local dense_model="$1" label="$2" dense routed random top4 recovered
+  dense=$(perplexity "$dense_model")
+  local name
+  for name in top2:"--top-k 2" random2:"--top-k 2 --split random" top4:"--top-k 4"; do
+    # shellcheck disable=SC2086  # the options split on purpose
+    "$BIN" moefy "$dense_model" --calibration "$WORK/data/train" --eval "$WORK/data/eval" --samples 128 --experts 8 \
+      --out "$WORK/${name%%:*}" ${name#*:} > "$WORK/${name%%:*}.log" 2>&1 ||
+      { cat "$WORK/${name%%:*}.log"; fail "moefy ${name%%:*}"; }
+  done
+  routed=$(perplexity "$WORK/top2/model.pt"); random=$(perplexity "$WORK/random2/model.pt")
+  top4=$(perplexity "$WORK/top4/model.pt")
+  fraction() { "$PY" -c "import json, sys; print(round(json.load(open(sys.argv[1]))['active_ffn_fraction'], 3))" "$1"; }
+  echo "$label, held-out perplexity: dense $dense; 8 experts top-2 ($(fraction "$WORK/top2/moefy_report.json") of" \
+    "the FFN per token): co-activation split $routed, random split $random; top-4" \
+    "($(fraction "$WORK/top4/moefy_report.json")): $top4"
+  "$PY" - "$WORK/top2/moefy_report.json" "$WORK/random2/moefy_report.json" "$routed" <<'PY' ||
+import json, sys
+r, random = (json.load(open(p)) for p in sys.argv[1:3])
+assert abs(r["eval"]["after"]["perplexity"] - float(sys.argv[3])) < 1e-3 * float(sys.argv[3]), r["eval"]
+for l, b in zip(r["layers"], random["layers"]):
+    print(f"{l['layer']}: co-activation inside experts {l['co_activation_inside_experts']:.3f} (random split "
+          f"{b['co_activation_inside_experts']:.3f}), router recall {l['router_recall']:.3f} ({b['router_recall']:.3f}), "
+          f"FFN relative error {l['ffn_relative_error']:.3f} ({b['ffn_relative_error']:.3f})")
+    assert l["co_activation_inside_experts"] > b["co_activation_inside_experts"], (l, b)
+    assert l["ffn_relative_error"] < b["ffn_relative_error"], (l, b)
+PY
+    fail "the co-activation split is no better than a random one, or moefy_report.json disagrees with evaluate"
+  awk -v d="$dense" -v c="$routed" -v r="$random" -v f="$top4" 'BEGIN { exit !(d < c && c < r && d <= f && f < c) }' ||
+    fail "expected dense <= top-4 < co-activation top-2 < random top-2"
+
+  job recovered "$WORK/top2/model.pt" 300 0.001 <<YAML
+distill:
+  teachers:
+    - {name: dense, path: $dense_model}
+  task_weight: 0.5
+  kd_weight: 0.5
+  temperature: 1.0
+YAML
+  recovered=$(perplexity "$WORK/runs/recovered/model/model.pt")
+  echo "$label, 8 experts top-2: held-out perplexity $routed after moefy, $recovered after 300 steps of" \
+    "distillation (dense $dense)"
+  awk -v d="$dense" -v p="$routed" -v r="$recovered" 'BEGIN { exit !(p - r >= 0.5 * (p - d)) }' ||
+    fail "recovery won back less than half the gap ($routed -> $recovered, dense $dense)"
 }

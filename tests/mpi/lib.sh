@@ -69,6 +69,21 @@ YAML
 
 compare() { "$PY" "$SRC/tests/tools/compare_safetensors.py" "$@"; }
 
+# experts_trained BEFORE AFTER TENSOR: training a moefied model (distill moefy)
+# moved TENSOR, an expert weight, and its checkpoint AFTER holds no router
+# (routers are buffers, not trained parameters).
+experts_trained() {
+  "$PY" - "$SRC" "$@" <<'PY'
+import os, sys
+import numpy as np
+sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
+from read_safetensors import read
+before, after, name = read(sys.argv[2])[1], read(sys.argv[3])[1], sys.argv[4]
+assert not any("router" in n for n in after), "the routers are buffers, not trained parameters"
+assert np.abs(after[name][2] - before[name][2]).max() > 0, f"the experts did not train ({name})"
+PY
+}
+
 # crash_and_resume NAME STEP CONFIG [args...]: a 2-worker run in $WORK/NAME that
 # dies right after committing its step-STEP checkpoint ($WORK/NAME-broken.log),
 # then the same run with --resume ($WORK/NAME-resumed.log).

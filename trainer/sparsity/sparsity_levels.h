@@ -87,6 +87,21 @@ class SparsityLevels {
   std::vector<torch::Tensor> kept_aside_;        // per parameter: its values pruned only by the entered level
 };
 
+// Level `level` entered for a scope (evaluating each level): left when the
+// scope ends, by an exception too, so the weights are never left masked.
+//
+//   { EnteredLevel at(levels, i); totals = evaluate(); }
+class EnteredLevel {
+ public:
+  EnteredLevel(SparsityLevels& levels, size_t level) : levels_(levels) { levels_.enter(level); }
+  ~EnteredLevel() { levels_.leave(); }
+  EnteredLevel(const EnteredLevel&) = delete;
+  EnteredLevel& operator=(const EnteredLevel&) = delete;
+
+ private:
+  SparsityLevels& levels_;
+};
+
 // The name of level i's mask of `param` in checkpoints: "level-<i>/<param>".
 std::string levelMaskName(size_t level, const std::string& param);
 

@@ -107,6 +107,23 @@ TEST(SparsityLevels, ForwardSeesTheLevelAndTheWeightsComeBackExactly) {
   pruner.afterOptimizer(4, 0.01);
 }
 
+TEST(SparsityLevels, EnteredLevelLeavesWhenEvaluationThrows) {
+  auto params = model();
+  Pruner pruner(params, spec("constant"), {}, 20, 1);
+  pruner.start();
+  const torch::Tensor before = params[0].tensor.detach().clone();
+  SparsityLevels& levels = *pruner.levels();
+  try {
+    EnteredLevel at(levels, 2);
+    EXPECT_EQ(levels.entered(), 2u);
+    EXPECT_TRUE(torch::equal(params[0].tensor.detach(), before * levels.masks(2)[0].tensor));
+    throw Error("evaluation failed");
+  } catch (const Error&) {
+  }
+  EXPECT_EQ(levels.entered(), 0u);
+  EXPECT_TRUE(torch::equal(params[0].tensor.detach(), before));
+}
+
 // Under AdamW a level-2 step leaves the entries only level 2 prunes alive
 // (restored, then moved by their moments like any zero-gradient entry, never
 // zeroed), moves the entries level 2 keeps, and keeps level 0's zeros.
