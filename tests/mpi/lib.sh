@@ -16,9 +16,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # mpirun for WORKERS workers plus the coordinator, with a timeout.
-run_job() {  # run_job WORKERS CONFIG [args...]
+run_job() {  # run_job WORKERS CONFIG [args...]; killed after DISTILL_JOB_TIMEOUT seconds (300)
   local workers="$1"; shift
-  timeout -k 5 300 mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS \
+  timeout -k 5 "${DISTILL_JOB_TIMEOUT:-300}" mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS \
     -x DISTILL_FAULT_MASK_MISMATCH -x DISTILL_FAULT_ABORT_AFTER_COMMIT -x DISTILL_TRACE_SAMPLES \
     -np "$((workers + 1))" "$BIN" train "$@"
 }
