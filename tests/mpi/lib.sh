@@ -69,6 +69,26 @@ YAML
 
 compare() { "$PY" "$SRC/tests/tools/compare_safetensors.py" "$@"; }
 
+# same_moefied DIR_A DIR_B: two distill moefy outputs agree: every expert
+# weight bit for bit (the neuron order is decided on exact counts), the
+# routers within 1e-3 (fitted by Adam on gradients summed in another order).
+same_moefied() {
+  "$PY" - "$SRC" "$1/model.safetensors" "$2/model.safetensors" <<'PY'
+import os, sys
+import numpy as np
+sys.path.insert(0, os.path.join(sys.argv[1], "tests", "unit"))
+from read_safetensors import read
+one, two = read(sys.argv[2])[1], read(sys.argv[3])[1]
+assert sorted(one) == sorted(two)
+for name in one:
+    a, b = one[name][2], two[name][2]
+    if "router" in name:
+        assert np.abs(a - b).max() < 1e-3, (name, np.abs(a - b).max())
+    else:
+        assert (a == b).all(), name
+PY
+}
+
 # experts_trained BEFORE AFTER TENSOR: training a moefied model (distill moefy)
 # moved TENSOR, an expert weight, and its checkpoint AFTER holds no router
 # (routers are buffers, not trained parameters).
