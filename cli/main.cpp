@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/heap_reuse.h"
 #include "common/log.h"
 
 int main(int argc, char** argv) {
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   distill::log::setVerbose(verbose);
+  distill::log::debug(distill::keepFreedMemoryForReuse());
   try {
     return run();
   } catch (const distill::Error& e) {

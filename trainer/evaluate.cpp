@@ -1,5 +1,7 @@
 #include "trainer/evaluate.h"
 
+#include <algorithm>
+
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -12,6 +14,10 @@
 
 namespace distill::trainer {
 
+int64_t samplesPerPass(int64_t logits_per_sample, int64_t batch_size) {
+  return std::clamp<int64_t>(kEvalLogitBudget / std::max<int64_t>(1, logits_per_sample), 1, batch_size);
+}
+
 EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& dataset,
                     const std::vector<uint64_t>& sample_ids, int64_t batch_size, const std::string& model_name,
                     const std::vector<int64_t>& classes) {
@@ -21,8 +27,10 @@ EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& datas
   model.eval();
   const c10::Device device = model::deviceOf(model);  // inputs go where the parameters are
   EvalTotals totals;
-  for (size_t begin = 0; begin < sample_ids.size(); begin += static_cast<size_t>(batch_size)) {
-    const size_t end = std::min(sample_ids.size(), begin + static_cast<size_t>(batch_size));
+  // The first pass is one sample: its logits tell how many samples fit the budget.
+  size_t per_pass = 1;
+  for (size_t begin = 0; begin < sample_ids.size();) {
+    const size_t end = std::min(sample_ids.size(), begin + per_pass);
     const std::vector<uint64_t> ids(sample_ids.begin() + static_cast<long>(begin),
                                     sample_ids.begin() + static_cast<long>(end));
     const data::Batch batch = dataset.gather(ids).to(device);
@@ -43,6 +51,8 @@ EvalTotals evaluate(torch::jit::Module& model, const data::ShardedDataset& datas
     totals.loss_sum += torch::where(in_loss, ce, torch::zeros_like(ce)).sum().item<double>();
     totals.rows += valid.sum().item<double>();
     totals.loss_rows += in_loss.sum().item<double>();
+    if (begin == 0) per_pass = static_cast<size_t>(samplesPerPass(out.logits.numel(), batch_size));
+    begin = end;
   }
   if (was_training) model.train();
   return totals;
