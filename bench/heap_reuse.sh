@@ -10,7 +10,8 @@
 #
 # samples/s come from two runs of different lengths (STEPS and 2*STEPS), so
 # process start-up and model loading cancel out. Also the machine's bf16
-# matmul rate, for scale, and the seconds each run spent in the kernel.
+# matmul rate, for scale, and the seconds the job's 3 processes together spent
+# in the kernel.
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$SRC/build/distill"

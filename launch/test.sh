@@ -14,5 +14,5 @@ cmake --build build -j "${DISTILL_BUILD_JOBS:-$(nproc)}"
 echo "test: building the fuzz targets (clang, sanitizers) into build/fuzz"
 tests/fuzz/build.sh
 export OMP_NUM_THREADS=1
-# Unit tests run one per core; every script test is RUN_SERIAL (it runs alone).
+# Unit and fuzz tests run one per core; every script test is RUN_SERIAL (it runs alone).
 ctest --test-dir build --output-on-failure --timeout 1500 -j "${DISTILL_TEST_JOBS:-$(nproc)}" "$@"

@@ -24,7 +24,10 @@ long minorFaults() {
 long faultsOfOneBlock() {
   const long before = minorFaults();
   void* block = std::malloc(kBlockBytes);
-  EXPECT_NE(block, nullptr);
+  if (block == nullptr) {
+    ADD_FAILURE() << "malloc of " << kBlockBytes << " bytes failed";
+    return 0;
+  }
   std::memset(block, 1, kBlockBytes);
   asm volatile("" : : "r"(block) : "memory");  // the writes must happen: no malloc-free elision
   std::free(block);
@@ -35,6 +38,11 @@ TEST(HeapReuse, ALargeBlockFreedAndAllocatedAgainTakesNoNewPageFaults) {
   unsetenv("DISTILL_MALLOC");
   unsetenv("GLIBC_TUNABLES");
   const long with_defaults = faultsOfOneBlock();  // glibc: a fresh mmap each time
+  if (with_defaults * 2 < kPages) {
+    // Transparent huge pages set to "always" fault 2 MB at a time: no difference to measure.
+    GTEST_SKIP() << "glibc's defaults took only " << with_defaults << " page faults for " << kPages
+                 << " pages (transparent huge pages?): this machine cannot show the reuse";
+  }
   EXPECT_EQ(keepFreedMemoryForReuse(), "heap reuse on: large blocks stay in the heap after free");
   faultsOfOneBlock();  // the first block of the heap is faulted in once
   const long reused = faultsOfOneBlock();
