@@ -11,13 +11,15 @@
 #
 # The cache is written first by `distill cache-teachers` (its time and bytes
 # per token are reported): the runs compared are what every epoch after the
-# first costs. samples/s come from two runs of different lengths (STEPS and
-# 2*STEPS), so process start-up and model loading cancel out. Also the
+# first costs. samples/s are the job's own: the time between the checkpoints
+# committed at steps STEPS/3 and STEPS (state.json's committed_at_unix), so
+# process start-up, model loading and the first steps are left out. Also the
 # machine's bf16 matmul rate, for scale.
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$SRC/build/distill"
-STEPS="${1:-10}"
+STEPS="${1:-12}"
+FIRST=$((STEPS / 3))
 WORK="$(mktemp -d /tmp/distill-bench.XXXXXX)"
 trap 'pkill -KILL -f "$WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=1
@@ -47,15 +49,11 @@ distill:
     - {name: t1, path: $WORK/teacher1.pt}
   divergence: reverse_kl
   cache: {top_k: 64}
-checkpoint: {every_steps: 0}
+checkpoint: {every_steps: $FIRST, keep: 10}
 metrics: {port: 0, progress_seconds: 1000}
 runtime: {precision: bf16, watchdog_seconds: 600, collective_timeout_seconds: 600}
 YAML
 mpi() { mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS -np 3 "$BIN" "$@"; }
-
-# The student alone: the floor of a step (no teachers, no distillation loss).
-"$BIN" init-model --arch decoder-lm --vocab 2048 --max-len 64 --d-model 128 --layers 2 --heads 4 --d-ff 512 \
-  --dropout 0 --seed 1 --out "$WORK/student_alone.pt" >/dev/null
 
 echo "== the teacher pass (distill cache-teachers, 2 workers)"
 start=$(date +%s.%N)
@@ -65,31 +63,22 @@ cache_bytes=$(du -sb "$WORK/data/teacher-cache" | cut -f1)
 printf 'teacher pass: %.1f s for 2 teachers x 2048 samples x 64 tokens; %d bytes on disk, %.1f bytes per token per teacher\n' \
   "$pass" "$cache_bytes" "$(/usr/bin/python3 -c "print($cache_bytes / (2 * 2048 * 64))")"
 
-run() {  # run STEPS PLACEMENT -> wall seconds
-  local start
-  start=$(date +%s.%N)
-  mpi train "$WORK/job.yaml" --set run_dir="$WORK/$2-$1" --set training.max_steps="$1" --set distill.placement="$2" \
-    > "$WORK/$2-$1.log" 2>&1 || { cat "$WORK/$2-$1.log" >&2; exit 1; }
-  /usr/bin/python3 -c "print($(date +%s.%N) - $start)"
+committed() {  # committed RUN_DIR STEP -> unix seconds
+  /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['committed_at_unix'])" \
+    "$(printf '%s/checkpoints/step-%08d/state.json' "$1" "$2")"
 }
-rate() {  # rate PLACEMENT -> samples/s of the steady state
-  local short long
-  short=$(run "$STEPS" "$1")
-  long=$(run $((2 * STEPS)) "$1")
-  /usr/bin/python3 -c "print($STEPS * 32 / ($long - $short))"
+rate() {  # rate NAME [train args...] -> samples/s between the checkpoints of steps FIRST and STEPS
+  local name="$1"; shift
+  mpi train "$WORK/job.yaml" --set run_dir="$WORK/$name" "$@" > "$WORK/$name.log" 2>&1 ||
+    { cat "$WORK/$name.log" >&2; exit 1; }
+  /usr/bin/python3 -c "print(($STEPS - $FIRST) * 32 / ($(committed "$WORK/$name" "$STEPS") - $(committed "$WORK/$name" "$FIRST")))"
 }
-live=$(rate replicate); printf 'live teachers (replicate): %.1f samples/s\n' "$live"
-alone_run() {  # the student alone, same data and batch
-  local start
-  start=$(date +%s.%N)
-  mpi train "$WORK/job.yaml" --set run_dir="$WORK/alone-$1" --set training.max_steps="$1" --set 'distill.teachers=[]' \
-    --set distill.kd_weight=0 > "$WORK/alone-$1.log" 2>&1 || { cat "$WORK/alone-$1.log" >&2; exit 1; }
-  /usr/bin/python3 -c "print($(date +%s.%N) - $start)"
-}
-a1=$(alone_run "$STEPS"); a2=$(alone_run $((2 * STEPS)))
-alone=$(/usr/bin/python3 -c "print($STEPS * 32 / ($a2 - $a1))"); printf 'student alone:             %.1f samples/s\n' "$alone"
-cached=$(rate cache); printf 'from the cache:            %.1f samples/s\n' "$cached"
-grep -q "reusing the cache" "$WORK/cache-$STEPS.log" || { echo "the cache was not reused" >&2; exit 1; }
+live=$(rate live --set distill.placement=replicate); printf 'live teachers (replicate): %.1f samples/s\n' "$live"
+# The student alone, same data and batch.
+alone=$(rate alone --set 'distill.teachers=[]' --set distill.kd_weight=0)
+printf 'student alone:             %.1f samples/s\n' "$alone"
+cached=$(rate cache --set distill.placement=cache); printf 'from the cache:            %.1f samples/s\n' "$cached"
+grep -q "reusing the cache" "$WORK/cache.log" || { echo "the cache was not reused" >&2; exit 1; }
 
 echo "== ratios (same run)"
 printf 'cache / live samples/s: %.2fx   (target >= 5x from the second epoch on)\n' \

@@ -13,44 +13,27 @@
 //   peak rate     this machine's bf16 matmul rate, for scale
 //
 //   build/distill_bench_token_loss --rows 2048 --vocab 32000 --chunk 256 --teachers 2 --divergence jsd
-#include <chrono>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include "bench/loss_measure.h"
 #include "bench/peak_rate.h"
 
 #include "trainer/distill/distillation_loss.h"
 #include "trainer/distill/mean_combiner.h"
-#include "trainer/profiling/cpu_memory_meter.h"
 
 namespace {
 
 using namespace distill;
-using Clock = std::chrono::steady_clock;
 
-struct Measure {
-  double seconds = 0;
-  int64_t peak_bytes = 0;
-};
-
-Measure measure(const torch::Tensor& logits, const std::vector<torch::Tensor>& teachers, const torch::Tensor& labels,
-                const config::DistillSpec& spec, int repeats) {
+bench::LossMeasure measure(const torch::Tensor& logits, const std::vector<torch::Tensor>& teachers,
+                           const torch::Tensor& labels, const config::DistillSpec& spec, int repeats) {
   kd::MeanCombiner mean;
-  Measure m;
-  for (int i = 0; i <= repeats; ++i) {  // i = 0: warm-up
-    torch::Tensor student = logits.clone().requires_grad_();
-    trainer::CpuMemoryMeter meter;
-    const int64_t before = meter.current();
-    const auto start = Clock::now();
-    kd::distillationLoss(student, teachers, labels, spec, &mean).total.backward();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    if (i == 0) continue;
-    m.seconds += seconds / repeats;
-    m.peak_bytes = std::max(m.peak_bytes, meter.peak() - before);
-  }
-  return m;
+  return bench::measureLoss(logits, repeats, [&](const torch::Tensor& student) {
+    return kd::distillationLoss(student, teachers, labels, spec, &mean).total;
+  });
 }
 
 }  // namespace
@@ -84,13 +67,13 @@ int main(int argc, char** argv) {
   spec.set_beta(0.5);
   spec.set_alpha(0.1);
   spec.set_chunk_tokens(0);
-  const Measure whole = measure(logits, teacher_logits, labels, spec, repeats);
+  const bench::LossMeasure whole = measure(logits, teacher_logits, labels, spec, repeats);
   spec.set_chunk_tokens(static_cast<uint32_t>(chunk));
-  const Measure chunked = measure(logits, teacher_logits, labels, spec, repeats);
+  const bench::LossMeasure chunked = measure(logits, teacher_logits, labels, spec, repeats);
   spec.set_chunk_tokens(0);
   std::vector<torch::Tensor> chunk_teachers;
   for (const auto& t : teacher_logits) chunk_teachers.push_back(t.slice(0, 0, chunk));
-  const Measure one_chunk = measure(logits.slice(0, 0, chunk), chunk_teachers, labels.slice(0, 0, chunk), spec, repeats);
+  const bench::LossMeasure one_chunk = measure(logits.slice(0, 0, chunk), chunk_teachers, labels.slice(0, 0, chunk), spec, repeats);
 
   const double mb = 1024.0 * 1024.0;
   const double logits_bytes = 4.0 * rows * vocab, chunk_bytes = 4.0 * chunk * vocab;

@@ -45,6 +45,10 @@ void checkTeacherOutputs(const kd::TeacherOutputs& outputs, const std::vector<st
   std::vector<torch::Tensor> maxima;  // max() is NaN when any entry is
   for (const auto& l : outputs.logits) maxima.push_back(l.numel() ? l.max().to(torch::kDouble) : torch::zeros({}, torch::kDouble));
   for (const auto& p : outputs.passes) maxima.push_back(p.numel() ? p.max().to(torch::kDouble) : torch::zeros({}, torch::kDouble));
+  for (const auto& t : outputs.top_k) {  // a residual is -inf when k = V; +inf or NaN is not a log-probability
+    maxima.push_back(t.rows.log_probs.numel() ? t.rows.log_probs.max().to(torch::kDouble) : torch::zeros({}, torch::kDouble));
+    maxima.push_back(t.rows.residual.numel() ? t.rows.residual.max().to(torch::kDouble) : torch::zeros({}, torch::kDouble));
+  }
   if (maxima.empty()) return;
   const double top = torch::stack(maxima).max().item<double>();
   if (!std::isnan(top) && top != INFINITY) return;
@@ -55,6 +59,17 @@ void checkTeacherOutputs(const kd::TeacherOutputs& outputs, const std::vector<st
     DISTILL_CHECK(!std::isnan(m) && m != INFINITY, "step ", step, ": teacher '", name, "' returned logits with ",
                   describe(l), "; the step was stopped before the loss (no optimizer step, no checkpoint from it). "
                   "Check the teacher's file (distill evaluate --model on it) and its precision");
+  }
+  for (size_t k = 0; k < outputs.top_k.size(); ++k) {
+    const std::string name = k < names.size() ? names[k] : std::to_string(k);
+    const teachers::TopK& t = outputs.top_k[k].rows;
+    for (const torch::Tensor& part : {t.log_probs, t.residual}) {
+      const double m = part.numel() ? part.max().item<double>() : 0;
+      DISTILL_CHECK(!std::isnan(m) && m != INFINITY, "step ", step, ": teacher '", name,
+                    "' came as a top-k (a cache or a teacher rank) with ", describe(part),
+                    "; the step was stopped before the loss (no optimizer step, no checkpoint from it). "
+                    "Write the cache again (distill cache-teachers) or check the teacher rank's teacher");
+    }
   }
   throw Error("step " + std::to_string(step) +
               ": a teacher's dropout passes (the mc_dropout combiner) hold NaN or +infinity; the step was stopped "

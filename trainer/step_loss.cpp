@@ -1,5 +1,7 @@
 #include "trainer/step_loss.h"
 
+#include <algorithm>
+
 #include <torch/cuda.h>
 #include <torch/script.h>
 
@@ -22,7 +24,16 @@ torch::Tensor asLossInput(const torch::Tensor& t) {
   return t.scalar_type() == torch::kFloat ? t.clone() : t.to(torch::kFloat);
 }
 
+// Whether the loss needs teachers given as their top-k as dense logits.
+bool needsDenseLogits(const config::DistillSpec& spec, const TeacherCombiner* combiner) {
+  if (combiner == nullptr || combiner->readsTeacherLogits()) return true;
+  return std::any_of(spec.teachers().begin(), spec.teachers().end(),
+                     [](const config::TeacherSpec& t) { return t.classes_size() > 0; });
+}
+
 }  // namespace
+
+size_t teacherCount(const TeacherOutputs& t) { return t.top_k.empty() ? t.logits.size() : t.top_k.size(); }
 
 TeacherOutputs runTeachers(std::vector<torch::jit::Module>& teachers, const data::Batch& batch,
                            const config::DistillSpec& spec, int passes) {
@@ -67,9 +78,18 @@ StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, 
   CombinerExtras extras;
   extras.teacher_passes = teachers.passes;
   StepLoss out;
-  out.logits = distillationLoss(rows.logits, teachers.logits, rows.labels, spec, combiner, &extras, denominator);
+  if (teachers.top_k.empty()) {
+    out.logits = distillationLoss(rows.logits, teachers.logits, rows.labels, spec, combiner, &extras, denominator);
+  } else if (needsDenseLogits(spec, combiner)) {
+    std::vector<torch::Tensor> dense;
+    for (const TopKTeacher& t : teachers.top_k) dense.push_back(teachers::denseLogits(t.rows, t.vocab));
+    out.logits = distillationLoss(rows.logits, dense, rows.labels, spec, combiner, &extras, denominator);
+  } else {
+    const std::vector<torch::Tensor> none(teachers.top_k.size());  // the combiner counts them only
+    out.logits = distillationLoss(rows.logits, none, rows.labels, spec, combiner, &extras, denominator, teachers.top_k);
+  }
   out.total = out.logits.total;
-  if (spec.terms_size() > 0 && !teachers.logits.empty()) {
+  if (spec.terms_size() > 0 && teacherCount(teachers) > 0) {
     const int64_t batch_size = batch.input_ids.size(0);
     // Per-token rows (language modeling): a sample's weight is its tokens' mean.
     const torch::Tensor weights = student.logits.dim() == 2

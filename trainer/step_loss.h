@@ -29,9 +29,13 @@ struct Module;
 
 namespace distill::kd {
 
-// What the teachers said about one batch, in the teachers' own class spaces.
+// What the teachers said about one batch, in the teachers' own class spaces:
+// their logits when they ran here, or their top-k when it was read from a cache
+// or received from a teacher rank (then `logits` is empty; stepLoss works on
+// the top-k directly where it can, else expands it, teachers/top_k.h).
 struct TeacherOutputs {
-  std::vector<torch::Tensor> logits;   // K x [R,Ck], eval mode (dropout off)
+  std::vector<torch::Tensor> logits;   // K x [R,Ck], eval mode (dropout off); empty when top_k is given
+  std::vector<TopKTeacher> top_k;      // K, rows like logits'; empty when logits is given
   std::vector<LayerOutputs> layers;    // K, filled only when spec.terms is not empty
   std::vector<torch::Tensor> passes;   // K x [M,R,Ck] with dropout on; empty when passes <= 1
   std::vector<double> seconds;         // K: how long each teacher's outputs took
@@ -52,9 +56,14 @@ struct StepLoss {
 
 // `spec` is the step's (specAtStep); `projections` those createProjections made;
 // `denominator`: what the logit means divide by (distillation_loss.h; 0: this batch's labelled rows).
+// Teachers given as their top-k are expanded to dense logits only when the
+// combiner reads the teachers' logits or a teacher has a class list.
 StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, const TeacherOutputs& teachers,
                   const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections,
                   double denominator = 0);
+
+// How many teachers `t` holds outputs of.
+size_t teacherCount(const TeacherOutputs& t);
 
 // The rows the logit means count in `batch`: its labelled tokens (or samples).
 int64_t countedRows(const data::Batch& batch);

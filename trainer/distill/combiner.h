@@ -48,6 +48,11 @@ class TeacherCombiner {
   virtual torch::Tensor weights(const std::vector<torch::Tensor>& teacher_logits,
                                 const torch::Tensor& student_logits) const = 0;
 
+  // Whether the weights depend on the teachers' logits. A combiner that only
+  // counts them (mean, weights) lets teachers given as their top-k (placement
+  // cache or pool) skip the dense [R, V] logits (top_k_divergence.h).
+  virtual bool readsTeacherLogits() const { return true; }
+
   // How many stochastic passes (dropout on) of each teacher weightsWith()
   // needs in extras.teacher_passes. 1: none, the teacher logits suffice.
   virtual int stochasticPasses() const { return 1; }

@@ -5,13 +5,15 @@
 #include "trainer/distill/divergence.h"
 #include "trainer/distill/task_loss.h"
 #include "trainer/distill/teacher_class_map.h"
+#include "trainer/distill/top_k_divergence.h"
 
 namespace distill::kd {
 
 LossBreakdown distillationLoss(const torch::Tensor& student_logits,
                                const std::vector<torch::Tensor>& teacher_logits,
                                const torch::Tensor& labels, const config::DistillSpec& spec,
-                               const TeacherCombiner* combiner, const CombinerExtras* extras, double denominator) {
+                               const TeacherCombiner* combiner, const CombinerExtras* extras, double denominator,
+                               const std::vector<TopKTeacher>& top_k) {
   DISTILL_CHECK(student_logits.dim() == 2, "distillation loss: student logits must be [rows, classes], got ",
                 student_logits.sizes());
   const bool labelled = labels.defined();
@@ -27,6 +29,16 @@ LossBreakdown distillationLoss(const torch::Tensor& student_logits,
   const torch::Tensor rows_counted =
       denominator > 0 ? torch::full({}, denominator, counted.options()) : counted.sum().clamp_min(1.0);
 
+  DISTILL_CHECK(top_k.empty() || static_cast<int64_t>(top_k.size()) == teachers, "distillation loss: ", top_k.size(),
+                " top-k teachers for ", teachers, " teachers");
+  for (size_t k = 0; k < top_k.size(); ++k) {
+    if (!top_k[k].rows.log_probs.defined()) continue;
+    DISTILL_CHECK(!combiner->readsTeacherLogits(), "distillation loss: combiner '", combiner->name(),
+                  "' reads the teachers' logits; teacher ", k, " is given as its top-k only");
+    DISTILL_CHECK(static_cast<int>(k) >= spec.teachers_size() || spec.teachers(static_cast<int>(k)).classes_size() == 0,
+                  "distillation loss: teacher ", k, " has a class list and is given as its top-k only");
+  }
+
   const int64_t classes = student_logits.size(1);
   const std::vector<torch::Tensor> mapped =
       teachers > 0 ? teachersInStudentClasses(teacher_logits, spec, classes) : std::vector<torch::Tensor>{};
@@ -37,11 +49,18 @@ LossBreakdown distillationLoss(const torch::Tensor& student_logits,
   const torch::Tensor row_values =
       values == 0 ? torch::Tensor()
                   : chunkedRows(student_logits, spec.chunk_tokens(), values,
-                                [labelled, labels, mapped, divergence](const torch::Tensor& s, int64_t begin,
-                                                                       int64_t end, int64_t j) {
+                                [labelled, labels, mapped, top_k, divergence](const torch::Tensor& s, int64_t begin,
+                                                                              int64_t end, int64_t j) {
                                   if (labelled && j == 0) return crossEntropyPerSample(s, labels.slice(0, begin, end));
-                                  const torch::Tensor& t = mapped[static_cast<size_t>(j - (labelled ? 1 : 0))];
-                                  return divergenceRows(s, t.slice(0, begin, end), divergence);
+                                  const auto k = static_cast<size_t>(j - (labelled ? 1 : 0));
+                                  if (!top_k.empty() && top_k[k].rows.log_probs.defined()) {
+                                    const teachers::TopK& t = top_k[k].rows;
+                                    return topKDivergenceRows(s,
+                                                              {t.log_probs.slice(0, begin, end), t.indices.slice(0, begin, end),
+                                                               t.residual.slice(0, begin, end)},
+                                                              top_k[k].vocab, divergence);
+                                  }
+                                  return divergenceRows(s, mapped[k].slice(0, begin, end), divergence);
                                 });
 
   torch::Tensor task = torch::zeros({}, counted.options());

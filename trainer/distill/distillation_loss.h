@@ -27,6 +27,7 @@
 
 #include "proto/config.pb.h"
 #include "trainer/distill/combiner.h"
+#include "trainer/teachers/top_k.h"
 
 namespace distill::kd {
 
@@ -40,6 +41,12 @@ struct LossBreakdown {
   torch::Tensor weights;            // [K,B] combiner weights used (no grad); undefined without teachers
 };
 
+// A teacher given as its top-k (placement cache or pool), one row per student row.
+struct TopKTeacher {
+  teachers::TopK rows;  // log_probs [B,k], indices [B,k], residual [B]
+  int64_t vocab = 0;    // the vocabulary they are of (the student's C)
+};
+
 // student_logits [B,C]; teacher_logits K tensors [B,C] (K may be 0: task loss
 // only); labels [B] int64 with -100 = not counted. An undefined `labels`
 // tensor means unlabelled data: every row counts and the task term is 0.
@@ -48,10 +55,16 @@ struct LossBreakdown {
 // runs the same collectives. `extras` carries what the combiner asks for
 // beyond the logits (teacher_passes for mc_dropout, in the teachers' own
 // classes like teacher_logits); its labels default to `labels`.
+//
+// `top_k`, when not empty, has K entries: teacher k with top_k[k].rows defined
+// is given as its top-k instead (teacher_logits[k] undefined) and its
+// divergence comes from topKDivergenceRows, without dense logits; that needs a
+// combiner that does not read the teachers' logits and no class list for it
+// (stepLoss expands the top-k to dense logits otherwise).
 LossBreakdown distillationLoss(const torch::Tensor& student_logits,
                                const std::vector<torch::Tensor>& teacher_logits,
                                const torch::Tensor& labels, const config::DistillSpec& spec,
                                const TeacherCombiner* combiner, const CombinerExtras* extras = nullptr,
-                               double denominator = 0);
+                               double denominator = 0, const std::vector<TopKTeacher>& top_k = {});
 
 }  // namespace distill::kd

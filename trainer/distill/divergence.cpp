@@ -32,6 +32,16 @@ torch::Tensor logMixture(const torch::Tensor& log_a, double w_a, const torch::Te
   return torch::logaddexp(log_a + std::log(w_a), log_b + std::log(w_b));
 }
 
+torch::Tensor divergenceOfLogProbs(const torch::Tensor& log_q, const torch::Tensor& log_p, const Divergence& d) {
+  if (d.name == "forward_kl") return forwardKL(log_q, log_p);
+  if (d.name == "reverse_kl") return reverseKL(log_q, log_p);
+  if (d.name == "jsd") return generalizedJSD(log_q, log_p, d.beta);
+  if (d.name == "skew_kl") return skewKL(log_q, log_p, d.alpha);
+  if (d.name == "skew_reverse_kl") return skewReverseKL(log_q, log_p, d.alpha);
+  if (d.name == "tvd") return totalVariation(log_q, log_p);
+  DISTILL_FAIL("distill.divergence: unknown divergence \"", d.name, "\"");
+}
+
 torch::Tensor divergenceRows(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits,
                              const Divergence& d) {
   DISTILL_CHECK(d.temperature > 0, "distill.temperature must be > 0, got ", d.temperature);
@@ -42,22 +52,7 @@ torch::Tensor divergenceRows(const torch::Tensor& student_logits, const torch::T
   const double t = d.temperature;
   const torch::Tensor log_q = torch::log_softmax(student_logits.to(torch::kFloat) / t, /*dim=*/-1);
   const torch::Tensor log_p = torch::log_softmax(teacher_logits.detach().to(torch::kFloat) / t, /*dim=*/-1);
-  torch::Tensor rows;
-  if (d.name == "forward_kl") {
-    rows = forwardKL(log_q, log_p);
-  } else if (d.name == "reverse_kl") {
-    rows = reverseKL(log_q, log_p);
-  } else if (d.name == "jsd") {
-    rows = generalizedJSD(log_q, log_p, d.beta);
-  } else if (d.name == "skew_kl") {
-    rows = skewKL(log_q, log_p, d.alpha);
-  } else if (d.name == "skew_reverse_kl") {
-    rows = skewReverseKL(log_q, log_p, d.alpha);
-  } else if (d.name == "tvd") {
-    rows = totalVariation(log_q, log_p);
-  } else {
-    DISTILL_FAIL("distill.divergence: unknown divergence \"", d.name, "\"");
-  }
+  const torch::Tensor rows = divergenceOfLogProbs(log_q, log_p, d);
   return rows * (t * t);
 }
 

@@ -46,9 +46,16 @@ Divergence divergenceOf(const config::DistillSpec& spec);
 torch::Tensor divergenceRows(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits,
                              const Divergence& divergence);
 
+// The divergence `d` names, unscaled (no temperature, no T^2), on
+// log-probabilities as below: log_q [R,C] of the student, log_p of the teacher
+// (any shape that broadcasts to log_q's) -> [R]. divergenceRows is this on the
+// softened distributions, times T^2.
+torch::Tensor divergenceOfLogProbs(const torch::Tensor& log_q, const torch::Tensor& log_p, const Divergence& d);
+
 // The divergences themselves, on log-probabilities [R,C] (student log_q with
 // gradient, teacher log_p detached; -inf where a probability is 0) -> [R],
-// unscaled. One file each: forward_kl.cpp, reverse_kl.cpp, jsd.cpp, skew_kl.cpp,
+// unscaled. Each is a sum over the last dimension of a term of (p_c, q_c)
+// alone, which top_k_divergence.h relies on. One file each: forward_kl.cpp, reverse_kl.cpp, jsd.cpp, skew_kl.cpp,
 // skew_reverse_kl.cpp, tvd.cpp.
 torch::Tensor forwardKL(const torch::Tensor& log_q, const torch::Tensor& log_p);
 torch::Tensor reverseKL(const torch::Tensor& log_q, const torch::Tensor& log_p);

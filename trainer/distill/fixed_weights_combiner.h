@@ -18,6 +18,7 @@ class FixedWeightsCombiner : public TeacherCombiner {
   // Throws distill::Error if a weight is negative or all are 0.
   explicit FixedWeightsCombiner(const config::DistillSpec& spec);
   std::string name() const override { return "weights"; }
+  bool readsTeacherLogits() const override { return false; }
   torch::Tensor weights(const std::vector<torch::Tensor>& teacher_logits,
                         const torch::Tensor& student_logits) const override;
 

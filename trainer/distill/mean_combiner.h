@@ -10,6 +10,7 @@ namespace distill::kd {
 class MeanCombiner : public TeacherCombiner {
  public:
   std::string name() const override { return "mean"; }
+  bool readsTeacherLogits() const override { return false; }
   torch::Tensor weights(const std::vector<torch::Tensor>& teacher_logits,
                         const torch::Tensor& student_logits) const override;
 };

@@ -1,7 +1,7 @@
 // Placement cache: the teachers' top-k outputs read from the files the
-// teacher pass wrote (teacher_cache.h), expanded to dense logits on the device.
+// teacher pass wrote (teacher_cache.h), moved to the device as they are: the
+// loss uses the top-k without dense logits where it can (step_loss.h).
 #include "common/clock.h"
-#include "trainer/rows.h"
 #include "trainer/teachers/teacher_source.h"
 
 namespace distill::teachers {
@@ -18,10 +18,9 @@ class CachedTeachers : public TeacherSource {
     kd::TeacherOutputs out;
     for (const auto& cache : caches_) {
       const double started = clock::monotonicSeconds();
-      // The top-k crosses to the device, small; the dense logits are made there.
       const TopK top = cache.gather(ids);
       const TopK here{top.log_probs.to(device_), top.indices.to(device_), top.residual.to(device_)};
-      out.logits.push_back(trainer::logitRows(denseLogits(here, cache.vocab())));
+      out.top_k.push_back({topKRows(here), cache.vocab()});
       out.seconds.push_back(clock::monotonicSeconds() - started);
     }
     cached_ += ids.size();

@@ -1,11 +1,11 @@
 // Placement pool: the teacher ranks run the teachers a few steps ahead and
 // send each worker the top-k of its batch (trainer/teacher_rank.h); here they
-// are checked against the batch and expanded to dense logits on the device.
+// are checked against the batch and moved to the device as top-k rows (the
+// loss expands them only where it must, step_loss.h).
 #include <map>
 
 #include "common/error.h"
 #include "trainer/control_link.h"
-#include "trainer/rows.h"
 #include "trainer/teachers/teacher_source.h"
 #include "trainer/teachers/top_k_message.h"
 
@@ -27,7 +27,7 @@ class PooledTeachers : public TeacherSource {
       const TopK& t = top_[k];
       const TopK here{t.log_probs.narrow(0, first_row, rows).to(device_), t.indices.narrow(0, first_row, rows).to(device_),
                       t.residual.narrow(0, first_row, rows).to(device_)};
-      out.logits.push_back(trainer::logitRows(denseLogits(here, vocab_[k])));
+      out.top_k.push_back({topKRows(here), vocab_[k]});
       out.seconds.push_back(seconds_[k] * share);  // the teacher rank's time, not this worker's wait
     }
     return out;

@@ -20,6 +20,12 @@ TopK topK(const torch::Tensor& logits, int64_t k) {
   return {values, indices.to(torch::kInt32), residual};
 }
 
+TopK topKRows(const TopK& t) {
+  if (t.log_probs.dim() <= 2) return t;
+  const int64_t k = t.log_probs.size(-1);
+  return {t.log_probs.reshape({-1, k}), t.indices.reshape({-1, k}), t.residual.reshape({-1})};
+}
+
 torch::Tensor denseLogits(const TopK& t, int64_t vocab) {
   const int64_t k = t.log_probs.size(-1);
   DISTILL_CHECK(k <= vocab, "teacher top-k: ", k, " tokens kept of a vocabulary of ", vocab);

@@ -13,7 +13,8 @@
 // each gets log(residual / (V - k)). The distribution it returns equals the
 // teacher's on the k tokens and in total mass; only the shape of the tail is
 // lost, and at a temperature T != 1 the tail is that uniform one's. With
-// k = V nothing is approximated.
+// k = V nothing is approximated. The loss reads the same distribution without
+// making it dense where it can (kd::topKDivergenceRows).
 #pragma once
 
 #include <torch/torch.h>
@@ -28,6 +29,10 @@ struct TopK {
 
 // logits [.., V], any float dtype; 1 <= k. k >= V keeps every token.
 TopK topK(const torch::Tensor& logits, int64_t k);
+
+// One row per token, as trainer::logitRows flattens logits: [B,T,k] -> [B*T,k]
+// and [B,T] -> [B*T]; [B,k] rows pass through.
+TopK topKRows(const TopK& t);
 
 // The logits of a distribution equal to `t` on its k tokens, with the
 // residual spread over the other vocab - k tokens: float32 [.., vocab].

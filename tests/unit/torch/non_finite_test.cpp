@@ -55,6 +55,20 @@ TEST(NonFinite, TeacherOutputsNameTheTeacherAndAllowMinusInfinity) {
   EXPECT_NE(m.find("teacher 't0'"), std::string::npos) << m;
 }
 
+TEST(NonFinite, TeachersGivenAsTheirTopKAreCheckedToo) {
+  kd::TeacherOutputs out;  // a cache or a teacher rank: k = 3 of 5, the residual -inf where k covers everything
+  for (int k = 0; k < 2; ++k) {
+    out.top_k.push_back({{torch::log_softmax(torch::randn({4, 3}), -1), torch::zeros({4, 3}, torch::kInt),
+                          torch::full({4}, -std::numeric_limits<float>::infinity())},
+                         5});
+  }
+  EXPECT_NO_THROW(checkTeacherOutputs(out, {"t0", "t1"}, 2));
+  out.top_k[1].rows.residual[2] = NAN;
+  const std::string m = messageOf([&] { checkTeacherOutputs(out, {"t0", "t1"}, 2); });
+  EXPECT_NE(m.find("step 2: teacher 't1' came as a top-k"), std::string::npos) << m;
+  EXPECT_NE(m.find("1 NaN"), std::string::npos) << m;
+}
+
 TEST(NonFinite, LossAndGradientNormNameTheirParts) {
   kd::StepLoss loss;
   loss.total = torch::tensor(NAN);

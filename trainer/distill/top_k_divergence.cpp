@@ -1,0 +1,44 @@
+#include "trainer/distill/top_k_divergence.h"
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace distill::kd {
+
+torch::Tensor topKDivergenceRows(const torch::Tensor& student_logits, const teachers::TopK& teacher, int64_t vocab,
+                                 const Divergence& d) {
+  DISTILL_CHECK(d.temperature > 0, "distill.temperature must be > 0, got ", d.temperature);
+  DISTILL_CHECK(student_logits.dim() == 2 && student_logits.size(1) == vocab, "top-k divergence: student logits ",
+                student_logits.sizes(), " are not [rows, ", vocab, "] (the teacher's vocabulary)");
+  const int64_t rows = student_logits.size(0);
+  DISTILL_CHECK(teacher.log_probs.dim() == 2 && teacher.log_probs.size(0) == rows &&
+                    teacher.indices.sizes() == teacher.log_probs.sizes() && teacher.residual.dim() == 1 &&
+                    teacher.residual.size(0) == rows,
+                "top-k divergence: the teacher's top-k is log_probs ", teacher.log_probs.sizes(), ", indices ",
+                teacher.indices.sizes(), ", residual ", teacher.residual.sizes(), "; expected [", rows, ", k], [",
+                rows, ", k], [", rows, "]");
+  const int64_t k = teacher.log_probs.size(1);
+  DISTILL_CHECK(k >= 1 && k <= vocab, "top-k divergence: ", k, " tokens kept of a vocabulary of ", vocab);
+  const double t = d.temperature;
+
+  const torch::Tensor log_q = torch::log_softmax(student_logits.to(torch::kFloat) / t, /*dim=*/-1);  // [R, V]
+  const torch::Tensor log_q_kept = log_q.gather(/*dim=*/-1, teacher.indices.to(torch::kLong));          // [R, k]
+  const torch::Tensor kept = teacher.log_probs.detach().to(torch::kFloat) / t;                           // [R, k]
+  if (k == vocab) {  // no tail: the k values are the whole distribution
+    const torch::Tensor log_p = kept - kept.logsumexp(/*dim=*/-1, /*keepdim=*/true);
+    return divergenceOfLogProbs(log_q_kept, log_p, d) * (t * t);
+  }
+  const double log_outside = std::log(static_cast<double>(vocab - k));
+  // One token of the tail, softened: log(residual / (V - k)) / T, then normalised with the k values.
+  const torch::Tensor tail = ((teacher.residual.detach().to(torch::kFloat) - log_outside) / t).unsqueeze(-1);  // [R, 1]
+  const torch::Tensor log_z = torch::logaddexp(kept.logsumexp(/*dim=*/-1, /*keepdim=*/true), tail + log_outside);
+  const torch::Tensor log_p_kept = kept - log_z;  // [R, k]
+  const torch::Tensor log_p_tail = tail - log_z;  // [R, 1], broadcast over the tokens
+  const torch::Tensor every = divergenceOfLogProbs(log_q, log_p_tail, d);
+  const torch::Tensor correction =
+      divergenceOfLogProbs(log_q_kept, log_p_kept, d) - divergenceOfLogProbs(log_q_kept, log_p_tail, d);
+  return (every + correction) * (t * t);
+}
+
+}  // namespace distill::kd

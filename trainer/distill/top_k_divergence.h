@@ -1,0 +1,35 @@
+// The divergence between a teacher given as its top-k (teachers/top_k.h: the k
+// most likely tokens' log-probabilities and the log of the mass outside) and
+// the student, without the teacher's dense [R, V] logits: the value
+// divergenceRows gives on denseLogits(teacher, V), to rounding, at a fraction
+// of the work and memory on the teacher's side.
+//
+//   torch::Tensor rows = kd::topKDivergenceRows(student_logits, top, vocab, kd::divergenceOf(spec));  // [R]
+//
+// Why it is exact. Every divergence of divergence.h is a sum over tokens of a
+// term g(p_c, q_c). Outside its k tokens the teacher (its residual spread
+// uniformly, as denseLogits does) is one value p_tail, so
+//
+//   D = sum_c g(p_tail, q_c) + sum_{c in top-k} [g(p_c, q_c) - g(p_tail, q_c)]
+//
+// and p_tail broadcasts over the vocabulary: the teacher side is O(R k), the
+// student side the same softmax over V as before. The temperature softens the
+// k values and the tail together: p = softmax(log p_1 / T ... log p_k / T,
+// (V - k) copies of log p_tail / T). With k = V there is no tail and D is the
+// sum over the k terms alone.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "trainer/distill/divergence.h"
+#include "trainer/teachers/top_k.h"
+
+namespace distill::kd {
+
+// student_logits [R, V] (V = vocab); teacher rows: log_probs [R, k], indices
+// [R, k], residual [R] -> [R] float32, times T^2, differentiable with respect to
+// the student only. Throws distill::Error on mismatched shapes.
+torch::Tensor topKDivergenceRows(const torch::Tensor& student_logits, const teachers::TopK& teacher, int64_t vocab,
+                                 const Divergence& divergence);
+
+}  // namespace distill::kd
