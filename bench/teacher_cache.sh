@@ -19,6 +19,7 @@ set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$SRC/build/distill"
 STEPS="${1:-12}"
+[ "$STEPS" -ge 3 ] || { echo "STEPS must be at least 3 (checkpoints at STEPS/3 and STEPS)" >&2; exit 2; }
 FIRST=$((STEPS / 3))
 WORK="$(mktemp -d /tmp/distill-bench.XXXXXX)"
 trap 'pkill -KILL -f "$WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -46,8 +46,9 @@ void checkTeacherOutputs(const kd::TeacherOutputs& outputs, const std::vector<st
   for (const auto& l : outputs.logits) maxima.push_back(l.numel() ? l.max().to(torch::kDouble) : torch::zeros({}, torch::kDouble));
   for (const auto& p : outputs.passes) maxima.push_back(p.numel() ? p.max().to(torch::kDouble) : torch::zeros({}, torch::kDouble));
   for (const auto& t : outputs.top_k) {  // a residual is -inf when k = V; +inf or NaN is not a log-probability
-    maxima.push_back(t.rows.log_probs.numel() ? t.rows.log_probs.max().to(torch::kDouble) : torch::zeros({}, torch::kDouble));
-    maxima.push_back(t.rows.residual.numel() ? t.rows.residual.max().to(torch::kDouble) : torch::zeros({}, torch::kDouble));
+    for (const torch::Tensor& part : {t.rows.log_probs, t.rows.residual}) {
+      maxima.push_back(part.numel() ? part.max().to(torch::kDouble) : torch::zeros({}, part.options().dtype(torch::kDouble)));
+    }
   }
   if (maxima.empty()) return;
   const double top = torch::stack(maxima).max().item<double>();

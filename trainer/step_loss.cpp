@@ -1,7 +1,5 @@
 #include "trainer/step_loss.h"
 
-#include <algorithm>
-
 #include <torch/cuda.h>
 #include <torch/script.h>
 
@@ -24,14 +22,12 @@ torch::Tensor asLossInput(const torch::Tensor& t) {
   return t.scalar_type() == torch::kFloat ? t.clone() : t.to(torch::kFloat);
 }
 
-// Whether the loss needs teachers given as their top-k as dense logits.
-bool needsDenseLogits(const config::DistillSpec& spec, const TeacherCombiner* combiner) {
-  if (combiner == nullptr || combiner->readsTeacherLogits()) return true;
-  return std::any_of(spec.teachers().begin(), spec.teachers().end(),
-                     [](const config::TeacherSpec& t) { return t.classes_size() > 0; });
-}
-
 }  // namespace
+
+bool needsDenseLogits(const config::DistillSpec& spec, const TeacherCombiner* combiner, int teacher) {
+  if (combiner == nullptr || combiner->readsTeacherLogits()) return true;
+  return teacher < spec.teachers_size() && spec.teachers(teacher).classes_size() > 0;
+}
 
 size_t teacherCount(const TeacherOutputs& t) { return t.top_k.empty() ? t.logits.size() : t.top_k.size(); }
 
@@ -80,13 +76,18 @@ StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, 
   StepLoss out;
   if (teachers.top_k.empty()) {
     out.logits = distillationLoss(rows.logits, teachers.logits, rows.labels, spec, combiner, &extras, denominator);
-  } else if (needsDenseLogits(spec, combiner)) {
-    std::vector<torch::Tensor> dense;
-    for (const TopKTeacher& t : teachers.top_k) dense.push_back(teachers::denseLogits(t.rows, t.vocab));
-    out.logits = distillationLoss(rows.logits, dense, rows.labels, spec, combiner, &extras, denominator);
-  } else {
-    const std::vector<torch::Tensor> none(teachers.top_k.size());  // the combiner counts them only
-    out.logits = distillationLoss(rows.logits, none, rows.labels, spec, combiner, &extras, denominator, teachers.top_k);
+  } else {  // each teacher as its top-k, or expanded where the loss needs its logits
+    std::vector<torch::Tensor> dense(teachers.top_k.size());
+    std::vector<TopKTeacher> direct(teachers.top_k.size());
+    for (size_t k = 0; k < teachers.top_k.size(); ++k) {
+      const TopKTeacher& t = teachers.top_k[k];
+      if (needsDenseLogits(spec, combiner, static_cast<int>(k))) {
+        dense[k] = teachers::denseLogits(t.rows, t.vocab);
+      } else {
+        direct[k] = t;
+      }
+    }
+    out.logits = distillationLoss(rows.logits, dense, rows.labels, spec, combiner, &extras, denominator, direct);
   }
   out.total = out.logits.total;
   if (spec.terms_size() > 0 && teacherCount(teachers) > 0) {

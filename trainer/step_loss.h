@@ -56,11 +56,16 @@ struct StepLoss {
 
 // `spec` is the step's (specAtStep); `projections` those createProjections made;
 // `denominator`: what the logit means divide by (distillation_loss.h; 0: this batch's labelled rows).
-// Teachers given as their top-k are expanded to dense logits only when the
-// combiner reads the teachers' logits or a teacher has a class list.
+// Teachers given as their top-k are expanded to dense logits only where
+// needsDenseLogits says so.
 StepLoss stepLoss(const model::ModelOutputs& student, const data::Batch& batch, const TeacherOutputs& teachers,
                   const config::DistillSpec& spec, const TeacherCombiner* combiner, const Projections& projections,
                   double denominator = 0);
+
+// Whether the loss needs `teacher` (0-based) as dense logits when it comes as
+// its top-k: when the combiner reads the teachers' logits, or the teacher has
+// a class list (mapped into the student's classes as logits).
+bool needsDenseLogits(const config::DistillSpec& spec, const TeacherCombiner* combiner, int teacher);
 
 // How many teachers `t` holds outputs of.
 size_t teacherCount(const TeacherOutputs& t);

@@ -60,7 +60,7 @@ struct TopKTeacher {
 // is given as its top-k instead (teacher_logits[k] undefined) and its
 // divergence comes from topKDivergenceRows, without dense logits; that needs a
 // combiner that does not read the teachers' logits and no class list for it
-// (stepLoss expands the top-k to dense logits otherwise).
+// (stepLoss expands such a teacher's top-k to dense logits, needsDenseLogits).
 LossBreakdown distillationLoss(const torch::Tensor& student_logits,
                                const std::vector<torch::Tensor>& teacher_logits,
                                const torch::Tensor& labels, const config::DistillSpec& spec,

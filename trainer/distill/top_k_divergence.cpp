@@ -1,6 +1,7 @@
 #include "trainer/distill/top_k_divergence.h"
 
 #include <cmath>
+#include <limits>
 
 #include "common/error.h"
 
@@ -30,8 +31,12 @@ torch::Tensor topKDivergenceRows(const torch::Tensor& student_logits, const teac
     return divergenceOfLogProbs(log_q_kept, log_p, d) * (t * t);
   }
   const double log_outside = std::log(static_cast<double>(vocab - k));
+  // A residual of -inf (no mass outside the k; topK never writes one for k < V) counts as the smallest
+  // float, as topK clamps it: a tail of exactly 0 would make the tail sum and its correction inf - inf.
+  const torch::Tensor residual =
+      teacher.residual.detach().to(torch::kFloat).clamp_min(std::log(std::numeric_limits<float>::min()));
   // One token of the tail, softened: log(residual / (V - k)) / T, then normalised with the k values.
-  const torch::Tensor tail = ((teacher.residual.detach().to(torch::kFloat) - log_outside) / t).unsqueeze(-1);  // [R, 1]
+  const torch::Tensor tail = ((residual - log_outside) / t).unsqueeze(-1);  // [R, 1]
   const torch::Tensor log_z = torch::logaddexp(kept.logsumexp(/*dim=*/-1, /*keepdim=*/true), tail + log_outside);
   const torch::Tensor log_p_kept = kept - log_z;  // [R, k]
   const torch::Tensor log_p_tail = tail - log_z;  // [R, 1], broadcast over the tokens

@@ -17,6 +17,13 @@
 // k values and the tail together: p = softmax(log p_1 / T ... log p_k / T,
 // (V - k) copies of log p_tail / T). With k = V there is no tail and D is the
 // sum over the k terms alone.
+//
+// Precision: the tail sum and the correction each carry the kept tokens'
+// terms against p_tail, which are large where the tail is tiny (about
+// q_c * 90 for reverse KL at a residual near the smallest float); they cancel
+// to within about 1e-5 in float32, well inside the loss's own rounding. A
+// residual of -inf with k < V counts as the smallest float (topK's own clamp),
+// where the dense expansion would give reverse KL +inf.
 #pragma once
 
 #include <torch/torch.h>

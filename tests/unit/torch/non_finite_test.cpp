@@ -56,11 +56,11 @@ TEST(NonFinite, TeacherOutputsNameTheTeacherAndAllowMinusInfinity) {
 }
 
 TEST(NonFinite, TeachersGivenAsTheirTopKAreCheckedToo) {
-  kd::TeacherOutputs out;  // a cache or a teacher rank: k = 3 of 5, the residual -inf where k covers everything
+  kd::TeacherOutputs out;  // a cache or a teacher rank with k = V = 3: the residual is -inf, no mass outside
   for (int k = 0; k < 2; ++k) {
-    out.top_k.push_back({{torch::log_softmax(torch::randn({4, 3}), -1), torch::zeros({4, 3}, torch::kInt),
+    out.top_k.push_back({{torch::log_softmax(torch::randn({4, 3}), -1), torch::arange(3, torch::kInt).repeat({4, 1}),
                           torch::full({4}, -std::numeric_limits<float>::infinity())},
-                         5});
+                         3});
   }
   EXPECT_NO_THROW(checkTeacherOutputs(out, {"t0", "t1"}, 2));
   out.top_k[1].rows.residual[2] = NAN;

@@ -2,6 +2,9 @@
 // top_k_divergence.h): the same values and student gradients as the dense
 // logits denseLogits makes, for every divergence, temperature and k, through
 // the chunked loss and the step's loss; and where the dense path must be taken.
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -86,6 +89,22 @@ TEST(TopKDivergence, ACacheInFloat16AndSmallResidualsStayFinite) {
   }
 }
 
+TEST(TopKDivergence, NoMassOutsideTheTopKCountsAsTheSmallestFloat) {
+  torch::manual_seed(7);
+  TopK top = teachers::topK(torch::randn({3, kVocab}), 6);
+  top.residual.fill_(-std::numeric_limits<float>::infinity());  // not what topK writes for k < V, but a file may
+  TopK clamped = top;
+  clamped.residual = torch::full({3}, std::log(std::numeric_limits<float>::min()));
+  const torch::Tensor student = torch::randn({3, kVocab});
+  for (const Divergence& d : everyDivergence(1.5)) {
+    const auto [got, got_grad] = valueAndGrad(student, top, d, false);
+    const auto [want, want_grad] = valueAndGrad(student, clamped, d, true);
+    EXPECT_TRUE(torch::isfinite(got).all().item<bool>()) << d.name << " " << got;
+    EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-4)) << d.name << "\n" << got << want;
+    EXPECT_TRUE(torch::isfinite(got_grad).all().item<bool>()) << d.name;
+  }
+}
+
 TEST(TopKDivergence, MismatchedShapesNameBothSides) {
   const TopK top = teachers::topK(torch::randn({3, kVocab}), 4);
   Divergence d;
@@ -141,7 +160,24 @@ TEST(TopKDivergence, TheChunkedLossMatchesDenseTeachers) {
   }
 }
 
-TEST(TopKDivergence, StepLossExpandsOnlyForCombinersThatReadTheLogits) {
+TEST(TopKDivergence, DenseLogitsOnlyForCombinersThatReadThemAndTeachersWithClassLists) {
+  config::DistillSpec spec = twoTeachers("mean", 0);
+  EXPECT_FALSE(needsDenseLogits(spec, makeCombiner(spec).get(), 0));
+  EXPECT_FALSE(needsDenseLogits(spec, makeCombiner(spec).get(), 1));
+  spec.mutable_teachers(1)->add_classes(0);  // teacher 1 maps its classes into the student's: logits
+  EXPECT_FALSE(needsDenseLogits(spec, makeCombiner(spec).get(), 0));
+  EXPECT_TRUE(needsDenseLogits(spec, makeCombiner(spec).get(), 1));
+  spec.mutable_teachers(1)->clear_classes();
+  spec.set_combiner("weights");
+  spec.mutable_teachers(0)->set_weight(1.0);
+  spec.mutable_teachers(1)->set_weight(2.0);
+  EXPECT_FALSE(needsDenseLogits(spec, makeCombiner(spec).get(), 0));
+  spec.set_combiner("confidence");
+  EXPECT_TRUE(needsDenseLogits(spec, makeCombiner(spec).get(), 0));
+  EXPECT_TRUE(needsDenseLogits(spec, nullptr, 0));
+}
+
+TEST(TopKDivergence, StepLossMatchesDenseTeachersOnEitherPath) {
   torch::manual_seed(6);
   const TokenRows b;
   model::ModelOutputs student;
@@ -158,7 +194,6 @@ TEST(TopKDivergence, StepLossExpandsOnlyForCombinersThatReadTheLogits) {
   for (const std::string name : {"mean", "confidence"}) {  // the top-k path, then the expanded one
     const config::DistillSpec spec = twoTeachers(name, 4);
     const auto combiner = makeCombiner(spec);
-    EXPECT_EQ(combiner->readsTeacherLogits(), name == "confidence");
     const StepLoss got = stepLoss(student, batch, as_top_k, spec, combiner.get(), {});
     const StepLoss want = stepLoss(student, batch, as_dense, spec, combiner.get(), {});
     EXPECT_NEAR(got.total.item<double>(), want.total.item<double>(), 1e-4) << name;
