@@ -12,6 +12,10 @@
 //                 chunked path evaluates each chunk twice)
 //   peak rate     this machine's bf16 matmul rate, for scale
 //
+// The heap keeps freed blocks for reuse, as in `distill` (common/heap_reuse.h):
+// with glibc's defaults every [R, V] temporary is a fresh mmap faulted in page
+// by page, and the times measure the kernel.
+//
 //   build/distill_bench_token_loss --rows 2048 --vocab 32000 --chunk 256 --teachers 2 --divergence jsd
 #include <cstdio>
 
@@ -20,6 +24,7 @@
 
 #include "bench/loss_measure.h"
 #include "bench/peak_rate.h"
+#include "common/heap_reuse.h"
 
 #include "trainer/distill/distillation_loss.h"
 #include "trainer/distill/mean_combiner.h"
@@ -51,6 +56,7 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   torch::set_num_threads(1);
+  distill::keepFreedMemoryForReuse();  // as `distill` runs (docs/performance.md)
 
   torch::manual_seed(0);
   const torch::Tensor logits = torch::randn({rows, vocab});

@@ -1,6 +1,6 @@
 // `distill moefy MODEL --calibration DATA --experts 8 --top-k 2 --out DIR`:
-// MoEfication of a built-in model or an imported Llama-family decoder
-// (trainer/moe/moefication.h): every FFN becomes experts of co-activating
+// MoEfication of a built-in model or an import (Llama, Qwen2, Mistral,
+// GPT-2, BERT; trainer/moe/moefication.h): every FFN becomes experts of co-activating
 // neurons with a fitted router that runs the top k per token. Alone or under mpirun, like `distill prune` (calibration
 // samples sharded over ranks, statistics summed); rank 0 writes DIR:
 //   model.pt            the routed model (loads like any TorchScript model; a
@@ -123,9 +123,9 @@ int runMoefy(const MoefyArgs& args) {
 void addMoefy(CLI::App& app, Run& run) {
   auto args = std::make_shared<MoefyArgs>();
   auto* cmd = app.add_subcommand("moefy", "MoEfication (alone or under mpirun): split every FFN of a built-in model "
-                                          "or a Llama-family import into experts of co-activating neurons with a router that runs the top k");
+                                          "or a Hugging Face import into experts of co-activating neurons with a router that runs the top k");
   cmd->add_option("model", args->model, "TorchScript model: built in (init-model, or trained from one) or a "
-                  "Llama, Qwen2 or Mistral import (import-hf)")
+                  "Llama, Qwen2, Mistral, GPT-2 or BERT import (import-hf)")
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("--calibration", args->calibration, "Dataset directory (prepare-data) of calibration samples")
       ->required();

@@ -89,6 +89,26 @@ for name in one:
 PY
 }
 
+# train_moefied DIR DATA TENSOR: the moefied student DIR/model.pt (distill
+# moefy's output) trained for 3 steps by 2 workers on DATA, in $WORK/run
+# (log: $WORK/train.log); TENSOR, an expert weight, must move (experts_trained).
+train_moefied() {
+  cat > "$WORK/job.yaml" <<YAML
+name: moefied
+run_dir: $WORK/run
+seed: 5
+student: {path: $1/model.pt}
+data: {train: $2}
+training: {batch_size: 8, max_steps: 3}
+optimizer: {lr: 0.001}
+checkpoint: {every_steps: 0}
+metrics: {port: 0}
+runtime: {watchdog_seconds: 20, collective_timeout_seconds: 30}
+YAML
+  run_job 2 "$WORK/job.yaml" > "$WORK/train.log" 2>&1 || { cat "$WORK/train.log"; return 1; }
+  experts_trained "$1/model.safetensors" "$WORK/run/checkpoints/latest/model.safetensors" "$3"
+}
+
 # experts_trained BEFORE AFTER TENSOR: training a moefied model (distill moefy)
 # moved TENSOR, an expert weight, and its checkpoint AFTER holds no router
 # (routers are buffers, not trained parameters).

@@ -6,7 +6,7 @@
 # and trains in a 2-worker job whose experts move while its routers stay as
 # fitted; bad input (experts that do not divide a layer, more experts than
 # neurons, another vocabulary, an architecture it does not convert) is refused by name.
-# tests/mpi/moefy_llama.sh: the Llama-family imports.
+# tests/mpi/moefy_llama.sh and moefy_gpt2_bert.sh: the Hugging Face imports.
 source "$(dirname "$0")/lib.sh"
 make_tiny_lm_data "$WORK/data"
 "$BIN" prepare-data --synthetic language-modeling --vocab 80 --length 16 --num-samples 32 --out "$WORK/data80" \
@@ -84,8 +84,9 @@ refuse "--top-k must be in \[1, --experts = 4\], got 5" "$WORK/model.pt" --calib
   --top-k 5 --out "$WORK/bad"
 refuse "its vocabulary has 80 entries, the model $WORK/model.pt has 96" "$WORK/model.pt" \
   --calibration "$WORK/data80" --out "$WORK/bad"
-"$BIN" import-hf "$SRC/tests/fixtures/hf/gpt2" --out "$WORK/gpt2.pt" > /dev/null || fail "import-hf"
-refuse "$WORK/gpt2.pt: distill moefy converts the built-in architectures" "$WORK/gpt2.pt" --calibration "$WORK/data" \
+# A user's own TorchScript model (docs/models.md): no architecture moefy knows.
+"$PY" "$SRC/tests/unit/torch/python/write_custom_model.py" "$WORK/custom.pt" || fail "write a custom model"
+refuse "$WORK/custom.pt: distill moefy converts the built-in architectures" "$WORK/custom.pt" --calibration "$WORK/data" \
   --out "$WORK/bad"
 if "$BIN" prune "$WORK/one/model.pt" --calibration "$WORK/data" --out "$WORK/bad" > "$WORK/bad.log" 2>&1; then
   fail "prune accepted a moefied model"

@@ -40,4 +40,11 @@ def router_scores(self, rows: Tensor) -> Tensor:
   return out;
 }
 
+std::string routedGeluFfnSource(const std::string& gelu_arguments) {
+  return routedFfnSource("torch.linear(torch.gelu(torch.linear(x, self.ff1_weight.narrow(0, start, self.expert_width), "
+                         "self.ff1_bias.narrow(0, start, self.expert_width))" +
+                             gelu_arguments + "), self.ff2_weight.narrow(1, start, self.expert_width))",
+                         "self.ff2_bias");
+}
+
 }  // namespace distill::model

@@ -1,7 +1,7 @@
 // The routed feed-forward layer of a moefied model (MoEfication, Zhang et al.
 // 2022; trainer/moe/moefication.h), as TorchScript shared by every block type
-// that can be routed: the built-in blocks (GELU) and the imported Llama-family
-// decoders (SwiGLU). Expert e owns neurons e*expert_width..(e+1)*expert_width-1
+// that can be routed: the built-in blocks and the imported GPT-2 and BERT
+// (GELU), and the imported Llama-family decoders (SwiGLU). Expert e owns neurons e*expert_width..(e+1)*expert_width-1
 // of the FFN's weights. The block defines
 //
 //   ffn(h) -> the FFN output: per token, the top_k experts the router scores
@@ -32,5 +32,12 @@ void addRouterState(torch::jit::Module& block, int64_t experts, int64_t top_k, i
 // that picked it), whose first neuron is `start`; `output_bias`: an
 // expression added to the sum once ("" for none).
 std::string routedFfnSource(const std::string& expert, const std::string& output_bias);
+
+// routedFfnSource for ff2(gelu(ff1(h))): expert e owns ff1_weight rows,
+// ff1_bias entries and ff2_weight columns e*expert_width..(e+1)*expert_width-1;
+// ff2_bias is added once. `gelu_arguments`: what follows the input in the
+// call to torch.gelu ("" for the exact form, ", approximate=self.approximate"
+// where the block records its form).
+std::string routedGeluFfnSource(const std::string& gelu_arguments);
 
 }  // namespace distill::model

@@ -1,11 +1,11 @@
 // expertsModel: the dense model's weights in a model built with routed
 // experts: a built-in one (trainer/model/builtin.h, block attributes
-// included) or an imported Llama-family decoder (hf/rms_decoder.h,
-// routedDecoder), so a model whose heads or neurons a structured export
+// included) or an import (hf/routed_import.h: the Llama family, GPT-2,
+// BERT), so a model whose heads or neurons a structured export
 // removed converts too (as long as every layer keeps a multiple of E neurons).
 #include "common/error.h"
 #include "trainer/model/builtin.h"
-#include "trainer/model/hf/rms_decoder.h"
+#include "trainer/model/hf/routed_import.h"
 #include "trainer/moe/ffn_layout.h"
 #include "trainer/moe/moefication.h"
 
@@ -40,9 +40,9 @@ torch::jit::Module expertsModel(const torch::jit::Module& dense, const std::stri
     DISTILL_CHECK(n % experts == 0, path, ": ", layer, "'s ", n, " FFN neurons do not split into --experts ", experts,
                   " equal experts");
   }
-  if (ffn.kind == "swiglu") return model::hf::routedDecoder(dense, path, experts, top_k);
-
   const std::string arch = dense.attr("distill_arch").toStringRef();
+  if (model::hf::isRoutableImport(arch)) return model::hf::routedImport(dense, path, experts, top_k);
+
   model::TransformerSize size;
   size.vocab_size = dense.attr("vocab_size").toInt();
   size.max_len = dense.attr("max_len").toInt();

@@ -1,5 +1,7 @@
 #include "trainer/moe/ffn_layout.h"
 
+#include <utility>
+
 #include "common/error.h"
 #include "trainer/model/hf/rms_decoder.h"
 
@@ -10,10 +12,12 @@ std::string arch(const torch::jit::Module& model) {
   return model.hasattr("distill_arch") ? model.attr("distill_arch").toStringRef() : "";
 }
 
-FfnLayout geluLayout() {
+// linear_inputs: the built-in blocks and GPT-2 [ln1 out, context, ln2 out,
+// gelu(ff1)], BERT [block input, context, ln1 out, gelu(ff1)].
+FfnLayout geluLayout(std::function<prune::PrunableBlocks(torch::jit::Module&)> blocks) {
   FfnLayout ffn;
   ffn.kind = "gelu";
-  ffn.blocks = prune::builtinBlocks;  // linear_inputs: [ln1 out, context, ln2 out, gelu(ff1)]
+  ffn.blocks = std::move(blocks);
   ffn.input = 2;
   ffn.rows = {"ff1_weight", "ff1_bias"};
   ffn.columns = {"ff2_weight"};
@@ -45,7 +49,14 @@ FfnLayout swigluLayout(const torch::jit::Module& model) {
 
 FfnLayout ffnLayout(const torch::jit::Module& model, const std::string& path) {
   const std::string a = arch(model);
-  if (a == "decoder-lm" || a == "encoder-classifier") return geluLayout();
+  if (a == "decoder-lm" || a == "encoder-classifier") return geluLayout(prune::builtinBlocks);
+  if (a == "hf-gpt2" || a == "hf-bert" || a == "hf-bert-classifier") {
+    for (const char* name : {"ff1_weight", "ff1_bias", "ff2_weight", "ff2_bias"}) {
+      DISTILL_CHECK(model.hasattr("layer0") && model.attr("layer0").toModule().hasattr(name), path, ": a ", a,
+                    " whose layer0 has no ", name, "; import it again with distill import-hf");
+    }
+    return geluLayout(a == "hf-gpt2" ? prune::gpt2Blocks : prune::bertBlocks);
+  }
   if (model::hf::isDecoderArch(a)) {
     for (const char* name : {"gate_weight", "up_weight", "down_weight"}) {
       DISTILL_CHECK(model.hasattr("layer0") && model.attr("layer0").toModule().hasattr(name), path, ": a ", a,
@@ -54,8 +65,8 @@ FfnLayout ffnLayout(const torch::jit::Module& model, const std::string& path) {
     return swigluLayout(model);
   }
   DISTILL_FAIL(path, ": distill moefy converts the built-in architectures (decoder-lm, encoder-classifier; distill "
-               "init-model) and the Llama-family imports (hf-llama, hf-qwen2, hf-mistral; distill import-hf); this "
-               "model is ", a.empty() ? "none of them" : "a " + a);
+               "init-model) and the Hugging Face imports hf-llama, hf-qwen2, hf-mistral, hf-gpt2, hf-bert and "
+               "hf-bert-classifier (distill import-hf); this model is ", a.empty() ? "none of them" : "a " + a);
 }
 
 int64_t neurons(const torch::jit::Module& block, const FfnLayout& ffn) {

@@ -1,8 +1,10 @@
 // What `distill moefy` needs to know of a model's feed-forward layers, per
 // architecture, so the pass (moefication.cpp) has nothing architecture-specific:
 //
-//   gelu    the built-in blocks: ff2(gelu(ff1(h))); a neuron is active where
-//           its GELU output is > 0, and carries that much of the output.
+//   gelu    the built-in blocks and the GPT-2 and BERT imports (hf-gpt2,
+//           hf-bert, hf-bert-classifier): ff2(gelu(ff1(h))); a neuron is
+//           active where its GELU output is > 0, and carries that much of
+//           the output (GELU's negative dip, at most 0.17, counts as none).
 //   swiglu  the Llama-family decoders (hf-llama, hf-qwen2, hf-mistral):
 //           down(silu(gate(h)) * up(h)); a neuron is active where its gate
 //           pre-activation is > 0 (silu, like GELU, is positive exactly

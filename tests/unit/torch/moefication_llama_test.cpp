@@ -1,5 +1,5 @@
 // MoEfication of the imported Llama-family decoders (SwiGLU FFNs; trainer/moe/
-// ffn_layout.h, trainer/model/hf/routed_decoder.cpp): the routed copy of
+// ffn_layout.h, trainer/model/hf/routed_import.cpp): the routed copy of
 // Llama, Qwen2 and Mistral computes the dense model when every expert runs,
 // whatever order the neurons are in, survives save and load, and otherwise
 // runs only the picked experts (gate and up rows, down columns, biases
@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../expect_error.h"
+#include "../permute_neurons.h"
 #include "../scratch_dir.h"
 #include "common/safetensors.h"
 #include "trainer/model/hf/hf_export.h"
@@ -62,19 +63,9 @@ torch::Tensor logits(torch::jit::Module& m, const torch::Tensor& ids, const torc
   return model::runModel(m, ids, mask, "model").logits;
 }
 
-// Permutes every block's neurons (gate/up rows, down columns) as moefy does.
+// Gate and up rows (and biases), down columns, as moefy moves them.
 void permuteNeurons(torch::jit::Module& m, const torch::Tensor& perm) {
-  torch::NoGradGuard no_grad;
-  for (int64_t i = 0; i < m.attr("num_layers").toInt(); ++i) {
-    auto block = m.attr("layer" + std::to_string(i)).toModule();
-    for (const char* n : {"gate_weight", "up_weight", "gate_bias", "up_bias"}) {
-      if (!block.hasattr(n)) continue;
-      auto t = block.attr(n).toTensor();
-      t.copy_(t.index_select(0, perm));
-    }
-    auto down = block.attr("down_weight").toTensor();
-    down.copy_(down.index_select(1, perm));
-  }
+  testing::permuteNeurons(m, perm, {"gate_weight", "up_weight", "gate_bias", "up_bias"}, {"down_weight"});
 }
 
 TEST(RoutedDecoder, EveryExpertRunningIsTheDenseModel) {
@@ -190,8 +181,6 @@ TEST(RoutedDecoder, BadInputAndLayoutsThatCannotHoldItAreNamed) {
   calibration.vocab_size = 96;
   calibration.seq_len = 8;
   expectError([&] { prune::prunableBlocks(moe, "moe.pt", calibration); }, {"moe.pt", "routed experts"});
-  expectError([&] { expertsModel(imported("gpt2"), "gpt2.pt", 4, 2); },
-              {"gpt2.pt", "hf-llama, hf-qwen2, hf-mistral", "a hf-gpt2"});
 }
 
 }  // namespace

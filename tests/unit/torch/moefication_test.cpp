@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "../expect_error.h"
+#include "../permute_neurons.h"
 #include "trainer/model/builtin.h"
 #include "trainer/model/model_io.h"
 #include "trainer/moe/co_activation.h"
@@ -94,17 +95,7 @@ TEST(ExpertsModel, EveryExpertRunningIsTheDenseModel) {
     torch::jit::Module moe = expertsModel(dense, "dense.pt", 4, 4);
     moe.eval();
     // Permute the neurons as moefy does: the function must not change.
-    torch::NoGradGuard no_grad;
-    const torch::Tensor perm = torch::randperm(32);
-    for (int i = 0; i < 2; ++i) {
-      auto block = moe.attr("layer" + std::to_string(i)).toModule();
-      for (const char* n : {"ff1_weight", "ff1_bias"}) {
-        auto t = block.attr(n).toTensor();
-        t.copy_(t.index_select(0, perm));
-      }
-      auto ff2 = block.attr("ff2_weight").toTensor();
-      ff2.copy_(ff2.index_select(1, perm));
-    }
+    testing::permuteNeurons(moe, torch::randperm(32), {"ff1_weight", "ff1_bias"}, {"ff2_weight"});
     EXPECT_TRUE(torch::allclose(logits(moe, ids, mask), logits(dense, ids, mask), 1e-4, 1e-5));
   }
 }

@@ -12,20 +12,21 @@
 #include "trainer/model/hf/families.h"
 #include "trainer/model/hf/hf_module.h"
 #include "trainer/model/hf/tensor_map.h"
+#include "trainer/model/routed_ffn.h"
 
 namespace distill::model::hf {
 namespace {
 
 // Padded keys get the most negative float, as in transformers; padded queries
 // still compute (their outputs are what transformers returns for them too).
-// The block up to the FFN's activation is shared by forward and by
+// The block up to the FFN's input x1 is shared by forward and by
 // linear_inputs (what `distill prune` reads: each linear layer's input).
 constexpr const char* kNorm = R"TS(
 def norm(self, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     return torch.layer_norm(x.float(), [self.d_model], weight.float(), bias.float(), self.eps).to(x.dtype)
 )TS";
 
-constexpr const char* kBlockBody = R"TS(
+constexpr const char* kAttention = R"TS(
     B = x.size(0)
     T = x.size(1)
     q = torch.linear(x, self.q_weight, self.q_bias).view(B, T, self.num_heads, self.head_dim).transpose(1, 2)
@@ -37,16 +38,18 @@ constexpr const char* kBlockBody = R"TS(
     context = torch.matmul(torch.dropout(probs, self.attn_dropout, self.training), v)
     context = context.transpose(1, 2).reshape(B, T, self.d_model)
     attended = torch.dropout(torch.linear(context, self.out_weight, self.out_bias), self.hidden_dropout, self.training)
-    x1 = self.norm(x + attended, self.ln1_weight, self.ln1_bias)
-    g = torch.gelu(torch.linear(x1, self.ff1_weight, self.ff1_bias), approximate=self.approximate))TS";
+    x1 = self.norm(x + attended, self.ln1_weight, self.ln1_bias))TS";
 
-std::string blockSource() {
-  return std::string(kNorm) + "\ndef forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:" + kBlockBody +
-         R"TS(
-    h = torch.dropout(torch.linear(g, self.ff2_weight, self.ff2_bias), self.hidden_dropout, self.training)
+constexpr const char* kForward = R"TS(
+def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:{ATTENTION}
+    h = torch.dropout(self.ffn(x1), self.hidden_dropout, self.training)
     return self.norm(x1 + h, self.ln2_weight, self.ln2_bias), probs
 )TS";
-}
+
+constexpr const char* kDenseFfn = R"TS(
+def ffn(self, h: Tensor) -> Tensor:
+    return torch.linear(torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias), approximate=self.approximate), self.ff2_weight, self.ff2_bias)
+)TS";
 
 // Embeddings (token type 0), their LayerNorm and the padding mask: block 0's arguments.
 constexpr const char* kEmbed = R"TS(
@@ -59,7 +62,15 @@ constexpr const char* kEmbed = R"TS(
     x = torch.dropout(x, self.hidden_dropout, self.training)
     allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2))TS";
 
-std::string topSource(int64_t layers, bool classifier) {
+}  // namespace
+
+std::string bertBlockSource(bool routed) {
+  std::string forward = kForward;
+  forward.replace(forward.find("{ATTENTION}"), 11, kAttention);
+  return kNorm + forward + (routed ? routedGeluFfnSource(", approximate=self.approximate") : std::string(kDenseFfn));
+}
+
+std::string bertTopSource(int64_t layers, bool classifier) {
   std::ostringstream src;
   src << "\ndef forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:" << kEmbed << R"TS(
     hidden: List[Tensor] = []
@@ -79,6 +90,8 @@ std::string topSource(int64_t layers, bool classifier) {
   src << kReturnWithLayers;
   return src.str();
 }
+
+namespace {
 
 struct BertShape {
   int64_t vocab, positions, d, layers, heads, d_ff, types, labels;
@@ -170,7 +183,7 @@ torch::jit::Module buildBert(const HfConfig& c, HfWeights& w, bool with_classifi
     for (auto& m : map) m.theirs = "bert." + m.theirs;
   }
   takeAll(map, w, top, blocks);
-  assemble(top, blocks, blockSource(), topSource(s.layers, with_classifier));
+  assemble(top, blocks, bertBlockSource(/*routed=*/false), bertTopSource(s.layers, with_classifier));
   return top;
 }
 
@@ -182,7 +195,8 @@ std::string bertBlockArgumentsSource() {
 }
 
 std::string bertLinearInputsSource() {
-  return std::string("\ndef linear_inputs(self, x: Tensor, allowed: Tensor) -> List[Tensor]:") + kBlockBody +
+  return std::string("\ndef linear_inputs(self, x: Tensor, allowed: Tensor) -> List[Tensor]:") + kAttention +
+         "\n    g = torch.gelu(torch.linear(x1, self.ff1_weight, self.ff1_bias), approximate=self.approximate)"
          "\n    return [x, context, x1, g]\n";
 }
 

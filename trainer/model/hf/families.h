@@ -43,6 +43,14 @@ std::string gpt2LinearInputsSource();
 std::string bertBlockArgumentsSource();
 std::string bertLinearInputsSource();
 
+// The TorchScript of a GPT-2 or BERT block (forward, and ffn: dense, or
+// routed experts, trainer/model/routed_ffn.h) and of the top (forward, over
+// `layers` blocks; BERT's with the classifier head or without).
+std::string gpt2BlockSource(bool routed);
+std::string gpt2TopSource(int64_t layers);
+std::string bertBlockSource(bool routed);
+std::string bertTopSource(int64_t layers, bool classifier);
+
 // The family of `config`, or an error naming the file, the architecture and
 // what is implemented. `architecture` receives the name it was chosen by.
 const Family& familyOf(const HfConfig& config, std::string* architecture = nullptr);

@@ -10,14 +10,15 @@
 #include "trainer/model/hf/families.h"
 #include "trainer/model/hf/hf_module.h"
 #include "trainer/model/hf/tensor_map.h"
+#include "trainer/model/routed_ffn.h"
 
 namespace distill::model::hf {
 namespace {
 
-// LayerNorm in fp32 whatever the model's dtype (no-op for fp32), as the built-in models do.
-// The block up to the FFN's activation, shared by forward and by
-// linear_inputs (what `distill prune` reads: each linear layer's input).
-constexpr const char* kBlockBody = R"TS(
+// The block up to the FFN's input h2 (LayerNorm in fp32 whatever the model's
+// dtype, as the built-in models do), shared by forward and by linear_inputs
+// (what `distill prune` reads: each linear layer's input).
+constexpr const char* kAttention = R"TS(
     B = x.size(0)
     T = x.size(1)
     h = torch.layer_norm(x.float(), [self.d_model], self.ln1_weight.float(), self.ln1_bias.float(), self.eps).to(x.dtype)
@@ -31,15 +32,18 @@ constexpr const char* kBlockBody = R"TS(
     context = torch.matmul(torch.dropout(probs, self.attn_dropout, self.training), v)
     context = context.transpose(1, 2).reshape(B, T, self.d_model)
     x = x + torch.dropout(torch.linear(context, self.out_weight, self.out_bias), self.resid_dropout, self.training)
-    h2 = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), self.eps).to(x.dtype)
-    g = torch.gelu(torch.linear(h2, self.ff1_weight, self.ff1_bias), approximate=self.approximate))TS";
+    h2 = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), self.eps).to(x.dtype))TS";
 
-std::string blockSource() {
-  return std::string("\ndef forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:") + kBlockBody + R"TS(
-    x = x + torch.dropout(torch.linear(g, self.ff2_weight, self.ff2_bias), self.resid_dropout, self.training)
+constexpr const char* kForward = R"TS(
+def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:{ATTENTION}
+    x = x + torch.dropout(self.ffn(h2), self.resid_dropout, self.training)
     return x, probs
 )TS";
-}
+
+constexpr const char* kDenseFfn = R"TS(
+def ffn(self, h: Tensor) -> Tensor:
+    return torch.linear(torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias), approximate=self.approximate), self.ff2_weight, self.ff2_bias)
+)TS";
 
 // Token and position embeddings and the causal mask: block 0's arguments.
 constexpr const char* kEmbed = R"TS(
@@ -51,7 +55,9 @@ constexpr const char* kEmbed = R"TS(
     causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
     allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal)TS";
 
-std::string topSource(int64_t layers) {
+}  // namespace
+
+std::string gpt2TopSource(int64_t layers) {
   std::ostringstream src;
   src << "\ndef forward(self, input_ids: Tensor, attention_mask: Tensor) -> Dict[str, Tensor]:" << kEmbed << R"TS(
     hidden: List[Tensor] = []
@@ -65,6 +71,14 @@ std::string topSource(int64_t layers) {
 )TS" << kReturnWithLayers;
   return src.str();
 }
+
+std::string gpt2BlockSource(bool routed) {
+  std::string forward = kForward;
+  forward.replace(forward.find("{ATTENTION}"), 11, kAttention);
+  return forward + (routed ? routedGeluFfnSource(", approximate=self.approximate") : std::string(kDenseFfn));
+}
+
+namespace {
 
 struct Gpt2Shape {
   int64_t vocab, positions, d, layers, heads, d_ff;
@@ -139,7 +153,7 @@ torch::jit::Module buildGpt2(const HfConfig& c, HfWeights& w) {
   }
   takeAll(map, w, top, blocks);
   if (w.has("lm_head.weight")) w.take("lm_head.weight", {s.vocab, s.d});  // the tied copy some files keep
-  assemble(top, blocks, blockSource(), topSource(s.layers));
+  assemble(top, blocks, gpt2BlockSource(/*routed=*/false), gpt2TopSource(s.layers));
   return top;
 }
 
@@ -151,7 +165,8 @@ std::string gpt2BlockArgumentsSource() {
 }
 
 std::string gpt2LinearInputsSource() {
-  return std::string("\ndef linear_inputs(self, x: Tensor, allowed: Tensor) -> List[Tensor]:") + kBlockBody +
+  return std::string("\ndef linear_inputs(self, x: Tensor, allowed: Tensor) -> List[Tensor]:") + kAttention +
+         "\n    g = torch.gelu(torch.linear(h2, self.ff1_weight, self.ff1_bias), approximate=self.approximate)"
          "\n    return [h, context, h2, g]\n";
 }
 

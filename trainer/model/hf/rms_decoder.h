@@ -55,17 +55,6 @@ torch::jit::Module buildDecoder(const DecoderSpec& spec, HfWeights& weights, con
 std::string decoderBlockSource(bool qkv_bias, bool o_bias, bool mlp_bias, bool routed);
 std::string decoderTopSource(int64_t layers, bool tied_head);
 
-// For `distill moefy` (trainer/moe/experts_model.cpp): a copy of the imported
-// decoder `dense` (every attribute, parameter and buffer) whose FFNs are
-// `experts` experts of consecutive neurons, top_k of them run per token. The
-// blocks gain num_experts, top_k, expert_width (their own width / experts)
-// and zero routers (buffers router_weight [E, D], router_bias [E]); the top
-// gains ffn_experts and ffn_top_k. With top_k = experts it computes what
-// `dense` computes. The caller checks that every layer's neurons divide;
-// distill::Error naming `path` when the blocks are not this version's.
-torch::jit::Module routedDecoder(const torch::jit::Module& dense, const std::string& path, int64_t experts,
-                                 int64_t top_k);
-
 // Whether a model's distill_arch is one of these decoders: hf-llama, hf-qwen2, hf-mistral.
 bool isDecoderArch(const std::string& distill_arch);
 

@@ -66,16 +66,6 @@ def ffn(self, h: Tensor) -> Tensor:
     return torch.linear(torch.gelu(torch.linear(h, self.ff1_weight, self.ff1_bias)), self.ff2_weight, self.ff2_bias)
 )TS";
 
-// The mixture-of-experts FFN (MoEfication, trainer/model/routed_ffn.h): expert
-// e owns ff1_weight rows, ff1_bias entries and ff2_weight columns
-// e*expert_width..(e+1)*expert_width-1.
-std::string expertFfnSource() {
-  return routedFfnSource(
-      "torch.linear(torch.gelu(torch.linear(x, self.ff1_weight.narrow(0, start, self.expert_width), "
-      "self.ff1_bias.narrow(0, start, self.expert_width))), self.ff2_weight.narrow(1, start, self.expert_width))",
-      "self.ff2_bias");
-}
-
 // Gives one block its attributes and freshly initialised parameters. Called
 // for every block; the first call also adds the slots to the shared class type.
 void registerBlockState(torch::jit::Module& block, const TransformerSize& size,
@@ -161,7 +151,7 @@ void addTransformerBody(torch::jit::Module& top, const TransformerSize& size,
   torch::jit::Module first(experts ? "__torch__.distill.TransformerExpertsBlock" : "__torch__.distill.TransformerBlock",
                            cu, /*shouldMangle=*/true);
   registerBlockState(first, size, init);
-  first.define(std::string(kBlockSource) + (experts ? expertFfnSource() : std::string(kDenseFfn)));
+  first.define(std::string(kBlockSource) + (experts ? routedGeluFfnSource("") : std::string(kDenseFfn)));
   top.register_module("layer0", first);
   for (int64_t i = 1; i < size.num_layers; ++i) {
     torch::jit::Module block(cu, first.type());
