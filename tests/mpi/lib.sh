@@ -69,6 +69,14 @@ YAML
 
 compare() { "$PY" "$SRC/tests/tools/compare_safetensors.py" "$@"; }
 
+# refused PATTERN COMMAND ARGS...: `distill COMMAND ARGS` must fail, and its
+# output (in $WORK/bad.log) name PATTERN.
+refused() {
+  local pattern="$1"; shift
+  if "$BIN" "$@" > "$WORK/bad.log" 2>&1; then fail "distill accepted: $*"; fi
+  grep -q -- "$pattern" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "expected: $pattern"; }
+}
+
 # same_moefied DIR_A DIR_B: two distill moefy outputs agree: every expert
 # weight bit for bit (the neuron order is decided on exact counts), the
 # routers within 1e-3 (fitted by Adam on gradients summed in another order).
