@@ -1,6 +1,8 @@
 // Benchmark (not a test): the token-level distillation loss over a language
 // model's [R, V] logits, chunked (distill.chunk_tokens) against the unchunked
-// path, measured in one run on one thread:
+// path, and both against autograd through the reference functions (the
+// service's path before logit_rows.h's closed-form gradients), measured in
+// one run on one thread:
 //
 //   peak memory   the most CPU tensor bytes the loss holds at once, forward and
 //                 backward, beyond its inputs (CpuMemoryMeter). Beyond the
@@ -8,8 +10,8 @@
 //                 path over R rows is compared with the unchunked path over
 //                 one chunk's rows: the target is within 2x, i.e. memory that
 //                 does not grow with the batch
-//   time          seconds per forward + backward, chunked / unchunked (the
-//                 chunked path evaluates each chunk twice)
+//   time          seconds per forward + backward, chunked / unchunked, and
+//                 each against autograd
 //   peak rate     this machine's bf16 matmul rate, for scale
 //
 // The heap keeps freed blocks for reuse, as in `distill` (common/heap_reuse.h):
@@ -27,7 +29,9 @@
 #include "common/heap_reuse.h"
 
 #include "trainer/distill/distillation_loss.h"
+#include "trainer/distill/divergence.h"
 #include "trainer/distill/mean_combiner.h"
+#include "trainer/distill/task_loss.h"
 
 namespace {
 
@@ -38,6 +42,21 @@ bench::LossMeasure measure(const torch::Tensor& logits, const std::vector<torch:
   kd::MeanCombiner mean;
   return bench::measureLoss(logits, repeats, [&](const torch::Tensor& student) {
     return kd::distillationLoss(student, teachers, labels, spec, &mean).total;
+  });
+}
+
+// The same loss (mean combiner) by autograd through crossEntropyPerSample and
+// divergenceRows, every row at once: the baseline.
+bench::LossMeasure measureAutograd(const torch::Tensor& logits, const std::vector<torch::Tensor>& teachers,
+                                   const torch::Tensor& labels, const config::DistillSpec& spec, int repeats) {
+  const kd::Divergence d = kd::divergenceOf(spec);
+  return bench::measureLoss(logits, repeats, [&](const torch::Tensor& student) {
+    const torch::Tensor counted = (labels != kd::kIgnoreLabel).to(torch::kFloat);
+    const torch::Tensor n = counted.sum();
+    torch::Tensor kd = torch::zeros({});
+    for (const auto& t : teachers) kd = kd + (kd::divergenceRows(student, t, d) * counted).sum() / n;
+    const torch::Tensor task = (kd::crossEntropyPerSample(student, labels) * counted).sum() / n;
+    return spec.task_weight() * task + spec.kd_weight() * kd / static_cast<double>(teachers.size());
   });
 }
 
@@ -73,6 +92,7 @@ int main(int argc, char** argv) {
   spec.set_beta(0.5);
   spec.set_alpha(0.1);
   spec.set_chunk_tokens(0);
+  const bench::LossMeasure autograd = measureAutograd(logits, teacher_logits, labels, spec, repeats);
   const bench::LossMeasure whole = measure(logits, teacher_logits, labels, spec, repeats);
   spec.set_chunk_tokens(static_cast<uint32_t>(chunk));
   const bench::LossMeasure chunked = measure(logits, teacher_logits, labels, spec, repeats);
@@ -89,12 +109,19 @@ int main(int argc, char** argv) {
   std::printf("peak bf16 matmul rate of this machine: %.0f GFLOP/s\n", bench::bf16MatmulRate());
   std::printf("one chunk's fp32 logits %.1f MB; the logits' gradient %.1f MB\n", chunk_bytes / mb, logits_bytes / mb);
   std::printf("%-10s %12s %22s %22s %10s\n", "path", "peak MB", "peak / chunk logits", "(peak - grad) / chunk", "s/step");
-  for (const auto& [name, m] : {std::pair{"unchunked", whole}, std::pair{"chunked", chunked}}) {
+  for (const auto& [name, m] :
+       {std::pair{"autograd", autograd}, std::pair{"unchunked", whole}, std::pair{"chunked", chunked}}) {
     std::printf("%-10s %12.1f %22.1f %22.1f %10.3f\n", name, m.peak_bytes / mb, m.peak_bytes / chunk_bytes,
                 (m.peak_bytes - logits_bytes) / chunk_bytes, m.seconds);
   }
   std::printf("unchunked loss over one chunk's rows: peak %.1f MB, %.1f MB beyond its gradient\n",
               one_chunk.peak_bytes / mb, (one_chunk.peak_bytes - chunk_bytes) / mb);
+  std::printf("loss values: autograd %.6f, unchunked %.6f, chunked %.6f\n", autograd.value, whole.value,
+              chunked.value);
+  std::printf("unchunked / autograd: peak memory %.3f, time %.2f\n",
+              static_cast<double>(whole.peak_bytes) / autograd.peak_bytes, whole.seconds / autograd.seconds);
+  std::printf("chunked / autograd: peak memory %.3f, time %.2f\n",
+              static_cast<double>(chunked.peak_bytes) / autograd.peak_bytes, chunked.seconds / autograd.seconds);
   std::printf("chunked / unchunked: peak memory %.3f, time %.2f\n",
               static_cast<double>(chunked.peak_bytes) / whole.peak_bytes, chunked.seconds / whole.seconds);
   std::printf("chunked beyond its gradient / one chunk unchunked beyond its gradient: %.2f (target <= 2)\n",

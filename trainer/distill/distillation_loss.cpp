@@ -1,11 +1,10 @@
 #include "trainer/distill/distillation_loss.h"
 
 #include "common/error.h"
-#include "trainer/distill/chunked_rows.h"
 #include "trainer/distill/divergence.h"
+#include "trainer/distill/logit_rows.h"
 #include "trainer/distill/task_loss.h"
 #include "trainer/distill/teacher_class_map.h"
-#include "trainer/distill/top_k_divergence.h"
 
 namespace distill::kd {
 
@@ -43,25 +42,15 @@ LossBreakdown distillationLoss(const torch::Tensor& student_logits,
   const std::vector<torch::Tensor> mapped =
       teachers > 0 ? teachersInStudentClasses(teacher_logits, spec, classes) : std::vector<torch::Tensor>{};
   // Row values, chunk by chunk: the task CE (value 0, when labelled), then one divergence per teacher.
-  const Divergence divergence = divergenceOf(spec);
-  // By value: the backward pass calls this again after this function has returned.
-  const int64_t values = (labelled ? 1 : 0) + teachers;
+  std::vector<LogitTerm> terms;
+  if (labelled) terms.push_back(LogitTerm::crossEntropy(labels));
+  for (int64_t k = 0; k < teachers; ++k) {
+    const auto i = static_cast<size_t>(k);
+    const bool given_as_top_k = !top_k.empty() && top_k[i].rows.log_probs.defined();
+    terms.push_back(given_as_top_k ? LogitTerm::topK(top_k[i].rows, top_k[i].vocab) : LogitTerm::dense(mapped[i]));
+  }
   const torch::Tensor row_values =
-      values == 0 ? torch::Tensor()
-                  : chunkedRows(student_logits, spec.chunk_tokens(), values,
-                                [labelled, labels, mapped, top_k, divergence](const torch::Tensor& s, int64_t begin,
-                                                                              int64_t end, int64_t j) {
-                                  if (labelled && j == 0) return crossEntropyPerSample(s, labels.slice(0, begin, end));
-                                  const auto k = static_cast<size_t>(j - (labelled ? 1 : 0));
-                                  if (!top_k.empty() && top_k[k].rows.log_probs.defined()) {
-                                    const teachers::TopK& t = top_k[k].rows;
-                                    return topKDivergenceRows(s,
-                                                              {t.log_probs.slice(0, begin, end), t.indices.slice(0, begin, end),
-                                                               t.residual.slice(0, begin, end)},
-                                                              top_k[k].vocab, divergence);
-                                  }
-                                  return divergenceRows(s, mapped[k].slice(0, begin, end), divergence);
-                                });
+      terms.empty() ? torch::Tensor() : logitRows(student_logits, terms, divergenceOf(spec), spec.chunk_tokens());
 
   torch::Tensor task = torch::zeros({}, counted.options());
   if (labelled) task = (row_values[0] * counted).sum() / rows_counted;

@@ -13,7 +13,7 @@
 // row b (divergence.h; "KL" in the names below, forward KL by default).
 // Teachers with a class list (distill.teachers[k].classes, amalgamation) are
 // first mapped into the student's classes (teacher_class_map.h). CE and the
-// divergences run over distill.chunk_tokens rows at a time (chunked_rows.h).
+// divergences run over distill.chunk_tokens rows at a time (logit_rows.h).
 //
 // The means divide by `denominator` when it is > 0, else by this batch's own
 // count of rows: a worker passes (labelled rows of the global batch) /
@@ -58,7 +58,7 @@ struct TopKTeacher {
 //
 // `top_k`, when not empty, has K entries: teacher k with top_k[k].rows defined
 // is given as its top-k instead (teacher_logits[k] undefined) and its
-// divergence comes from topKDivergenceRows, without dense logits; that needs a
+// divergence is computed on the top-k, without dense logits; that needs a
 // combiner that does not read the teachers' logits and no class list for it
 // (stepLoss expands such a teacher's top-k to dense logits, needsDenseLogits).
 LossBreakdown distillationLoss(const torch::Tensor& student_logits,

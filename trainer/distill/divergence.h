@@ -46,6 +46,9 @@ Divergence divergenceOf(const config::DistillSpec& spec);
 torch::Tensor divergenceRows(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits,
                              const Divergence& divergence);
 
+// Throws distill::Error unless both are [R, C] of the same shape, naming both.
+void checkTeacherLogits(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits);
+
 // The divergence `d` names, unscaled (no temperature, no T^2), on
 // log-probabilities as below: log_q [R,C] of the student, log_p of the teacher
 // (any shape that broadcasts to log_q's) -> [R]. divergenceRows is this on the
@@ -64,8 +67,29 @@ torch::Tensor skewKL(const torch::Tensor& log_q, const torch::Tensor& log_p, dou
 torch::Tensor skewReverseKL(const torch::Tensor& log_q, const torch::Tensor& log_p, double alpha);
 torch::Tensor totalVariation(const torch::Tensor& log_q, const torch::Tensor& log_p);
 
+// The gradients in closed form (logit_rows.h differentiates with them, not with
+// autograd). Each divergence is D = sum_c g(p_c, q_c); its gradient term is
+// h_c = q_c dg/dq_c, elementwise [R, C] on the arguments of the value (log_p
+// broadcasts), 0 where q_c is 0. Through the softmax q = softmax(z):
+//
+//   dD/dz_c = h_c - q_c sum_c' h_c'
+//
+//   forward_kl        -p                          reverse_kl   q (log q - log p + 1)
+//   jsd               (1 - beta) q log(q / m)     skew_kl      -(1 - alpha) p q / m
+//   skew_reverse_kl   q (log(q / m) + 1) - alpha q^2 / m       tvd    q sign(q - p) / 2
+torch::Tensor divergenceGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p, const Divergence& d);
+torch::Tensor forwardKLGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p);
+torch::Tensor reverseKLGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p);
+torch::Tensor generalizedJSDGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p, double beta);
+torch::Tensor skewKLGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p, double alpha);
+torch::Tensor skewReverseKLGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p, double alpha);
+torch::Tensor totalVariationGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p);
+
 // sum_c a_c (log a_c - log b_c) per row with 0 log 0 = 0: the KL(a || b) every divergence above builds on.
 torch::Tensor klFromLogProbs(const torch::Tensor& log_a, const torch::Tensor& log_b);
+
+// q x elementwise, 0 where q = exp(log_q) is 0 (where x may be -inf or NaN): the gradient terms' guard.
+torch::Tensor qTimes(const torch::Tensor& log_q, const torch::Tensor& x);
 
 // log(w_a * exp(log_a) + w_b * exp(log_b)), stable: the log of a mixture of two distributions.
 torch::Tensor logMixture(const torch::Tensor& log_a, double w_a, const torch::Tensor& log_b, double w_b);

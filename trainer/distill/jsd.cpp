@@ -18,4 +18,13 @@ torch::Tensor generalizedJSD(const torch::Tensor& log_q, const torch::Tensor& lo
   return beta * klFromLogProbs(log_p, log_m) + (1 - beta) * klFromLogProbs(log_q, log_m);
 }
 
+// dg/dq = (1 - beta) log(q / m): the terms of m's derivative cancel.
+torch::Tensor generalizedJSDGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p, double beta) {
+  DISTILL_CHECK(beta >= 0 && beta <= 1, "distill.beta must be in [0, 1], got ", beta);
+  if (beta == 0) return forwardKLGradientTerms(log_q, log_p);
+  if (beta == 1) return reverseKLGradientTerms(log_q, log_p);
+  const torch::Tensor log_m = logMixture(log_p, beta, log_q, 1 - beta);
+  return (1 - beta) * qTimes(log_q, log_q - log_m);
+}
+
 }  // namespace distill::kd

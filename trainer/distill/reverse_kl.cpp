@@ -8,4 +8,8 @@ namespace distill::kd {
 
 torch::Tensor reverseKL(const torch::Tensor& log_q, const torch::Tensor& log_p) { return klFromLogProbs(log_q, log_p); }
 
+torch::Tensor reverseKLGradientTerms(const torch::Tensor& log_q, const torch::Tensor& log_p) {
+  return qTimes(log_q, log_q - log_p + 1);
+}
+
 }  // namespace distill::kd

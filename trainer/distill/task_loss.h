@@ -22,4 +22,8 @@ constexpr int64_t kIgnoreLabel = -100;
 // gradient. Throws distill::Error on mismatched shapes or out-of-range labels.
 torch::Tensor crossEntropyPerSample(const torch::Tensor& logits, const torch::Tensor& labels);
 
+// Throws distill::Error unless labels are [rows] int64 in [0, classes) or
+// kIgnoreLabel (one host sync).
+void checkLabels(const torch::Tensor& labels, int64_t rows, int64_t classes);
+
 }  // namespace distill::kd

@@ -7,9 +7,7 @@
 
 namespace distill::kd {
 
-torch::Tensor topKDivergenceRows(const torch::Tensor& student_logits, const teachers::TopK& teacher, int64_t vocab,
-                                 const Divergence& d) {
-  DISTILL_CHECK(d.temperature > 0, "distill.temperature must be > 0, got ", d.temperature);
+void checkTopK(const teachers::TopK& teacher, const torch::Tensor& student_logits, int64_t vocab) {
   DISTILL_CHECK(student_logits.dim() == 2 && student_logits.size(1) == vocab, "top-k divergence: student logits ",
                 student_logits.sizes(), " are not [rows, ", vocab, "] (the teacher's vocabulary)");
   const int64_t rows = student_logits.size(0);
@@ -21,14 +19,17 @@ torch::Tensor topKDivergenceRows(const torch::Tensor& student_logits, const teac
                 rows, ", k], [", rows, "]");
   const int64_t k = teacher.log_probs.size(1);
   DISTILL_CHECK(k >= 1 && k <= vocab, "top-k divergence: ", k, " tokens kept of a vocabulary of ", vocab);
-  const double t = d.temperature;
+}
 
-  const torch::Tensor log_q = torch::log_softmax(student_logits.to(torch::kFloat) / t, /*dim=*/-1);  // [R, V]
-  const torch::Tensor log_q_kept = log_q.gather(/*dim=*/-1, teacher.indices.to(torch::kLong));          // [R, k]
-  const torch::Tensor kept = teacher.log_probs.detach().to(torch::kFloat) / t;                           // [R, k]
+SoftenedTopK softenTopK(const teachers::TopK& teacher, int64_t vocab, double t) {
+  DISTILL_CHECK(t > 0, "distill.temperature must be > 0, got ", t);
+  const int64_t k = teacher.log_probs.size(1);
+  SoftenedTopK p;
+  p.indices = teacher.indices.to(torch::kLong);
+  const torch::Tensor kept = teacher.log_probs.detach().to(torch::kFloat) / t;  // [R, k]
   if (k == vocab) {  // no tail: the k values are the whole distribution
-    const torch::Tensor log_p = kept - kept.logsumexp(/*dim=*/-1, /*keepdim=*/true);
-    return divergenceOfLogProbs(log_q_kept, log_p, d) * (t * t);
+    p.log_p_kept = kept - kept.logsumexp(/*dim=*/-1, /*keepdim=*/true);
+    return p;
   }
   const double log_outside = std::log(static_cast<double>(vocab - k));
   // A residual of -inf (no mass outside the k; topK never writes one for k < V) counts as the smallest
@@ -38,12 +39,34 @@ torch::Tensor topKDivergenceRows(const torch::Tensor& student_logits, const teac
   // One token of the tail, softened: log(residual / (V - k)) / T, then normalised with the k values.
   const torch::Tensor tail = ((residual - log_outside) / t).unsqueeze(-1);  // [R, 1]
   const torch::Tensor log_z = torch::logaddexp(kept.logsumexp(/*dim=*/-1, /*keepdim=*/true), tail + log_outside);
-  const torch::Tensor log_p_kept = kept - log_z;  // [R, k]
-  const torch::Tensor log_p_tail = tail - log_z;  // [R, 1], broadcast over the tokens
-  const torch::Tensor every = divergenceOfLogProbs(log_q, log_p_tail, d);
+  p.log_p_kept = kept - log_z;
+  p.log_p_tail = tail - log_z;
+  return p;
+}
+
+torch::Tensor topKDivergenceOfLogProbs(const torch::Tensor& log_q, const SoftenedTopK& p, const Divergence& d) {
+  const torch::Tensor log_q_kept = log_q.gather(/*dim=*/-1, p.indices);  // [R, k]
+  if (!p.log_p_tail.defined()) return divergenceOfLogProbs(log_q_kept, p.log_p_kept, d);
+  const torch::Tensor every = divergenceOfLogProbs(log_q, p.log_p_tail, d);
   const torch::Tensor correction =
-      divergenceOfLogProbs(log_q_kept, log_p_kept, d) - divergenceOfLogProbs(log_q_kept, log_p_tail, d);
-  return (every + correction) * (t * t);
+      divergenceOfLogProbs(log_q_kept, p.log_p_kept, d) - divergenceOfLogProbs(log_q_kept, p.log_p_tail, d);
+  return every + correction;
+}
+
+torch::Tensor topKGradientTerms(const torch::Tensor& log_q, const SoftenedTopK& p, const Divergence& d) {
+  const torch::Tensor kept = divergenceGradientTerms(log_q.gather(/*dim=*/-1, p.indices), p.log_p_kept, d);
+  const torch::Tensor every =
+      p.log_p_tail.defined() ? divergenceGradientTerms(log_q, p.log_p_tail, d) : torch::zeros_like(log_q);
+  return every.scatter(/*dim=*/-1, p.indices, kept);
+}
+
+torch::Tensor topKDivergenceRows(const torch::Tensor& student_logits, const teachers::TopK& teacher, int64_t vocab,
+                                 const Divergence& d) {
+  DISTILL_CHECK(d.temperature > 0, "distill.temperature must be > 0, got ", d.temperature);
+  checkTopK(teacher, student_logits, vocab);
+  const double t = d.temperature;
+  const torch::Tensor log_q = torch::log_softmax(student_logits.to(torch::kFloat) / t, /*dim=*/-1);  // [R, V]
+  return topKDivergenceOfLogProbs(log_q, softenTopK(teacher, vocab, t), d) * (t * t);
 }
 
 }  // namespace distill::kd

@@ -39,4 +39,28 @@ namespace distill::kd {
 torch::Tensor topKDivergenceRows(const torch::Tensor& student_logits, const teachers::TopK& teacher, int64_t vocab,
                                  const Divergence& divergence);
 
+// The parts, as logit_rows.h uses them with the student's log-softmax computed
+// once for every teacher.
+//
+// The teacher's top-k softened at a temperature.
+struct SoftenedTopK {
+  torch::Tensor indices;     // int64 [R, k]
+  torch::Tensor log_p_kept;  // float [R, k]: log p of the k tokens
+  torch::Tensor log_p_tail;  // float [R, 1]: log p of one token outside them; undefined when k = V
+};
+
+// Throws distill::Error, naming both shapes, unless `teacher` is a top-k over
+// `vocab` tokens of every row of student_logits [R, vocab].
+void checkTopK(const teachers::TopK& teacher, const torch::Tensor& student_logits, int64_t vocab);
+
+SoftenedTopK softenTopK(const teachers::TopK& teacher, int64_t vocab, double temperature);
+
+// The divergence, unscaled, against the student's softened log-probabilities
+// log_q [R, V]: [R].
+torch::Tensor topKDivergenceOfLogProbs(const torch::Tensor& log_q, const SoftenedTopK& p, const Divergence& d);
+
+// Its gradient terms h [R, V] (divergence.h): the tail's everywhere, the
+// kept tokens' at their indices.
+torch::Tensor topKGradientTerms(const torch::Tensor& log_q, const SoftenedTopK& p, const Divergence& d);
+
 }  // namespace distill::kd

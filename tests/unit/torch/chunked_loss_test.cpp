@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "trainer/distill/chunked_rows.h"
 #include "trainer/distill/combiner.h"
 #include "trainer/distill/distillation_loss.h"
 #include "trainer/distill/divergence.h"
@@ -87,18 +86,6 @@ TEST(ChunkedLoss, GlobalDenominatorMakesUnevenWorkersAverageToOneWorker) {
   const auto [a_local, a_local_grad] = lossAndGradient(lm, s, 0, 13);
   const auto [b_local, b_local_grad] = lossAndGradient(lm, s, 13, 39);
   EXPECT_FALSE(torch::allclose(torch::cat({a_local_grad, b_local_grad}) / 2, one_grad, 1e-5, 1e-8));
-}
-
-TEST(ChunkedRows, EvaluationWithoutGradientIsChunkedToo) {
-  const torch::Tensor x = torch::randn({10, 4});
-  int calls = 0;
-  const torch::Tensor out = chunkedRows(x, 3, 2, [&](const torch::Tensor& s, int64_t, int64_t, int64_t j) {
-    ++calls;
-    return s.sum(/*dim=*/1) * static_cast<double>(j + 1);
-  });
-  EXPECT_EQ(calls, 8);  // 4 chunks x 2 values
-  EXPECT_TRUE(torch::allclose(out[0], x.sum(1)));
-  EXPECT_TRUE(torch::allclose(out[1], 2 * x.sum(1)));
 }
 
 // The memory a loss holds at once beyond its inputs, forward and backward.

@@ -1,0 +1,203 @@
+// The logit loss's closed-form gradients (logit_rows.h) against autograd
+// through the reference implementations (crossEntropyPerSample,
+// divergenceRows, topKDivergenceRows): every divergence, temperatures 1 and
+// 2.5, dense and top-k teachers (k < V and k = V) beside the task term with
+// ignored rows, any chunk size, any upstream weights per row and term.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tests/unit/expect_error.h"
+#include "trainer/distill/divergence.h"
+#include "trainer/distill/logit_rows.h"
+#include "trainer/distill/task_loss.h"
+#include "trainer/distill/top_k_divergence.h"
+#include "trainer/teachers/top_k.h"
+
+namespace distill::kd {
+namespace {
+
+constexpr int64_t kRows = 23, kVocab = 50;
+
+struct Case {
+  torch::Tensor student, labels, dense, weights;  // weights: the upstream gradient [terms, R]
+  teachers::TopK top5, top_all;
+};
+
+Case makeCase(uint64_t seed) {
+  torch::manual_seed(seed);
+  Case c;
+  c.student = 3 * torch::randn({kRows, kVocab});
+  c.labels = torch::randint(0, kVocab, {kRows});
+  c.labels.slice(0, 4, 9).fill_(kIgnoreLabel);
+  c.dense = 3 * torch::randn({kRows, kVocab});
+  c.top5 = teachers::topK(3 * torch::randn({kRows, kVocab}), 5);
+  c.top_all = teachers::topK(3 * torch::randn({kRows, kVocab}), kVocab);
+  c.weights = torch::rand({4, kRows});
+  return c;
+}
+
+std::vector<LogitTerm> termsOf(const Case& c) {
+  return {LogitTerm::crossEntropy(c.labels), LogitTerm::dense(c.dense), LogitTerm::topK(c.top5, kVocab),
+          LogitTerm::topK(c.top_all, kVocab)};
+}
+
+// The values and the gradient of sum(weights * values), by autograd through the reference functions.
+std::pair<torch::Tensor, torch::Tensor> reference(const Case& c, const Divergence& d) {
+  torch::Tensor z = c.student.clone().requires_grad_();
+  const torch::Tensor values =
+      torch::stack({crossEntropyPerSample(z, c.labels), divergenceRows(z, c.dense, d),
+                    topKDivergenceRows(z, c.top5, kVocab, d), topKDivergenceRows(z, c.top_all, kVocab, d)});
+  (values * c.weights).sum().backward();
+  return {values.detach(), z.grad()};
+}
+
+std::pair<torch::Tensor, torch::Tensor> closedForm(const Case& c, const Divergence& d, int64_t chunk,
+                                                   torch::ScalarType dtype = torch::kFloat) {
+  torch::Tensor z = c.student.detach().to(dtype).clone().requires_grad_();  // a leaf of its own
+  const torch::Tensor values = logitRows(z, termsOf(c), d, chunk);
+  (values * c.weights).sum().backward();
+  return {values.detach(), z.grad()};
+}
+
+std::vector<Divergence> everyDivergence() {
+  std::vector<Divergence> out;
+  for (double t : {1.0, 2.5}) {
+    for (const std::string& name : divergenceNames()) {
+      Divergence d;
+      d.name = name;
+      d.temperature = t;
+      d.beta = 0.4;
+      d.alpha = 0.2;
+      out.push_back(d);
+    }
+    Divergence limit;  // jsd at its limits, the skews at alpha 0
+    limit.temperature = t;
+    for (double beta : {0.0, 1.0}) {
+      limit.name = "jsd";
+      limit.beta = beta;
+      out.push_back(limit);
+    }
+    for (const char* skew : {"skew_kl", "skew_reverse_kl"}) {
+      limit.name = skew;
+      limit.alpha = 0;
+      out.push_back(limit);
+    }
+  }
+  return out;
+}
+
+std::string nameOf(const Divergence& d) {
+  return d.name + " T=" + std::to_string(d.temperature) + " beta=" + std::to_string(d.beta) +
+         " alpha=" + std::to_string(d.alpha);
+}
+
+TEST(LogitRows, ValuesAndGradientsEqualAutogradForEveryDivergence) {
+  const Case c = makeCase(3);
+  for (const Divergence& d : everyDivergence()) {
+    const auto [want_values, want_grad] = reference(c, d);
+    for (int64_t chunk : {int64_t{-1}, int64_t{0}, int64_t{1}, int64_t{7}, kRows, kRows + 5}) {
+      const auto [values, grad] = closedForm(c, d, chunk);
+      EXPECT_TRUE(torch::allclose(values, want_values, 1e-4, 1e-5)) << nameOf(d) << " chunk " << chunk;
+      EXPECT_TRUE(torch::allclose(grad, want_grad, 1e-4, 1e-6))
+          << nameOf(d) << " chunk " << chunk << ": largest difference "
+          << (grad - want_grad).abs().max().item<double>() << " of " << want_grad.abs().max().item<double>();
+    }
+  }
+}
+
+TEST(LogitRows, IgnoredRowsGetNoGradientFromTheTaskTerm) {
+  const Case c = makeCase(4);
+  torch::Tensor z = c.student.clone().requires_grad_();
+  logitRows(z, {LogitTerm::crossEntropy(c.labels)}, Divergence{}, 5).sum().backward();
+  EXPECT_EQ(z.grad().slice(0, 4, 9).abs().max().item<double>(), 0.0);
+  EXPECT_GT(z.grad().slice(0, 0, 4).abs().min().item<double>(), 0.0);
+  // softmax - onehot: each row's gradient sums to 0.
+  EXPECT_LT(z.grad().sum(1).abs().max().item<double>(), 1e-6);
+}
+
+// The dense teacher's term alone, weighted per row: finite, and autograd's gradient.
+void expectDenseGradientLikeAutograd(const Case& c, const Divergence& d) {
+  torch::Tensor want_z = c.student.clone().requires_grad_();
+  (divergenceRows(want_z, c.dense, d) * c.weights[1]).sum().backward();
+  torch::Tensor z = c.student.clone().requires_grad_();
+  (logitRows(z, {LogitTerm::dense(c.dense)}, d, 6)[0] * c.weights[1]).sum().backward();
+  EXPECT_TRUE(torch::isfinite(z.grad()).all().item<bool>()) << nameOf(d);
+  EXPECT_TRUE(torch::allclose(z.grad(), want_z.grad(), 1e-4, 1e-6)) << nameOf(d);
+}
+
+TEST(LogitRows, TeacherWithoutSomeClassesMatchesAutograd) {
+  // An amalgamation teacher knows some of the student's classes only: -inf logits, probability 0.
+  Case c = makeCase(5);
+  c.dense.slice(1, 30, kVocab).fill_(-std::numeric_limits<float>::infinity());
+  for (const char* name : {"forward_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd"}) {
+    Divergence d;
+    d.name = name;
+    d.temperature = 2;
+    d.alpha = 0.2;
+    expectDenseGradientLikeAutograd(c, d);
+  }
+}
+
+TEST(LogitRows, TeacherWithTinyProbabilitiesGivesFiniteGradientsAtTheLimits) {
+  // Finite but very negative teacher logits (a padded vocabulary): p underflows to 0 in
+  // float32, the skews at alpha 0 must not form 0 * inf.
+  Case c = makeCase(9);
+  c.dense.slice(1, 40, kVocab).fill_(-1e4);
+  for (const char* name : {"skew_kl", "skew_reverse_kl", "reverse_kl", "jsd"}) {
+    Divergence d;
+    d.name = name;
+    d.alpha = 0;
+    d.beta = 1;
+    expectDenseGradientLikeAutograd(c, d);
+  }
+}
+
+TEST(LogitRows, Bfloat16LogitsGetABfloat16GradientOfTheSameValue) {
+  const Case c = makeCase(6);
+  Divergence d;
+  d.name = "reverse_kl";
+  d.temperature = 2;
+  const auto [want_values, want_grad] = closedForm(c, d, 0);
+  Case rounded = c;
+  rounded.student = c.student.to(torch::kBFloat16).to(torch::kFloat);
+  const auto [values, grad] = closedForm(rounded, d, 8, torch::kBFloat16);
+  EXPECT_EQ(grad.scalar_type(), torch::kBFloat16);
+  const auto [exact_values, exact_grad] = reference(rounded, d);
+  EXPECT_TRUE(torch::allclose(values, exact_values, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(grad.to(torch::kFloat), exact_grad, 1e-2, 1e-3));
+}
+
+TEST(LogitRows, EvaluationWithoutGradientGivesTheSameValues) {
+  const Case c = makeCase(7);
+  Divergence d;
+  d.name = "jsd";
+  d.temperature = 1.5;
+  const auto [want, unused] = reference(c, d);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor trainable = c.student.clone().requires_grad_();  // evaluated under no_grad: no graph
+  const torch::Tensor values = logitRows(trainable, termsOf(c), d, 4);
+  EXPECT_FALSE(values.requires_grad());
+  EXPECT_TRUE(torch::allclose(values, want, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(logitRows(c.student, termsOf(c), d, 0), want, 1e-4, 1e-5));
+}
+
+TEST(LogitRows, BadInputIsNamed) {
+  const Case c = makeCase(8);
+  const Divergence d;
+  torch::Tensor labels = c.labels.clone();
+  labels[2] = kVocab;
+  testing::expectError([&] { logitRows(c.student, {LogitTerm::crossEntropy(labels)}, d, 4); },
+                       {"a label is outside [0, 50)"});
+  testing::expectError([&] { logitRows(c.student, {LogitTerm::dense(c.dense.slice(1, 0, 40))}, d, 4); },
+                       {"teacher logits [23, 40] do not match student logits [23, 50]"});
+  testing::expectError([&] { logitRows(c.student, {LogitTerm::topK(c.top5, 60)}, d, 4); },
+                       {"are not [rows, 60] (the teacher's vocabulary)"});
+  testing::expectError([&] { logitRows(c.student, {}, d, 4); }, {"no term"});
+}
+
+}  // namespace
+}  // namespace distill::kd

@@ -1,0 +1,204 @@
+#include "trainer/distill/logit_rows.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <torch/csrc/autograd/custom_function.h>
+
+#include "common/error.h"
+#include "trainer/distill/task_loss.h"
+#include "trainer/distill/top_k_divergence.h"
+
+namespace distill::kd {
+
+LogitTerm LogitTerm::crossEntropy(torch::Tensor labels) {
+  LogitTerm t;
+  t.kind = Kind::kCrossEntropy;
+  t.labels = std::move(labels);
+  return t;
+}
+
+LogitTerm LogitTerm::dense(torch::Tensor teacher_logits) {
+  LogitTerm t;
+  t.kind = Kind::kDense;
+  t.logits = std::move(teacher_logits);
+  return t;
+}
+
+LogitTerm LogitTerm::topK(teachers::TopK rows, int64_t vocab) {
+  LogitTerm t;
+  t.kind = Kind::kTopK;
+  t.top_k = std::move(rows);
+  t.vocab = vocab;
+  return t;
+}
+
+namespace {
+
+using Kind = LogitTerm::Kind;
+
+// Rows [begin, end) of the student's logits, as the terms read them.
+struct StudentChunk {
+  int64_t begin = 0, end = 0;
+  torch::Tensor log_q;   // log softmax(z / T), float32; undefined without a teacher
+  torch::Tensor log_q1;  // log softmax(z), the task term's; undefined without one
+};
+
+StudentChunk soften(const torch::Tensor& logits, int64_t begin, int64_t end, const std::vector<LogitTerm>& terms,
+                    double t) {
+  const bool task = std::any_of(terms.begin(), terms.end(), [](const LogitTerm& x) { return x.kind == Kind::kCrossEntropy; });
+  const bool teacher = std::any_of(terms.begin(), terms.end(), [](const LogitTerm& x) { return x.kind != Kind::kCrossEntropy; });
+  const torch::Tensor z = logits.slice(0, begin, end).to(torch::kFloat);
+  StudentChunk c{begin, end};
+  if (teacher) c.log_q = torch::log_softmax(t == 1 ? z : z / t, /*dim=*/-1);
+  if (task) c.log_q1 = teacher && t == 1 ? c.log_q : torch::log_softmax(z, /*dim=*/-1);
+  return c;
+}
+
+// A chunk's labels: -100 as class 0 [r, 1] (any valid index), and which rows count [r].
+struct ChunkLabels {
+  torch::Tensor safe, ignored;
+};
+
+ChunkLabels chunkLabels(const LogitTerm& term, const StudentChunk& c) {
+  const torch::Tensor labels = term.labels.slice(0, c.begin, c.end);
+  const torch::Tensor ignored = labels == kIgnoreLabel;
+  return {labels.masked_fill(ignored, 0).unsqueeze(1), ignored};
+}
+
+// A teacher's softened distribution over the chunk: dense log-probabilities, or its top-k.
+torch::Tensor denseLogProbs(const LogitTerm& term, const StudentChunk& c, double t) {
+  return torch::log_softmax(term.logits.slice(0, c.begin, c.end).detach().to(torch::kFloat) / t, /*dim=*/-1);
+}
+
+SoftenedTopK softTopK(const LogitTerm& term, const StudentChunk& c, double t) {
+  const teachers::TopK& k = term.top_k;
+  return softenTopK({k.log_probs.slice(0, c.begin, c.end), k.indices.slice(0, c.begin, c.end),
+                     k.residual.slice(0, c.begin, c.end)},
+                    term.vocab, t);
+}
+
+torch::Tensor valueOf(const LogitTerm& term, const StudentChunk& c, const Divergence& d) {
+  const double t = d.temperature;
+  switch (term.kind) {
+    case Kind::kCrossEntropy: {
+      const ChunkLabels l = chunkLabels(term, c);
+      const torch::Tensor nll = -c.log_q1.gather(/*dim=*/1, l.safe).squeeze(1);
+      return torch::where(l.ignored, torch::zeros_like(nll), nll);
+    }
+    case Kind::kDense:
+      return divergenceOfLogProbs(c.log_q, denseLogProbs(term, c, t), d) * (t * t);
+    case Kind::kTopK:
+      return topKDivergenceOfLogProbs(c.log_q, softTopK(term, c, t), d) * (t * t);
+  }
+  DISTILL_FAIL("logit rows: unknown term");
+}
+
+// The gradient of sum_j sum_rows grads[j] * value_j with respect to the chunk's logits: float32 [r, V].
+torch::Tensor chunkGradient(const std::vector<LogitTerm>& terms, const StudentChunk& c, const torch::Tensor& grads,
+                            const Divergence& d) {
+  const double t = d.temperature;
+  torch::Tensor grad;       // the task term's: softmax(z) - onehot(label)
+  torch::Tensor weighted;   // sum over teachers of g_j h_j
+  for (size_t j = 0; j < terms.size(); ++j) {
+    const torch::Tensor g = grads[static_cast<int64_t>(j)].unsqueeze(1);  // [r, 1]
+    const LogitTerm& term = terms[j];
+    if (term.kind == Kind::kCrossEntropy) {
+      const ChunkLabels l = chunkLabels(term, c);
+      const torch::Tensor counted_g = g.masked_fill(l.ignored.unsqueeze(1), 0);
+      torch::Tensor ce = c.log_q1.exp().mul_(counted_g);
+      ce.scatter_add_(/*dim=*/1, l.safe, -counted_g);
+      grad = grad.defined() ? grad.add_(ce) : ce;
+      continue;
+    }
+    const torch::Tensor h = term.kind == Kind::kDense ? divergenceGradientTerms(c.log_q, denseLogProbs(term, c, t), d)
+                                                      : topKGradientTerms(c.log_q, softTopK(term, c, t), d);
+    weighted = weighted.defined() ? weighted.addcmul_(h, g) : h * g;
+  }
+  if (weighted.defined()) {  // T (W - q sum_c W_c), through the softmax at temperature T
+    const torch::Tensor totals = weighted.sum(/*dim=*/-1, /*keepdim=*/true);
+    weighted.sub_(c.log_q.exp().mul_(totals)).mul_(t);
+    grad = grad.defined() ? grad.add_(weighted) : weighted;
+  }
+  return grad;
+}
+
+// The terms, the divergence and the chunk, for the backward pass (saved_data keeps IValues).
+struct TermsHolder : torch::CustomClassHolder {
+  TermsHolder(std::vector<LogitTerm> t, Divergence dv, int64_t c) : terms(std::move(t)), d(std::move(dv)), chunk(c) {}
+  std::vector<LogitTerm> terms;
+  Divergence d;
+  int64_t chunk;
+};
+
+torch::Tensor values(const torch::Tensor& logits, const TermsHolder& h) {
+  torch::NoGradGuard no_grad;
+  const int64_t rows = logits.size(0);
+  torch::Tensor out = torch::empty({static_cast<int64_t>(h.terms.size()), rows}, logits.options().dtype(torch::kFloat));
+  for (int64_t begin = 0; begin < rows; begin += h.chunk) {
+    const StudentChunk c = soften(logits, begin, std::min(rows, begin + h.chunk), h.terms, h.d.temperature);
+    for (size_t j = 0; j < h.terms.size(); ++j) {
+      out[static_cast<int64_t>(j)].slice(0, c.begin, c.end).copy_(valueOf(h.terms[j], c, h.d));
+    }
+  }
+  return out;
+}
+
+struct LogitRows : torch::autograd::Function<LogitRows> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& logits,
+                               c10::intrusive_ptr<TermsHolder> holder) {
+    ctx->save_for_backward({logits});
+    ctx->saved_data["terms"] = c10::IValue::make_capsule(holder);
+    return values(logits, *holder);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const torch::Tensor& grad_rows = grad_outputs[0];  // [terms, R]
+    if (!grad_rows.defined()) return {torch::Tensor(), torch::Tensor()};
+    const torch::Tensor logits = ctx->get_saved_variables()[0];
+    const auto holder = c10::static_intrusive_pointer_cast<TermsHolder>(ctx->saved_data["terms"].toCapsule());
+    torch::NoGradGuard no_grad;
+    const torch::Tensor g = grad_rows.to(torch::kFloat);
+    torch::Tensor grad = torch::empty_like(logits);
+    const int64_t rows = logits.size(0);
+    for (int64_t begin = 0; begin < rows; begin += holder->chunk) {
+      const StudentChunk c = soften(logits, begin, std::min(rows, begin + holder->chunk), holder->terms,
+                                    holder->d.temperature);
+      grad.slice(0, c.begin, c.end).copy_(chunkGradient(holder->terms, c, g.slice(1, c.begin, c.end), holder->d));
+    }
+    return {grad, torch::Tensor()};
+  }
+};
+
+void checkTerm(const LogitTerm& term, const torch::Tensor& student_logits) {
+  switch (term.kind) {
+    case Kind::kCrossEntropy:
+      checkLabels(term.labels, student_logits.size(0), student_logits.size(1));
+      return;
+    case Kind::kDense:
+      checkTeacherLogits(student_logits, term.logits);
+      return;
+    case Kind::kTopK:
+      checkTopK(term.top_k, student_logits, term.vocab);
+      return;
+  }
+}
+
+}  // namespace
+
+torch::Tensor logitRows(const torch::Tensor& student_logits, const std::vector<LogitTerm>& terms, const Divergence& d,
+                        int64_t chunk) {
+  DISTILL_CHECK(student_logits.dim() == 2, "logit loss: student logits must be [rows, classes], got ",
+                student_logits.sizes());
+  DISTILL_CHECK(!terms.empty(), "logit loss: no term to compute");
+  DISTILL_CHECK(d.temperature > 0, "distill.temperature must be > 0, got ", d.temperature);
+  for (const LogitTerm& term : terms) checkTerm(term, student_logits);
+  const int64_t rows = student_logits.size(0);
+  const int64_t step = chunk <= 0 || chunk >= rows ? std::max<int64_t>(rows, 1) : chunk;
+  auto holder = c10::make_intrusive<TermsHolder>(terms, d, step);
+  if (!student_logits.requires_grad() || !torch::GradMode::is_enabled()) return values(student_logits, *holder);
+  return LogitRows::apply(student_logits, holder);
+}
+
+}  // namespace distill::kd
