@@ -10,6 +10,13 @@
 //                 (CpuMemoryMeter), the dense teachers included
 //   peak rate     this machine's bf16 matmul rate, for scale
 //
+// And the logit rows alone (logit_rows.h: the task term and every teacher's
+// top-k divergence, weighted as the mean combiner weights them), by the fused
+// row kernel (logit_row_kernel.h, what kAuto takes on a CPU with AVX2) against
+// the tensor form, same inputs:
+//
+//   fused / tensor   time of the tensor form over the fused kernel's
+//
 // The heap keeps freed blocks for reuse, as in `distill` (common/heap_reuse.h).
 //
 //   build/distill_bench_top_k_loss --rows 2048 --vocab 32000 --top-k 64 --teachers 2 --divergence reverse_kl
@@ -24,6 +31,7 @@
 #include "common/heap_reuse.h"
 
 #include "trainer/distill/distillation_loss.h"
+#include "trainer/distill/logit_rows.h"
 #include "trainer/distill/mean_combiner.h"
 #include "trainer/teachers/top_k.h"
 
@@ -43,6 +51,21 @@ bench::LossMeasure measure(const torch::Tensor& logits, const std::vector<kd::To
     std::vector<torch::Tensor> expanded;
     for (const auto& t : teachers) expanded.push_back(teachers::denseLogits(t.rows, t.vocab));
     return kd::distillationLoss(student, expanded, labels, spec, &mean).total;
+  });
+}
+
+// The logit rows of the same loss, task term and teachers weighted as the mean combiner does, by one kernel.
+bench::LossMeasure measureRows(const torch::Tensor& logits, const std::vector<kd::TopKTeacher>& teachers,
+                               const torch::Tensor& labels, const config::DistillSpec& spec,
+                               kd::LogitRowsKernel kernel, int repeats) {
+  std::vector<kd::LogitTerm> terms = {kd::LogitTerm::crossEntropy(labels)};
+  for (const auto& t : teachers) terms.push_back(kd::LogitTerm::topK(t.rows, t.vocab));
+  const double counted = (labels != -100).sum().item<double>(), rows = static_cast<double>(labels.size(0));
+  torch::Tensor weights = torch::full({static_cast<int64_t>(terms.size()), 1},
+                                      spec.kd_weight() / (static_cast<double>(teachers.size()) * rows));
+  weights[0].fill_(spec.task_weight() / counted);
+  return bench::measureLoss(logits, repeats, [&](const torch::Tensor& student) {
+    return (kd::logitRows(student, terms, kd::divergenceOf(spec), spec.chunk_tokens(), kernel) * weights).sum();
   });
 }
 
@@ -95,5 +118,14 @@ int main(int argc, char** argv) {
   std::printf("%-22s %10.3f %10.1f %14.6f\n", "top-k directly", direct.seconds, direct.peak_bytes / mb, direct.value);
   std::printf("top-k directly / dense: time %.2fx faster, peak memory %.2f of dense\n", dense.seconds / direct.seconds,
               static_cast<double>(direct.peak_bytes) / dense.peak_bytes);
+
+  const bench::LossMeasure tensor = measureRows(logits, top, labels, spec, kd::LogitRowsKernel::kTensor, repeats);
+  const bench::LossMeasure fused = measureRows(logits, top, labels, spec, kd::LogitRowsKernel::kAuto, repeats);
+  std::printf("logit rows alone (%s):\n", kd::fusedLogitRows(logits) ? "the fused kernel runs on this CPU"
+                                                                       : "no AVX2 here: both are the tensor form");
+  std::printf("%-22s %10.3f %10.1f %14.6f\n", "tensor form", tensor.seconds, tensor.peak_bytes / mb, tensor.value);
+  std::printf("%-22s %10.3f %10.1f %14.6f\n", "fused rows", fused.seconds, fused.peak_bytes / mb, fused.value);
+  std::printf("fused / tensor: time %.2fx faster, peak memory %.2f of the tensor form's\n",
+              tensor.seconds / fused.seconds, static_cast<double>(fused.peak_bytes) / tensor.peak_bytes);
   return 0;
 }

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "common/error.h"
+#include "trainer/distill/logit_row_kernel.h"
 #include "trainer/distill/task_loss.h"
 #include "trainer/distill/top_k_divergence.h"
 
@@ -123,18 +125,138 @@ torch::Tensor chunkGradient(const std::vector<LogitTerm>& terms, const StudentCh
   return grad;
 }
 
-// The terms, the divergence and the chunk, for the backward pass (saved_data keeps IValues).
+// The terms, the divergence, the chunk and the kernel, for the backward pass (saved_data keeps IValues).
 struct TermsHolder : torch::CustomClassHolder {
-  TermsHolder(std::vector<LogitTerm> t, Divergence dv, int64_t c) : terms(std::move(t)), d(std::move(dv)), chunk(c) {}
+  TermsHolder(std::vector<LogitTerm> t, Divergence dv, int64_t c, bool f)
+      : terms(std::move(t)), d(std::move(dv)), chunk(c), fused(f) {}
   std::vector<LogitTerm> terms;
   Divergence d;
   int64_t chunk;
+  bool fused;
+  mutable torch::Tensor student_stats;  // fused: the student's row stats [R, 4], from the forward pass
 };
+
+// The fused kernel's view of rows [begin, end): float32 contiguous copies, kept alive by `keep`.
+torch::Tensor floatRows(const torch::Tensor& x, int64_t begin, int64_t end) {
+  return x.slice(0, begin, end).detach().to(torch::kFloat).contiguous();
+}
+
+rows::Chunk fusedChunk(const torch::Tensor& logits, int64_t begin, int64_t end, const TermsHolder& h,
+                       std::vector<torch::Tensor>& keep) {
+  using RowKind = rows::TermRows::Kind;
+  rows::Chunk c;
+  keep.push_back(floatRows(logits, begin, end));
+  c.logits = keep.back().data_ptr<float>();
+  c.vocab = logits.size(1);
+  c.temperature = static_cast<float>(h.d.temperature);
+  for (const LogitTerm& term : h.terms) {
+    rows::TermRows r;
+    switch (term.kind) {
+      case Kind::kCrossEntropy:
+        r.kind = RowKind::kCrossEntropy;
+        keep.push_back(term.labels.slice(0, begin, end).to(torch::kLong).contiguous());
+        r.labels = keep.back().data_ptr<int64_t>();
+        break;
+      case Kind::kDense:
+        r.kind = RowKind::kDense;
+        keep.push_back(floatRows(term.logits, begin, end));
+        r.logits = keep.back().data_ptr<float>();
+        break;
+      case Kind::kTopK: {
+        const SoftenedTopK p = softTopK(term, StudentChunk{begin, end}, h.d.temperature);
+        r.kind = RowKind::kTopK;
+        r.k = p.indices.size(1);
+        keep.push_back(p.indices.contiguous());
+        r.indices = keep.back().data_ptr<int64_t>();
+        keep.push_back(p.log_p_kept.contiguous());
+        r.log_p_kept = keep.back().data_ptr<float>();
+        if (p.log_p_tail.defined()) {
+          keep.push_back(p.log_p_tail.reshape({-1}).contiguous());
+          r.log_p_tail = keep.back().data_ptr<float>();
+        }
+        break;
+      }
+    }
+    c.teacher = c.teacher || r.kind != RowKind::kCrossEntropy;
+    c.task = c.task || r.kind == RowKind::kCrossEntropy;
+    c.terms.push_back(r);
+  }
+  if (h.student_stats.defined()) {
+    c.stats = h.student_stats.data_ptr<float>() + begin * 4;
+    c.stats_known = true;
+  }
+  return c;
+}
+
+// f(div) with the lane functor of the divergence (any, when no term is a teacher's).
+template <class F>
+void withLanes(const TermsHolder& h, F&& f) {
+  const bool teacher = std::any_of(h.terms.begin(), h.terms.end(), [](const LogitTerm& x) { return x.kind != Kind::kCrossEntropy; });
+  if (!teacher) {
+    f(lanes::ReverseKL{});
+    return;
+  }
+  const Divergence& d = h.d;
+  if (d.name == "jsd") DISTILL_CHECK(d.beta >= 0 && d.beta <= 1, "distill.beta must be in [0, 1], got ", d.beta);
+  if (d.name == "skew_kl" || d.name == "skew_reverse_kl") {
+    DISTILL_CHECK(d.alpha >= 0 && d.alpha < 1, "distill.alpha must be in [0, 1), got ", d.alpha);
+  }
+  const bool known = rows::withDivergence(d.name, d.beta, d.alpha, f);
+  DISTILL_CHECK(known, "distill.divergence: unknown divergence \"", d.name, "\"");
+}
+
+constexpr int64_t kRowsPerTask = 8;
+
+// f(view, begin, end, div) for each chunk [begin, end) of rows, div the divergence's lane functor.
+template <class F>
+void forEachFusedChunk(const torch::Tensor& logits, const TermsHolder& h, F&& f) {
+  const int64_t rows = logits.size(0);
+  withLanes(h, [&](auto div) {
+    for (int64_t begin = 0; begin < rows; begin += h.chunk) {
+      const int64_t end = std::min(rows, begin + h.chunk);
+      std::vector<torch::Tensor> keep;  // the float32 copies the view points into
+      rows::Chunk c = fusedChunk(logits, begin, end, h, keep);
+      f(c, begin, end, div);
+    }
+  });
+}
+
+void fusedValues(const torch::Tensor& logits, const TermsHolder& h, torch::Tensor& out) {
+  const torch::Tensor stats = torch::empty({logits.size(0), 4}, torch::kFloat);  // kept for the backward pass
+  forEachFusedChunk(logits, h, [&](rows::Chunk& c, int64_t begin, int64_t end, auto div) {
+    for (size_t j = 0; j < c.terms.size(); ++j) c.terms[j].values = out[static_cast<int64_t>(j)].data_ptr<float>() + begin;
+    c.stats = stats.data_ptr<float>() + begin * 4;
+    at::parallel_for(0, end - begin, kRowsPerTask, [&](int64_t b, int64_t e) { rows::forwardRows(c, div, b, e); });
+  });
+  h.student_stats = stats;
+}
+
+torch::Tensor fusedGradient(const torch::Tensor& logits, const TermsHolder& h, const torch::Tensor& upstream) {
+  const int64_t vocab = logits.size(1);
+  torch::Tensor grad = torch::empty(logits.sizes(), logits.options());
+  const bool in_place = grad.scalar_type() == torch::kFloat;
+  const torch::Tensor g = upstream.to(torch::kFloat).contiguous();  // [terms, R]
+  forEachFusedChunk(logits, h, [&](rows::Chunk& c, int64_t begin, int64_t end, auto div) {
+    for (size_t j = 0; j < c.terms.size(); ++j) c.terms[j].upstream = g[static_cast<int64_t>(j)].data_ptr<float>() + begin;
+    torch::Tensor out = in_place ? grad.slice(0, begin, end) : torch::empty({end - begin, vocab}, torch::kFloat);
+    c.grad = out.data_ptr<float>();
+    at::parallel_for(0, end - begin, kRowsPerTask, [&](int64_t b, int64_t e) {
+      std::vector<float> w(static_cast<size_t>(vocab)), q(static_cast<size_t>(vocab));
+      rows::backwardRows(c, div, b, e, w.data(), q.data());
+    });
+    if (!in_place) grad.slice(0, begin, end).copy_(out);
+  });
+  return grad;
+}
 
 torch::Tensor values(const torch::Tensor& logits, const TermsHolder& h) {
   torch::NoGradGuard no_grad;
   const int64_t rows = logits.size(0);
   torch::Tensor out = torch::empty({static_cast<int64_t>(h.terms.size()), rows}, logits.options().dtype(torch::kFloat));
+  if (h.fused) {
+    fusedValues(logits, h, out);
+    return out;
+  }
   for (int64_t begin = 0; begin < rows; begin += h.chunk) {
     const StudentChunk c = soften(logits, begin, std::min(rows, begin + h.chunk), h.terms, h.d.temperature);
     for (size_t j = 0; j < h.terms.size(); ++j) {
@@ -155,10 +277,10 @@ struct LogitRows : torch::autograd::Function<LogitRows> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const torch::Tensor& grad_rows = grad_outputs[0];  // [terms, R]
-    if (!grad_rows.defined()) return {torch::Tensor(), torch::Tensor()};
     const torch::Tensor logits = ctx->get_saved_variables()[0];
     const auto holder = c10::static_intrusive_pointer_cast<TermsHolder>(ctx->saved_data["terms"].toCapsule());
     torch::NoGradGuard no_grad;
+    if (holder->fused) return {fusedGradient(logits, *holder, grad_rows), torch::Tensor()};
     const torch::Tensor g = grad_rows.to(torch::kFloat);
     torch::Tensor grad = torch::empty_like(logits);
     const int64_t rows = logits.size(0);
@@ -187,8 +309,12 @@ void checkTerm(const LogitTerm& term, const torch::Tensor& student_logits) {
 
 }  // namespace
 
+bool fusedLogitRows(const torch::Tensor& student_logits) {
+  return simd::avx2Available() && student_logits.device().is_cpu();
+}
+
 torch::Tensor logitRows(const torch::Tensor& student_logits, const std::vector<LogitTerm>& terms, const Divergence& d,
-                        int64_t chunk) {
+                        int64_t chunk, LogitRowsKernel kernel) {
   DISTILL_CHECK(student_logits.dim() == 2, "logit loss: student logits must be [rows, classes], got ",
                 student_logits.sizes());
   DISTILL_CHECK(!terms.empty(), "logit loss: no term to compute");
@@ -196,7 +322,8 @@ torch::Tensor logitRows(const torch::Tensor& student_logits, const std::vector<L
   for (const LogitTerm& term : terms) checkTerm(term, student_logits);
   const int64_t rows = student_logits.size(0);
   const int64_t step = chunk <= 0 || chunk >= rows ? std::max<int64_t>(rows, 1) : chunk;
-  auto holder = c10::make_intrusive<TermsHolder>(terms, d, step);
+  const bool fused = kernel == LogitRowsKernel::kAuto && fusedLogitRows(student_logits);
+  auto holder = c10::make_intrusive<TermsHolder>(terms, d, step, fused);
   if (!student_logits.requires_grad() || !torch::GradMode::is_enabled()) return values(student_logits, *holder);
   return LogitRows::apply(student_logits, holder);
 }

@@ -21,9 +21,12 @@
 // pass; no graph is built. Autograd's way evaluated each term's softmax and
 // its graph separately, and, chunked, ran every term twice.
 //
-// Memory beyond the logits and their gradient: a few float32 [chunk, V]
-// tensors (the softmax, W, one term's h and its temporaries), forward and
-// backward; the forward pass keeps only its inputs. chunk <= 0 or >= R is one
+// Memory beyond the logits and their gradient: the tensor form holds a few
+// float32 [chunk, V] tensors (the softmax, W, one term's h and its
+// temporaries), forward and backward; the fused kernel (below) one float32
+// copy of a chunk's logits where they are not float32 already, and two row
+// buffers per thread. The forward pass keeps its inputs (and, fused, 4 floats
+// of softmax stats per row). chunk <= 0 or >= R is one
 // chunk of every row. Values and gradients do not depend on the chunk.
 // First derivatives only: the backward pass builds no graph, so a
 // create_graph backward gets no second-order term from this loss (nothing in
@@ -53,12 +56,23 @@ struct LogitTerm {
   static LogitTerm topK(teachers::TopK rows, int64_t vocab);
 };
 
+// How the rows are computed: kAuto takes the fused row kernel
+// (logit_row_kernel.h: every term of a row in a few passes over it, eight
+// tokens at a time) for CPU logits on a CPU with AVX2 and FMA, else the tensor
+// form (a few [chunk, V] tensor operations per term, any device); kTensor
+// always the tensor form. Both give the same values and gradients to float32
+// rounding; the tests hold them to each other and to autograd.
+enum class LogitRowsKernel { kAuto, kTensor };
+
+// Whether kAuto takes the fused kernel for these logits on this machine.
+bool fusedLogitRows(const torch::Tensor& student_logits);
+
 // student_logits [R, V] -> [terms, R] float32: the cross-entropy at temperature
 // 1 (as crossEntropyPerSample), each divergence at d.temperature times T^2 (as
 // divergenceRows, topKDivergenceRows). Differentiable with respect to the
 // student only. Throws distill::Error for a label outside [0, V) and not -100,
 // or a teacher whose shape is not the student's (naming both).
 torch::Tensor logitRows(const torch::Tensor& student_logits, const std::vector<LogitTerm>& terms, const Divergence& d,
-                        int64_t chunk);
+                        int64_t chunk, LogitRowsKernel kernel = LogitRowsKernel::kAuto);
 
 }  // namespace distill::kd

@@ -19,6 +19,13 @@ void checkTopK(const teachers::TopK& teacher, const torch::Tensor& student_logit
                 rows, ", k], [", rows, "]");
   const int64_t k = teacher.log_probs.size(1);
   DISTILL_CHECK(k >= 1 && k <= vocab, "top-k divergence: ", k, " tokens kept of a vocabulary of ", vocab);
+  // The fused loss indexes the student's rows by these ids: a corrupt one is named, never read.
+  const torch::Tensor outside = (teacher.indices < 0).logical_or_(teacher.indices >= vocab);
+  if (outside.any().item<bool>()) {
+    const torch::Tensor at = outside.nonzero()[0];
+    DISTILL_FAIL("top-k divergence: the teacher's token id ", teacher.indices[at[0]][at[1]].item<int64_t>(),
+                 " (row ", at[0].item<int64_t>(), ", entry ", at[1].item<int64_t>(), ") is outside [0, ", vocab, ")");
+  }
 }
 
 SoftenedTopK softenTopK(const teachers::TopK& teacher, int64_t vocab, double t) {

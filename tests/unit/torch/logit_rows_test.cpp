@@ -13,6 +13,7 @@
 #include "tests/unit/expect_error.h"
 #include "trainer/distill/divergence.h"
 #include "trainer/distill/logit_rows.h"
+#include "trainer/distill/simd_math.h"
 #include "trainer/distill/task_loss.h"
 #include "trainer/distill/top_k_divergence.h"
 #include "trainer/teachers/top_k.h"
@@ -56,9 +57,10 @@ std::pair<torch::Tensor, torch::Tensor> reference(const Case& c, const Divergenc
 }
 
 std::pair<torch::Tensor, torch::Tensor> closedForm(const Case& c, const Divergence& d, int64_t chunk,
-                                                   torch::ScalarType dtype = torch::kFloat) {
+                                                   torch::ScalarType dtype = torch::kFloat,
+                                                   LogitRowsKernel kernel = LogitRowsKernel::kAuto) {
   torch::Tensor z = c.student.detach().to(dtype).clone().requires_grad_();  // a leaf of its own
-  const torch::Tensor values = logitRows(z, termsOf(c), d, chunk);
+  const torch::Tensor values = logitRows(z, termsOf(c), d, chunk, kernel);
   (values * c.weights).sum().backward();
   return {values.detach(), z.grad()};
 }
@@ -95,18 +97,93 @@ std::string nameOf(const Divergence& d) {
          " alpha=" + std::to_string(d.alpha);
 }
 
+// Both kernels: the fused rows (kAuto, on this CPU when it has AVX2) and the tensor form.
 TEST(LogitRows, ValuesAndGradientsEqualAutogradForEveryDivergence) {
   const Case c = makeCase(3);
   for (const Divergence& d : everyDivergence()) {
     const auto [want_values, want_grad] = reference(c, d);
-    for (int64_t chunk : {int64_t{-1}, int64_t{0}, int64_t{1}, int64_t{7}, kRows, kRows + 5}) {
-      const auto [values, grad] = closedForm(c, d, chunk);
-      EXPECT_TRUE(torch::allclose(values, want_values, 1e-4, 1e-5)) << nameOf(d) << " chunk " << chunk;
-      EXPECT_TRUE(torch::allclose(grad, want_grad, 1e-4, 1e-6))
-          << nameOf(d) << " chunk " << chunk << ": largest difference "
-          << (grad - want_grad).abs().max().item<double>() << " of " << want_grad.abs().max().item<double>();
+    for (LogitRowsKernel kernel : {LogitRowsKernel::kAuto, LogitRowsKernel::kTensor}) {
+      const char* kernel_name = kernel == LogitRowsKernel::kAuto ? "auto" : "tensor";
+      for (int64_t chunk : {int64_t{-1}, int64_t{0}, int64_t{1}, int64_t{7}, kRows, kRows + 5}) {
+        const auto [values, grad] = closedForm(c, d, chunk, torch::kFloat, kernel);
+        EXPECT_TRUE(torch::allclose(values, want_values, 1e-4, 1e-5))
+            << nameOf(d) << " chunk " << chunk << " kernel " << kernel_name << ": largest difference "
+            << (values - want_values).abs().max().item<double>();
+        EXPECT_TRUE(torch::allclose(grad, want_grad, 1e-4, 1e-6))
+            << nameOf(d) << " chunk " << chunk << " kernel " << kernel_name << ": largest difference "
+            << (grad - want_grad).abs().max().item<double>() << " of " << want_grad.abs().max().item<double>();
+      }
     }
   }
+}
+
+// A vocabulary of several of the fused kernel's spans (its partial sums move to a double every
+// 2048 tokens) and not a multiple of its eight lanes: the fused rows equal the tensor form's.
+TEST(LogitRows, FusedRowsEqualTheTensorFormOnALargeVocabulary) {
+  const int64_t rows = 6, vocab = 5003;
+  torch::manual_seed(11);
+  const torch::Tensor student = 4 * torch::randn({rows, vocab});
+  if (!fusedLogitRows(student)) GTEST_SKIP() << "no AVX2 and FMA on this CPU: the fused kernel is not used here";
+  torch::Tensor labels = torch::randint(0, vocab, {rows});
+  labels[1] = kIgnoreLabel;
+  const std::vector<LogitTerm> terms = {LogitTerm::crossEntropy(labels), LogitTerm::dense(4 * torch::randn({rows, vocab})),
+                                        LogitTerm::topK(teachers::topK(4 * torch::randn({rows, vocab}), 64), vocab)};
+  const torch::Tensor weights = torch::rand({3, rows});
+  for (const Divergence& d : everyDivergence()) {
+    std::vector<torch::Tensor> got;
+    for (LogitRowsKernel kernel : {LogitRowsKernel::kAuto, LogitRowsKernel::kTensor}) {
+      torch::Tensor z = student.clone().requires_grad_();
+      const torch::Tensor values = logitRows(z, terms, d, 4, kernel);
+      (values * weights).sum().backward();
+      got.push_back(values.detach());
+      got.push_back(z.grad());
+    }
+    EXPECT_TRUE(torch::allclose(got[0], got[2], 1e-4, 1e-5))
+        << nameOf(d) << ": values " << got[0] << " against " << got[2];
+    EXPECT_TRUE(torch::allclose(got[1], got[3], 1e-4, 1e-7))
+        << nameOf(d) << ": largest gradient difference " << (got[1] - got[3]).abs().max().item<double>();
+  }
+}
+
+// simd::exp, simd::log and simd::logAddExp on a float tensor, eight at a time.
+enum class Lanes { kExp, kLog, kLogAddExpOfOne };
+DISTILL_AVX2 void applyLanes(Lanes f, const float* in, float* out, int64_t n) {
+  for (int64_t c = 0; c < n; c += simd::kLanes) {
+    const simd::Vec x = simd::load(in + c, n - c, 1.0f);
+    const simd::Vec y = f == Lanes::kExp   ? simd::exp(x)
+                        : f == Lanes::kLog ? simd::log(x)
+                                           : simd::logAddExp(x, simd::splat(1.0f));
+    simd::store(out + c, y, n - c);
+  }
+}
+
+torch::Tensor onLanes(Lanes f, const torch::Tensor& x) {
+  const torch::Tensor in = x.contiguous();
+  torch::Tensor out = torch::empty_like(in);
+  applyLanes(f, in.data_ptr<float>(), out.data_ptr<float>(), in.numel());
+  return out;
+}
+
+TEST(SimdMath, ExpLogAndLogAddExpMatchTheLibraryToFloatRounding) {
+  if (!simd::avx2Available()) GTEST_SKIP() << "no AVX2 and FMA on this CPU: the fused kernel is not used here";
+  const float inf = std::numeric_limits<float>::infinity();
+  // exp over the range the kernels use (x <= 0), and exactly 0 at -inf and below log(FLT_MIN).
+  const torch::Tensor x = torch::cat({torch::linspace(-87, 0, 100003), torch::rand({1001}) * 5,
+                                      torch::tensor({-inf, -1e4f, -88.0f, -87.5f})});
+  const torch::Tensor e = onLanes(Lanes::kExp, x), want_e = x.to(torch::kDouble).exp();
+  const torch::Tensor finite = want_e > 1.2e-38;
+  EXPECT_LT(((e.to(torch::kDouble) - want_e).abs() / want_e).masked_select(finite).max().item<double>(), 4e-7);
+  EXPECT_EQ(e.slice(0, -4).abs().max().item<float>(), 0.0f);
+  // log of normal positive floats, tiny to huge, and of [1, 2] where logAddExp takes it.
+  const torch::Tensor y = torch::cat({torch::exp(torch::linspace(-80, 80, 100003)), 1 + torch::rand({1001})});
+  const torch::Tensor l = onLanes(Lanes::kLog, y), want_l = y.to(torch::kDouble).log();
+  EXPECT_LT((l.to(torch::kDouble) - want_l).abs().max().item<double>(), 1e-5);
+  EXPECT_LT(((l.to(torch::kDouble) - want_l).abs() / want_l.abs().clamp_min(1e-3)).max().item<double>(), 4e-7);
+  // log(e^x + e^1), -inf + 1 included.
+  const torch::Tensor a = torch::cat({torch::linspace(-100, 100, 10007), torch::tensor({-inf})});
+  const torch::Tensor got = onLanes(Lanes::kLogAddExpOfOne, a);
+  const torch::Tensor want = torch::logaddexp(a.to(torch::kDouble), torch::ones({1}, torch::kDouble));
+  EXPECT_LT((got.to(torch::kDouble) - want).abs().max().item<double>(), 2e-6);
 }
 
 TEST(LogitRows, IgnoredRowsGetNoGradientFromTheTaskTerm) {
@@ -197,6 +274,11 @@ TEST(LogitRows, BadInputIsNamed) {
   testing::expectError([&] { logitRows(c.student, {LogitTerm::topK(c.top5, 60)}, d, 4); },
                        {"are not [rows, 60] (the teacher's vocabulary)"});
   testing::expectError([&] { logitRows(c.student, {}, d, 4); }, {"no term"});
+  teachers::TopK out_of_range = c.top5;
+  out_of_range.indices = c.top5.indices.clone();
+  out_of_range.indices[7][2] = kVocab + 3;  // a corrupt cache: an id past the vocabulary
+  testing::expectError([&] { logitRows(c.student, {LogitTerm::topK(out_of_range, kVocab)}, d, 4); },
+                       {"token id 53 (row 7, entry 2) is outside [0, 50)"});
 }
 
 }  // namespace

@@ -1,0 +1,331 @@
+// The closed-form logit loss of logit_rows.h, fused: one row of the chunk at
+// a time, every term of the row in the same few passes over its V logits,
+// eight tokens at a time (AVX2), with the row in cache. The tensor form in
+// logit_rows.cpp computes the same thing as a dozen [chunk, V] tensor
+// operations per term, each a pass through memory; this is its fast path on
+// CPUs that have AVX2 and FMA, and the tests hold the two to each other.
+//
+// Per row, with the student's row stats (max and log-sum-exp at 1 / T):
+//   forward    one pass for the stats' max, one for the sum, then one pass
+//              that evaluates every dense teacher and every top-k teacher's
+//              tail (divergence_lanes.h: g(p_tail, q_c) over all c), then the
+//              top-k corrections on the k kept tokens
+//   backward   the same stats, one pass that writes W = sum_j u_j h_j and q
+//              to two row buffers (u_j the upstream weight of teacher j),
+//              the top-k corrections added to W on the kept tokens, then one
+//              pass that writes T (W - q sum W) + u_ce (softmax - onehot)
+// A dense teacher's row adds two passes for its own stats.
+//
+// Top-k indices are distinct within a row (topK and the caches write them so).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "trainer/distill/divergence_lanes.h"
+
+namespace distill::kd::rows {
+
+using simd::Vec;
+using simd::kLanes;
+
+// One term over the chunk's rows, row-major and contiguous.
+struct TermRows {
+  enum class Kind { kCrossEntropy, kDense, kTopK };
+  Kind kind = Kind::kCrossEntropy;
+  const int64_t* labels = nullptr;      // kCrossEntropy [r]; -100: no value, no gradient
+  const float* logits = nullptr;        // kDense [r, V], unsoftened
+  const float* log_p_kept = nullptr;    // kTopK [r, k], softened (softenTopK)
+  const int64_t* indices = nullptr;     // kTopK [r, k]
+  const float* log_p_tail = nullptr;    // kTopK [r], softened; null when k = V
+  int64_t k = 0;
+  const float* upstream = nullptr;      // backward: [r], this term's upstream gradient
+  float* values = nullptr;              // forward: [r] written
+};
+
+struct Chunk {
+  const float* logits = nullptr;  // the student's [r, V], unsoftened
+  int64_t vocab = 0;
+  float temperature = 1;
+  std::vector<TermRows> terms;
+  bool teacher = false, task = false;  // whether any term is a teacher's, any the task's
+  // The student's row stats [r, 4] (max and log-sum at 1 / T, then at 1): the forward pass writes
+  // them and the backward pass reads them when stats_known; null: computed where needed.
+  float* stats = nullptr;
+  bool stats_known = false;
+  float* grad = nullptr;  // backward: [r, V] written
+};
+
+inline constexpr int64_t kIgnored = -100;
+// Partial sums move from float lanes to a double every this many tokens.
+inline constexpr int64_t kSpan = 2048;
+
+// max and log sum exp((x - max) * scale) of one row: log-probabilities are (x - max) * scale - log_sum.
+struct RowStats {
+  float max = 0, log_sum = 0;
+};
+
+DISTILL_AVX2 inline RowStats rowStats(const float* x, int64_t n, float scale) {
+  const float neg_inf = -__builtin_inff();
+  Vec m = simd::splat(neg_inf);
+  for (int64_t c = 0; c < n; c += kLanes) m = _mm256_max_ps(m, simd::load(x + c, n - c, neg_inf));
+  RowStats s{simd::max(m), 0};
+  const Vec shift = simd::splat(s.max), k = simd::splat(scale);
+  double total = 0;
+  for (int64_t span = 0; span < n; span += kSpan) {
+    Vec acc = simd::zero();
+    for (int64_t c = span; c < std::min(n, span + kSpan); c += kLanes) {
+      const Vec z = _mm256_mul_ps(_mm256_sub_ps(simd::load(x + c, n - c, neg_inf), shift), k);
+      acc = _mm256_add_ps(acc, simd::exp(z));
+    }
+    total += simd::sum(acc);
+  }
+  s.log_sum = static_cast<float>(std::log(total));
+  return s;
+}
+
+DISTILL_AVX2 inline Vec logProbs(const float* x, int64_t n, const RowStats& s, float scale) {
+  const Vec z = _mm256_sub_ps(simd::load(x, n, -__builtin_inff()), simd::splat(s.max));
+  return _mm256_fmsub_ps(z, simd::splat(scale), simd::splat(s.log_sum));
+}
+
+// Lanes past the row's end count 0.
+DISTILL_AVX2 inline Vec valid(Vec x, int64_t n) {
+  if (n >= kLanes) return x;
+  return _mm256_and_ps(x, _mm256_castsi256_ps(simd::firstLanes(n)));
+}
+
+// A teacher's softened log-probabilities on eight tokens of the row: its dense row, or its top-k's tail.
+struct TeacherSide {
+  const float* row = nullptr;  // dense: unsoftened
+  RowStats stats;
+  float tail = 0;              // top-k
+  float weight = 0;            // backward: the upstream gradient of this row
+  DISTILL_AVX2 Vec logP(int64_t c, int64_t n, float scale) const {
+    return row ? logProbs(row + c, n, stats, scale) : simd::splat(tail);
+  }
+};
+
+// The student's log q on the kept tokens idx[0, n) of a row (n <= 8), -inf past n.
+DISTILL_AVX2 inline Vec gatherLogQ(const float* x, const int64_t* idx, int64_t n, const RowStats& s, float scale) {
+  alignas(32) float picked[kLanes];
+  for (int64_t m = 0; m < kLanes; ++m) picked[m] = m < n ? x[idx[m]] : -__builtin_inff();
+  return logProbs(picked, kLanes, s, scale);
+}
+
+// A row's softmax stats: at 1 / T for the teachers' terms, at 1 for the task's.
+struct StudentStats {
+  RowStats soft, task;
+};
+
+template <class Div>
+struct RowKernel {
+  const Chunk& chunk;
+  Div div;
+  float scale = 1 / chunk.temperature;
+
+  DISTILL_AVX2 StudentStats studentStats(int64_t i) const {
+    float* saved = chunk.stats ? chunk.stats + 4 * i : nullptr;
+    if (saved && chunk.stats_known) return {{saved[0], saved[1]}, {saved[2], saved[3]}};
+    const float* x = chunk.logits + i * chunk.vocab;
+    StudentStats s;
+    if (chunk.teacher) s.soft = rowStats(x, chunk.vocab, scale);
+    if (chunk.task) s.task = chunk.teacher && chunk.temperature == 1 ? s.soft : rowStats(x, chunk.vocab, 1);
+    if (saved) {
+      saved[0] = s.soft.max;
+      saved[1] = s.soft.log_sum;
+      saved[2] = s.task.max;
+      saved[3] = s.task.log_sum;
+    }
+    return s;
+  }
+
+  // The teachers that cover the whole row (dense, or top-k with a tail), row i's.
+  DISTILL_AVX2 std::vector<TeacherSide> sides(int64_t i, bool backward) const {
+    std::vector<TeacherSide> out;
+    const int64_t v = chunk.vocab;
+    for (const TermRows& t : chunk.terms) {
+      TeacherSide s;
+      if (t.kind == TermRows::Kind::kDense) {
+        s.row = t.logits + i * v;
+        s.stats = rowStats(s.row, v, scale);
+      } else if (t.kind == TermRows::Kind::kTopK && t.log_p_tail) {
+        s.tail = t.log_p_tail[i];
+      } else {
+        continue;
+      }
+      if (backward) s.weight = t.upstream[i];
+      out.push_back(s);
+    }
+    return out;
+  }
+
+  // The top-k correction on row i's kept tokens: value, or the gradient terms' delta per kept token.
+  DISTILL_AVX2 Vec keptTerms(const TermRows& t, int64_t i, int64_t c, const RowStats& s, bool grad) const {
+    const float* x = chunk.logits + i * chunk.vocab;
+    const int64_t n = t.k - c;
+    const Vec log_q = gatherLogQ(x, t.indices + i * t.k + c, n, s, scale);
+    const Vec q = simd::exp(log_q);
+    const Vec log_p = simd::load(t.log_p_kept + i * t.k + c, n, -__builtin_inff());
+    Vec out = grad ? div.grad(log_q, q, log_p) : div.value(log_q, q, log_p);
+    if (t.log_p_tail) {
+      const Vec tail = simd::splat(t.log_p_tail[i]);
+      out = _mm256_sub_ps(out, grad ? div.grad(log_q, q, tail) : div.value(log_q, q, tail));
+    }
+    return valid(out, n);
+  }
+
+  DISTILL_AVX2 void forward(int64_t i) const {
+    const int64_t v = chunk.vocab;
+    const float* x = chunk.logits + i * v;
+    const StudentStats stats = studentStats(i);
+    const RowStats& s = stats.soft;
+    const std::vector<TeacherSide> teachers = sides(i, /*backward=*/false);
+    std::vector<double> totals(teachers.size(), 0.0);
+    std::vector<float> acc(teachers.size() * kLanes);  // each teacher's eight partial sums (a vector of
+                                                        // __m256 would not keep its alignment)
+    for (int64_t span = 0; span < v && !teachers.empty(); span += kSpan) {
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int64_t c = span; c < std::min(v, span + kSpan); c += kLanes) {
+        const Vec log_q = logProbs(x + c, v - c, s, scale);
+        const Vec q = simd::exp(log_q);
+        for (size_t j = 0; j < teachers.size(); ++j) {
+          float* a = acc.data() + j * kLanes;
+          const Vec term = valid(div.value(log_q, q, teachers[j].logP(c, v - c, scale)), v - c);
+          _mm256_storeu_ps(a, _mm256_add_ps(_mm256_loadu_ps(a), term));
+        }
+      }
+      for (size_t j = 0; j < teachers.size(); ++j) totals[j] += simd::sum(_mm256_loadu_ps(acc.data() + j * kLanes));
+    }
+    const float t2 = chunk.temperature * chunk.temperature;
+    size_t j = 0;
+    for (const TermRows& t : chunk.terms) {
+      if (t.kind == TermRows::Kind::kCrossEntropy) {
+        const int64_t label = t.labels[i];
+        t.values[i] = label == kIgnored ? 0.0f : stats.task.log_sum - (x[label] - stats.task.max);
+        continue;
+      }
+      double total = t.kind == TermRows::Kind::kDense || t.log_p_tail ? totals[j++] : 0.0;
+      if (t.kind == TermRows::Kind::kTopK) {
+        Vec kept = simd::zero();
+        for (int64_t c = 0; c < t.k; c += kLanes) kept = _mm256_add_ps(kept, keptTerms(t, i, c, s, /*grad=*/false));
+        total += simd::sum(kept);
+      }
+      t.values[i] = static_cast<float>(total) * t2;
+    }
+  }
+
+  // w and q: row buffers of V floats.
+  DISTILL_AVX2 void backward(int64_t i, float* w, float* q_row) const {
+    const int64_t v = chunk.vocab;
+    const float* x = chunk.logits + i * v;
+    const StudentStats stats = studentStats(i);
+    const RowStats& s = stats.soft;
+    const std::vector<TeacherSide> teachers = sides(i, /*backward=*/true);
+    bool any_teacher = !teachers.empty();
+    double total = 0;  // sum_c W_c
+    for (int64_t span = 0; span < v && any_teacher; span += kSpan) {
+      Vec acc = simd::zero();
+      for (int64_t c = span; c < std::min(v, span + kSpan); c += kLanes) {
+        const Vec log_q = logProbs(x + c, v - c, s, scale);
+        const Vec q = simd::exp(log_q);
+        Vec sum = simd::zero();
+        for (const TeacherSide& t : teachers) {
+          sum = _mm256_fmadd_ps(simd::splat(t.weight), div.grad(log_q, q, t.logP(c, v - c, scale)), sum);
+        }
+        simd::store(w + c, sum, v - c);
+        simd::store(q_row + c, q, v - c);
+        acc = _mm256_add_ps(acc, valid(sum, v - c));
+      }
+      total += simd::sum(acc);
+    }
+    float ce_weight = 0;  // the task terms' upstream gradients, summed over terms
+    for (const TermRows& t : chunk.terms) {
+      if (t.kind == TermRows::Kind::kCrossEntropy) {
+        if (t.labels[i] != kIgnored) ce_weight += t.upstream[i];
+        continue;
+      }
+      if (t.kind != TermRows::Kind::kTopK) continue;
+      if (!any_teacher) {  // top-k teachers without a tail only: W is 0 but on their kept tokens
+        std::fill(w, w + v, 0.0f);
+        any_teacher = true;
+      }
+      const int64_t* idx = t.indices + i * t.k;
+      for (int64_t c = 0; c < t.k; c += kLanes) {
+        alignas(32) float delta[kLanes];
+        _mm256_store_ps(delta, _mm256_mul_ps(simd::splat(t.upstream[i]), keptTerms(t, i, c, s, /*grad=*/true)));
+        for (int64_t m = 0; m < std::min<int64_t>(kLanes, t.k - c); ++m) {
+          w[idx[c + m]] += delta[m];
+          total += delta[m];
+        }
+      }
+    }
+    if (any_teacher && teachers.empty()) {  // q was not written by the first pass
+      for (int64_t c = 0; c < v; c += kLanes) simd::store(q_row + c, simd::exp(logProbs(x + c, v - c, s, scale)), v - c);
+    }
+    writeGradient(i, any_teacher ? w : nullptr, q_row, static_cast<float>(total), ce_weight, stats.task);
+  }
+
+  // grad row i = T (W - q S) + u_ce softmax(x), then -u on each counted label.
+  DISTILL_AVX2 void writeGradient(int64_t i, const float* w, const float* q_row, float w_total, float ce_weight,
+                                  const RowStats& s1) const {
+    const int64_t v = chunk.vocab;
+    const float* x = chunk.logits + i * v;
+    float* out = chunk.grad + i * v;
+    const bool task_softmax = ce_weight != 0 && !(w && chunk.temperature == 1);
+    const Vec t = simd::splat(chunk.temperature), total = simd::splat(w_total), u = simd::splat(ce_weight);
+    for (int64_t c = 0; c < v; c += kLanes) {
+      const int64_t n = v - c;
+      Vec g = simd::zero();
+      if (w) {
+        const Vec q = simd::load(q_row + c, n, 0);
+        g = _mm256_mul_ps(t, _mm256_fnmadd_ps(q, total, simd::load(w + c, n, 0)));
+        if (ce_weight != 0 && !task_softmax) g = _mm256_fmadd_ps(u, q, g);
+      }
+      if (task_softmax) g = _mm256_fmadd_ps(u, simd::exp(logProbs(x + c, n, s1, 1)), g);
+      simd::store(out + c, g, n);
+    }
+    for (const TermRows& term : chunk.terms) {
+      if (term.kind == TermRows::Kind::kCrossEntropy && term.labels[i] != kIgnored) out[term.labels[i]] -= term.upstream[i];
+    }
+  }
+};
+
+// Rows [begin, end) of the chunk: values, or the gradient (w, q: buffers of V floats).
+template <class Div>
+DISTILL_AVX2 void forwardRows(const Chunk& chunk, const Div& div, int64_t begin, int64_t end) {
+  const RowKernel<Div> kernel{chunk, div};
+  for (int64_t i = begin; i < end; ++i) kernel.forward(i);
+}
+
+template <class Div>
+DISTILL_AVX2 void backwardRows(const Chunk& chunk, const Div& div, int64_t begin, int64_t end, float* w, float* q) {
+  const RowKernel<Div> kernel{chunk, div};
+  for (int64_t i = begin; i < end; ++i) kernel.backward(i, w, q);
+}
+
+// The divergence d names, as a lane functor, passed to f; false (f not called) for a name this does not know.
+template <class F>
+bool withDivergence(const std::string& name, double beta, double alpha, F&& f) {
+  if (name == "forward_kl" || (name == "jsd" && beta == 0) || (name == "skew_kl" && alpha == 0)) {
+    f(lanes::ForwardKL{});
+  } else if (name == "reverse_kl" || (name == "jsd" && beta == 1) || (name == "skew_reverse_kl" && alpha == 0)) {
+    f(lanes::ReverseKL{});
+  } else if (name == "jsd") {
+    f(lanes::JSD(beta));
+  } else if (name == "skew_kl") {
+    f(lanes::SkewKL(alpha));
+  } else if (name == "skew_reverse_kl") {
+    f(lanes::SkewReverseKL(alpha));
+  } else if (name == "tvd") {
+    f(lanes::TotalVariation{});
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace distill::kd::rows
