@@ -185,8 +185,7 @@ struct RowKernel {
     const RowStats& s = stats.soft;
     const std::vector<TeacherSide> teachers = sides(i, /*backward=*/false);
     std::vector<double> totals(teachers.size(), 0.0);
-    std::vector<float> acc(teachers.size() * kLanes);  // each teacher's eight partial sums (a vector of
-                                                        // __m256 would not keep its alignment)
+    std::vector<float> acc(teachers.size() * kLanes);  // each teacher's eight partial sums
     for (int64_t span = 0; span < v && !teachers.empty(); span += kSpan) {
       std::fill(acc.begin(), acc.end(), 0.0f);
       for (int64_t c = span; c < std::min(v, span + kSpan); c += kLanes) {

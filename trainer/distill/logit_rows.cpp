@@ -7,7 +7,10 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "common/error.h"
+#include "trainer/distill/simd_math.h"
+#if DISTILL_SIMD_AVX2
 #include "trainer/distill/logit_row_kernel.h"
+#endif
 #include "trainer/distill/task_loss.h"
 #include "trainer/distill/top_k_divergence.h"
 
@@ -136,6 +139,7 @@ struct TermsHolder : torch::CustomClassHolder {
   mutable torch::Tensor student_stats;  // fused: the student's row stats [R, 4], from the forward pass
 };
 
+#if DISTILL_SIMD_AVX2
 // The fused kernel's view of rows [begin, end): float32 contiguous copies, kept alive by `keep`.
 torch::Tensor floatRows(const torch::Tensor& x, int64_t begin, int64_t end) {
   return x.slice(0, begin, end).detach().to(torch::kFloat).contiguous();
@@ -226,6 +230,7 @@ void fusedValues(const torch::Tensor& logits, const TermsHolder& h, torch::Tenso
   forEachFusedChunk(logits, h, [&](rows::Chunk& c, int64_t begin, int64_t end, auto div) {
     for (size_t j = 0; j < c.terms.size(); ++j) c.terms[j].values = out[static_cast<int64_t>(j)].data_ptr<float>() + begin;
     c.stats = stats.data_ptr<float>() + begin * 4;
+    c.stats_known = false;
     at::parallel_for(0, end - begin, kRowsPerTask, [&](int64_t b, int64_t e) { rows::forwardRows(c, div, b, e); });
   });
   h.student_stats = stats;
@@ -248,6 +253,14 @@ torch::Tensor fusedGradient(const torch::Tensor& logits, const TermsHolder& h, c
   });
   return grad;
 }
+
+#else
+// Not on this architecture: logitRows never chooses the fused kernel here.
+void fusedValues(const torch::Tensor&, const TermsHolder&, torch::Tensor&) { DISTILL_FAIL("logit rows: no fused kernel"); }
+torch::Tensor fusedGradient(const torch::Tensor&, const TermsHolder&, const torch::Tensor&) {
+  DISTILL_FAIL("logit rows: no fused kernel");
+}
+#endif
 
 torch::Tensor values(const torch::Tensor& logits, const TermsHolder& h) {
   torch::NoGradGuard no_grad;
@@ -277,6 +290,7 @@ struct LogitRows : torch::autograd::Function<LogitRows> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const torch::Tensor& grad_rows = grad_outputs[0];  // [terms, R]
+    if (!grad_rows.defined()) return {torch::Tensor(), torch::Tensor()};
     const torch::Tensor logits = ctx->get_saved_variables()[0];
     const auto holder = c10::static_intrusive_pointer_cast<TermsHolder>(ctx->saved_data["terms"].toCapsule());
     torch::NoGradGuard no_grad;
@@ -310,7 +324,12 @@ void checkTerm(const LogitTerm& term, const torch::Tensor& student_logits) {
 }  // namespace
 
 bool fusedLogitRows(const torch::Tensor& student_logits) {
+#if DISTILL_SIMD_AVX2
   return simd::avx2Available() && student_logits.device().is_cpu();
+#else
+  (void)student_logits;
+  return false;
+#endif
 }
 
 torch::Tensor logitRows(const torch::Tensor& student_logits, const std::vector<LogitTerm>& terms, const Divergence& d,
@@ -322,7 +341,13 @@ torch::Tensor logitRows(const torch::Tensor& student_logits, const std::vector<L
   for (const LogitTerm& term : terms) checkTerm(term, student_logits);
   const int64_t rows = student_logits.size(0);
   const int64_t step = chunk <= 0 || chunk >= rows ? std::max<int64_t>(rows, 1) : chunk;
-  const bool fused = kernel == LogitRowsKernel::kAuto && fusedLogitRows(student_logits);
+  // The kernel reads every term's tensors through CPU pointers: a term elsewhere keeps the tensor form.
+  const bool on_cpu = std::all_of(terms.begin(), terms.end(), [](const LogitTerm& t) {
+    return (!t.labels.defined() || t.labels.device().is_cpu()) && (!t.logits.defined() || t.logits.device().is_cpu()) &&
+           (t.kind != Kind::kTopK || (t.top_k.log_probs.device().is_cpu() && t.top_k.indices.device().is_cpu() &&
+                                      t.top_k.residual.device().is_cpu()));
+  });
+  const bool fused = kernel == LogitRowsKernel::kAuto && on_cpu && fusedLogitRows(student_logits);
   auto holder = c10::make_intrusive<TermsHolder>(terms, d, step, fused);
   if (!student_logits.requires_grad() || !torch::GradMode::is_enabled()) return values(student_logits, *holder);
   return LogitRows::apply(student_logits, holder);

@@ -6,15 +6,24 @@
 // exp: e^x = 2^n e^r with n = round(x / ln 2) and |r| <= ln 2 / 2 (ln 2 in two
 // parts, so r is exact), e^r by its Taylor polynomial to degree 7 (error below
 // 6e-9 relative), 2^n put into the exponent bits. Exactly 0 below
-// log(FLT_MIN) (~ -87.3) and for -inf; meant for x <= 88 (every caller
-// exponentiates log-probabilities or differences of them, which are <= 0
-// up to rounding).
+// log(FLT_MIN) (~ -87.3: no subnormals, where libm gives them down to
+// ~ -103.9) and for -inf; NaN stays NaN; meant for x <= 88 (every caller
+// exponentiates log-probabilities or differences of them, which are <= 0 up
+// to rounding).
 //
 // log: x = 2^e m with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s) with
 // s = (m - 1) / (m + 1), |s| <= 0.172, by its series to s^9 (error below
 // 1e-9). For normal x > 0 (the callers take the log of 1 + e^-d, in [1, 2]).
 #pragma once
 
+// x86-64 only; elsewhere DISTILL_SIMD_AVX2 is 0 and the callers keep their tensor forms.
+#if defined(__x86_64__)
+#define DISTILL_SIMD_AVX2 1
+#else
+#define DISTILL_SIMD_AVX2 0
+#endif
+
+#if DISTILL_SIMD_AVX2
 #include <immintrin.h>
 
 #define DISTILL_AVX2 __attribute__((target("avx2,fma")))
@@ -40,7 +49,8 @@ DISTILL_AVX2 inline Vec positive(Vec a) { return greater(a, zero()); }
 
 DISTILL_AVX2 inline Vec exp(Vec x) {
   const Vec smallest = splat(-87.33654f);  // log(FLT_MIN)
-  const Vec xc = _mm256_min_ps(_mm256_max_ps(x, smallest), splat(88.0f));
+  // max and min return their second operand where either is NaN: x second keeps a NaN a NaN.
+  const Vec xc = _mm256_min_ps(splat(88.0f), _mm256_max_ps(smallest, x));
   const Vec n = _mm256_round_ps(_mm256_mul_ps(xc, splat(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   Vec r = _mm256_fnmadd_ps(n, splat(0.693359375f), xc);  // ln 2 = 0.693359375 - 2.12194440e-4, the first exact
   r = _mm256_fnmadd_ps(n, splat(-2.12194440e-4f), r);
@@ -76,12 +86,13 @@ DISTILL_AVX2 inline Vec log(Vec x) {
   return _mm256_fmadd_ps(e, splat(0.693147180559945f), log_m);
 }
 
-// log(e^a + e^b), stable; -inf where both are -inf.
+// log(e^a + e^b), stable; -inf where both are -inf, NaN where either is NaN.
 DISTILL_AVX2 inline Vec logAddExp(Vec a, Vec b) {
   const Vec hi = _mm256_max_ps(a, b);
   const Vec gap = _mm256_sub_ps(_mm256_min_ps(a, b), hi);  // <= 0; NaN where both are -inf
   const Vec sum = _mm256_add_ps(hi, log(_mm256_add_ps(splat(1.0f), exp(gap))));
-  return select(_mm256_cmp_ps(hi, splat(-__builtin_inff()), _CMP_EQ_OQ), hi, sum);
+  const Vec out = select(_mm256_cmp_ps(hi, splat(-__builtin_inff()), _CMP_EQ_OQ), hi, sum);
+  return select(_mm256_cmp_ps(a, b, _CMP_UNORD_Q), _mm256_add_ps(a, b), out);
 }
 
 DISTILL_AVX2 inline Vec abs(Vec x) { return _mm256_andnot_ps(splat(-0.0f), x); }
@@ -125,3 +136,4 @@ DISTILL_AVX2 inline void store(float* p, Vec x, int64_t n) {
 }
 
 }  // namespace distill::simd
+#endif  // DISTILL_SIMD_AVX2
