@@ -185,10 +185,6 @@ rows::Chunk fusedChunk(const torch::Tensor& logits, int64_t begin, int64_t end, 
     c.task = c.task || r.kind == RowKind::kCrossEntropy;
     c.terms.push_back(r);
   }
-  if (h.student_stats.defined()) {
-    c.stats = h.student_stats.data_ptr<float>() + begin * 4;
-    c.stats_known = true;
-  }
   return c;
 }
 
@@ -229,8 +225,7 @@ void fusedValues(const torch::Tensor& logits, const TermsHolder& h, torch::Tenso
   const torch::Tensor stats = torch::empty({logits.size(0), 4}, torch::kFloat);  // kept for the backward pass
   forEachFusedChunk(logits, h, [&](rows::Chunk& c, int64_t begin, int64_t end, auto div) {
     for (size_t j = 0; j < c.terms.size(); ++j) c.terms[j].values = out[static_cast<int64_t>(j)].data_ptr<float>() + begin;
-    c.stats = stats.data_ptr<float>() + begin * 4;
-    c.stats_known = false;
+    c.stats = stats.data_ptr<float>() + begin * 4;  // written
     at::parallel_for(0, end - begin, kRowsPerTask, [&](int64_t b, int64_t e) { rows::forwardRows(c, div, b, e); });
   });
   h.student_stats = stats;
@@ -243,6 +238,10 @@ torch::Tensor fusedGradient(const torch::Tensor& logits, const TermsHolder& h, c
   const torch::Tensor g = upstream.to(torch::kFloat).contiguous();  // [terms, R]
   forEachFusedChunk(logits, h, [&](rows::Chunk& c, int64_t begin, int64_t end, auto div) {
     for (size_t j = 0; j < c.terms.size(); ++j) c.terms[j].upstream = g[static_cast<int64_t>(j)].data_ptr<float>() + begin;
+    if (h.student_stats.defined()) {  // read
+      c.stats = h.student_stats.data_ptr<float>() + begin * 4;
+      c.stats_known = true;
+    }
     torch::Tensor out = in_place ? grad.slice(0, begin, end) : torch::empty({end - begin, vocab}, torch::kFloat);
     c.grad = out.data_ptr<float>();
     at::parallel_for(0, end - begin, kRowsPerTask, [&](int64_t b, int64_t e) {
