@@ -10,7 +10,7 @@
 //              that evaluates every dense teacher and every top-k teacher's
 //              tail (divergence_lanes.h: g(p_tail, q_c) over all c), then the
 //              top-k corrections on the k kept tokens
-//   backward   the same stats, one pass that writes W = sum_j u_j h_j and q
+//   backward   the stats the forward pass kept, one pass that writes W = sum_j u_j h_j and q
 //              to two row buffers (u_j the upstream weight of teacher j),
 //              the top-k corrections added to W on the kept tokens, then one
 //              pass that writes T (W - q sum W) + u_ce (softmax - onehot)
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "trainer/distill/divergence_lanes.h"
+#include "trainer/distill/task_loss.h"
 
 namespace distill::kd::rows {
 
@@ -59,7 +60,6 @@ struct Chunk {
   float* grad = nullptr;  // backward: [r, V] written
 };
 
-inline constexpr int64_t kIgnored = -100;
 // Partial sums move from float lanes to a double every this many tokens.
 inline constexpr int64_t kSpan = 2048;
 
@@ -204,7 +204,7 @@ struct RowKernel {
     for (const TermRows& t : chunk.terms) {
       if (t.kind == TermRows::Kind::kCrossEntropy) {
         const int64_t label = t.labels[i];
-        t.values[i] = label == kIgnored ? 0.0f : stats.task.log_sum - (x[label] - stats.task.max);
+        t.values[i] = label == kIgnoreLabel ? 0.0f : stats.task.log_sum - (x[label] - stats.task.max);
         continue;
       }
       double total = t.kind == TermRows::Kind::kDense || t.log_p_tail ? totals[j++] : 0.0;
@@ -244,7 +244,7 @@ struct RowKernel {
     float ce_weight = 0;  // the task terms' upstream gradients, summed over terms
     for (const TermRows& t : chunk.terms) {
       if (t.kind == TermRows::Kind::kCrossEntropy) {
-        if (t.labels[i] != kIgnored) ce_weight += t.upstream[i];
+        if (t.labels[i] != kIgnoreLabel) ce_weight += t.upstream[i];
         continue;
       }
       if (t.kind != TermRows::Kind::kTopK) continue;
@@ -288,7 +288,7 @@ struct RowKernel {
       simd::store(out + c, g, n);
     }
     for (const TermRows& term : chunk.terms) {
-      if (term.kind == TermRows::Kind::kCrossEntropy && term.labels[i] != kIgnored) out[term.labels[i]] -= term.upstream[i];
+      if (term.kind == TermRows::Kind::kCrossEntropy && term.labels[i] != kIgnoreLabel) out[term.labels[i]] -= term.upstream[i];
     }
   }
 };
