@@ -15,12 +15,33 @@ namespace distill::kd::lanes {
 
 using simd::Vec;
 
+// The student's row moments a closed-form tail reads: sum_c q_c log q_c and sum_c log q_c.
+struct RowMoments {
+  float q_log_q = 0, log_q_sum = 0;
+};
+
+// The gradient terms of every closed-form tail of a row, summed with their upstream weights:
+// W_c = q_c (a log q_c + b) + g on every token c (before the top-k corrections).
+struct TailGradient {
+  float a = 0, b = 0, g = 0;
+};
+
+// kClosedTail: against a constant p (a top-k teacher's tail) the divergence sums over the row in
+// closed form from RowMoments (tailValue), and its gradient terms are a TailGradient (addTail), so
+// the fused kernel makes no pass over the row per teacher. The others keep one pass per teacher.
+
 struct ForwardKL {  // g = p log(p / q), h = -p
   DISTILL_AVX2 Vec value(Vec log_q, Vec, Vec log_p) const {
     const Vec p = simd::exp(log_p);
     return simd::select(simd::positive(p), _mm256_mul_ps(p, _mm256_sub_ps(log_p, log_q)), simd::zero());
   }
   DISTILL_AVX2 Vec grad(Vec, Vec, Vec log_p) const { return _mm256_sub_ps(simd::zero(), simd::exp(log_p)); }
+  static constexpr bool kClosedTail = true;
+  // sum_c p (log p - log q_c) = p (V log p - sum_c log q_c)
+  static double tailValue(float log_p, const RowMoments& m, int64_t vocab) {
+    return std::exp(static_cast<double>(log_p)) * (static_cast<double>(vocab) * log_p - m.log_q_sum);
+  }
+  static void addTail(TailGradient& w, float u, float log_p) { w.g -= u * std::exp(log_p); }
 };
 
 struct ReverseKL {  // g = q log(q / p), h = q (log q - log p + 1)
@@ -31,11 +52,19 @@ struct ReverseKL {  // g = q log(q / p), h = q (log q - log p + 1)
     const Vec x = _mm256_add_ps(_mm256_sub_ps(log_q, log_p), simd::splat(1.0f));
     return simd::select(simd::positive(q), _mm256_mul_ps(q, x), simd::zero());
   }
+  static constexpr bool kClosedTail = true;
+  // sum_c q_c (log q_c - log p) = sum_c q_c log q_c - log p
+  static double tailValue(float log_p, const RowMoments& m, int64_t) { return static_cast<double>(m.q_log_q) - log_p; }
+  static void addTail(TailGradient& w, float u, float log_p) {
+    w.a += u;
+    w.b += u * (1 - log_p);
+  }
 };
 
 // beta in (0, 1): m = beta p + (1 - beta) q; g = beta p log(p / m) + (1 - beta) q log(q / m),
 // h = (1 - beta) q log(q / m).
 struct JSD {
+  static constexpr bool kClosedTail = false;
   float beta, log_beta, log_rest;
   explicit JSD(double b) : beta(static_cast<float>(b)), log_beta(std::log(b)), log_rest(std::log1p(-b)) {}
   DISTILL_AVX2 Vec logM(Vec log_q, Vec log_p) const {
@@ -56,6 +85,7 @@ struct JSD {
 
 // alpha in (0, 1): m = alpha p + (1 - alpha) q; g = p log(p / m), h = -(1 - alpha) p q / m.
 struct SkewKL {
+  static constexpr bool kClosedTail = false;
   float alpha, log_alpha, log_rest;
   explicit SkewKL(double a) : alpha(static_cast<float>(a)), log_alpha(std::log(a)), log_rest(std::log1p(-a)) {}
   DISTILL_AVX2 Vec logM(Vec log_q, Vec log_p) const {
@@ -73,6 +103,7 @@ struct SkewKL {
 
 // alpha in (0, 1): m = alpha q + (1 - alpha) p; g = q log(q / m), h = q (log(q / m) + 1 - alpha q / m).
 struct SkewReverseKL {
+  static constexpr bool kClosedTail = false;
   float alpha, log_alpha, log_rest;
   explicit SkewReverseKL(double a) : alpha(static_cast<float>(a)), log_alpha(std::log(a)), log_rest(std::log1p(-a)) {}
   DISTILL_AVX2 Vec logQOverM(Vec log_q, Vec log_p) const {
@@ -90,6 +121,7 @@ struct SkewReverseKL {
 };
 
 struct TotalVariation {  // g = |p - q| / 2, h = q sign(q - p) / 2
+  static constexpr bool kClosedTail = false;
   DISTILL_AVX2 Vec value(Vec, Vec q, Vec log_p) const {
     return _mm256_mul_ps(simd::splat(0.5f), simd::abs(_mm256_sub_ps(simd::exp(log_p), q)));
   }

@@ -16,6 +16,12 @@
 //              pass that writes T (W - q sum W) + u_ce (softmax - onehot)
 // A dense teacher's row adds two passes for its own stats.
 //
+// With forward or reverse KL and no dense teacher, a top-k teacher's tail needs
+// no pass of its own (divergence_lanes.h, kClosedTail): its value comes from two
+// row moments the stats pass also sums, and the backward pass is one pass that
+// writes the gradient with W in closed form, the kept tokens' corrections added
+// after.
+//
 // Top-k indices are distinct within a row (topK and the caches write them so).
 #pragma once
 
@@ -53,8 +59,9 @@ struct Chunk {
   float temperature = 1;
   std::vector<TermRows> terms;
   bool teacher = false, task = false;  // whether any term is a teacher's, any the task's
-  // The student's row stats [r, 4] (max and log-sum at 1 / T, then at 1): the forward pass writes
-  // them and the backward pass reads them when stats_known; null: computed where needed.
+  // The student's row stats [r, kStatsPerRow] (max and log-sum at 1 / T, then at 1, then the
+  // moments at 1 / T of a closed-form tail): the forward pass writes them and the backward pass
+  // reads them when stats_known; null: computed where needed.
   float* stats = nullptr;
   bool stats_known = false;
   float* grad = nullptr;  // backward: [r, V] written
@@ -63,39 +70,54 @@ struct Chunk {
 // Partial sums move from float lanes to a double every this many tokens.
 inline constexpr int64_t kSpan = 2048;
 
+inline constexpr int64_t kStatsPerRow = 6;
+
 // max and log sum exp((x - max) * scale) of one row: log-probabilities are (x - max) * scale - log_sum.
 struct RowStats {
   float max = 0, log_sum = 0;
 };
 
-DISTILL_AVX2 inline RowStats rowStats(const float* x, int64_t n, float scale) {
+// Lanes past the row's end count 0.
+DISTILL_AVX2 inline Vec valid(Vec x, int64_t n) {
+  if (n >= kLanes) return x;
+  return _mm256_and_ps(x, _mm256_castsi256_ps(simd::firstLanes(n)));
+}
+
+// With `moments`, also sum_c q_c log q_c and sum_c log q_c (q the softmax at `scale`), in the same pass.
+DISTILL_AVX2 inline RowStats rowStats(const float* x, int64_t n, float scale, lanes::RowMoments* moments = nullptr) {
   const float neg_inf = -__builtin_inff();
   Vec m = simd::splat(neg_inf);
   for (int64_t c = 0; c < n; c += kLanes) m = _mm256_max_ps(m, simd::load(x + c, n - c, neg_inf));
   RowStats s{simd::max(m), 0};
   const Vec shift = simd::splat(s.max), k = simd::splat(scale);
-  double total = 0;
+  double total = 0, ez_z = 0, z_sum = 0;  // sum e^z, sum e^z z, sum z; z = (x - max) / T
   for (int64_t span = 0; span < n; span += kSpan) {
-    Vec acc = simd::zero();
+    Vec acc = simd::zero(), acc_ez_z = simd::zero(), acc_z = simd::zero();
     for (int64_t c = span; c < std::min(n, span + kSpan); c += kLanes) {
       const Vec z = _mm256_mul_ps(_mm256_sub_ps(simd::load(x + c, n - c, neg_inf), shift), k);
-      acc = _mm256_add_ps(acc, simd::exp(z));
+      const Vec e = simd::exp(z);
+      acc = _mm256_add_ps(acc, e);
+      if (moments) {  // e^z z is 0 where e^z is (z = -inf)
+        acc_ez_z = _mm256_add_ps(acc_ez_z, simd::select(simd::positive(e), _mm256_mul_ps(e, z), simd::zero()));
+        acc_z = _mm256_add_ps(acc_z, valid(z, n - c));
+      }
     }
     total += simd::sum(acc);
+    ez_z += simd::sum(acc_ez_z);
+    z_sum += simd::sum(acc_z);
   }
-  s.log_sum = static_cast<float>(std::log(total));
+  const double log_sum = std::log(total);
+  s.log_sum = static_cast<float>(log_sum);
+  if (moments) {  // log q = z - log_sum
+    moments->q_log_q = static_cast<float>(ez_z / total - log_sum);
+    moments->log_q_sum = static_cast<float>(z_sum - static_cast<double>(n) * log_sum);
+  }
   return s;
 }
 
 DISTILL_AVX2 inline Vec logProbs(const float* x, int64_t n, const RowStats& s, float scale) {
   const Vec z = _mm256_sub_ps(simd::load(x, n, -__builtin_inff()), simd::splat(s.max));
   return _mm256_fmsub_ps(z, simd::splat(scale), simd::splat(s.log_sum));
-}
-
-// Lanes past the row's end count 0.
-DISTILL_AVX2 inline Vec valid(Vec x, int64_t n) {
-  if (n >= kLanes) return x;
-  return _mm256_and_ps(x, _mm256_castsi256_ps(simd::firstLanes(n)));
 }
 
 // A teacher's softened log-probabilities on eight tokens of the row: its dense row, or its top-k's tail.
@@ -116,29 +138,38 @@ DISTILL_AVX2 inline Vec gatherLogQ(const float* x, const int64_t* idx, int64_t n
   return logProbs(picked, kLanes, s, scale);
 }
 
-// A row's softmax stats: at 1 / T for the teachers' terms, at 1 for the task's.
+// A row's softmax stats: at 1 / T for the teachers' terms, at 1 for the task's; the moments at 1 / T
+// when the tails are in closed form.
 struct StudentStats {
   RowStats soft, task;
+  lanes::RowMoments moments;
 };
+
+// Whether the chunk's teachers need no pass of their own: a kClosedTail divergence, no dense teacher.
+template <class Div>
+bool closedTails(const Chunk& chunk) {
+  return Div::kClosedTail && chunk.teacher && std::none_of(chunk.terms.begin(), chunk.terms.end(),
+                                          [](const TermRows& t) { return t.kind == TermRows::Kind::kDense; });
+}
 
 template <class Div>
 struct RowKernel {
   const Chunk& chunk;
   Div div;
   float scale = 1 / chunk.temperature;
+  bool closed = closedTails<Div>(chunk);
 
   DISTILL_AVX2 StudentStats studentStats(int64_t i) const {
-    float* saved = chunk.stats ? chunk.stats + 4 * i : nullptr;
-    if (saved && chunk.stats_known) return {{saved[0], saved[1]}, {saved[2], saved[3]}};
+    float* saved = chunk.stats ? chunk.stats + kStatsPerRow * i : nullptr;
+    if (saved && chunk.stats_known) return {{saved[0], saved[1]}, {saved[2], saved[3]}, {saved[4], saved[5]}};
     const float* x = chunk.logits + i * chunk.vocab;
     StudentStats s;
-    if (chunk.teacher) s.soft = rowStats(x, chunk.vocab, scale);
+    if (chunk.teacher) s.soft = rowStats(x, chunk.vocab, scale, closed ? &s.moments : nullptr);
     if (chunk.task) s.task = chunk.teacher && chunk.temperature == 1 ? s.soft : rowStats(x, chunk.vocab, 1);
     if (saved) {
-      saved[0] = s.soft.max;
-      saved[1] = s.soft.log_sum;
-      saved[2] = s.task.max;
-      saved[3] = s.task.log_sum;
+      const float row[kStatsPerRow] = {s.soft.max, s.soft.log_sum,      s.task.max,
+                                       s.task.log_sum, s.moments.q_log_q, s.moments.log_q_sum};
+      std::copy(row, row + kStatsPerRow, saved);
     }
     return s;
   }
@@ -183,7 +214,7 @@ struct RowKernel {
     const float* x = chunk.logits + i * v;
     const StudentStats stats = studentStats(i);
     const RowStats& s = stats.soft;
-    const std::vector<TeacherSide> teachers = sides(i, /*backward=*/false);
+    const std::vector<TeacherSide> teachers = closed ? std::vector<TeacherSide>{} : sides(i, /*backward=*/false);
     std::vector<double> totals(teachers.size(), 0.0);
     std::vector<float> acc(teachers.size() * kLanes);  // each teacher's eight partial sums
     for (int64_t span = 0; span < v && !teachers.empty(); span += kSpan) {
@@ -207,7 +238,12 @@ struct RowKernel {
         t.values[i] = label == kIgnoreLabel ? 0.0f : stats.task.log_sum - (x[label] - stats.task.max);
         continue;
       }
-      double total = t.kind == TermRows::Kind::kDense || t.log_p_tail ? totals[j++] : 0.0;
+      double total = 0;
+      if (closed && t.log_p_tail) {
+        if constexpr (Div::kClosedTail) total = Div::tailValue(t.log_p_tail[i], stats.moments, v);
+      } else if (t.kind == TermRows::Kind::kDense || t.log_p_tail) {
+        total = totals[j++];
+      }
       if (t.kind == TermRows::Kind::kTopK) {
         Vec kept = simd::zero();
         for (int64_t c = 0; c < t.k; c += kLanes) kept = _mm256_add_ps(kept, keptTerms(t, i, c, s, /*grad=*/false));
@@ -222,6 +258,10 @@ struct RowKernel {
     const int64_t v = chunk.vocab;
     const float* x = chunk.logits + i * v;
     const StudentStats stats = studentStats(i);
+    if (closed) {
+      backwardClosed(i, stats, w);
+      return;
+    }
     const RowStats& s = stats.soft;
     const std::vector<TeacherSide> teachers = sides(i, /*backward=*/true);
     bool any_teacher = !teachers.empty();
@@ -268,6 +308,63 @@ struct RowKernel {
     writeGradient(i, any_teacher ? w : nullptr, q_row, static_cast<float>(total), ce_weight, stats.task);
   }
 
+  // The backward pass with every tail in closed form: W_c = q_c (a log q_c + b) + g, sum_c W_c from the
+  // row moments, each top-k teacher's kept corrections first summed (into `deltas`, k floats per term)
+  // and then added to their tokens. One pass over the row.
+  DISTILL_AVX2 void backwardClosed(int64_t i, const StudentStats& stats, float* deltas) const {
+    const int64_t v = chunk.vocab;
+    const float* x = chunk.logits + i * v;
+    float* out = chunk.grad + i * v;
+    const RowStats& s = stats.soft;
+    lanes::TailGradient tail;
+    float ce_weight = 0;
+    for (const TermRows& t : chunk.terms) {
+      if (t.kind == TermRows::Kind::kCrossEntropy) {
+        if (t.labels[i] != kIgnoreLabel) ce_weight += t.upstream[i];
+      } else if (t.log_p_tail) {
+        if constexpr (Div::kClosedTail) Div::addTail(tail, t.upstream[i], t.log_p_tail[i]);
+      }
+    }
+    double total = static_cast<double>(tail.a) * stats.moments.q_log_q + tail.b + static_cast<double>(tail.g) * v;
+    float* d = deltas;
+    for (const TermRows& t : chunk.terms) {
+      if (t.kind != TermRows::Kind::kTopK) continue;
+      for (int64_t c = 0; c < t.k; c += kLanes) {
+        const Vec delta = _mm256_mul_ps(simd::splat(t.upstream[i]), keptTerms(t, i, c, s, /*grad=*/true));
+        simd::store(d + c, delta, t.k - c);
+        total += simd::sum(delta);
+      }
+      d += t.k;
+    }
+    const float temp = chunk.temperature;
+    const bool shared_softmax = temp == 1;  // the task's softmax is q
+    const Vec tv = simd::splat(temp), a = simd::splat(tail.a), b = simd::splat(tail.b), g = simd::splat(tail.g);
+    const Vec sum_w = simd::splat(static_cast<float>(total)), u = simd::splat(ce_weight);
+    for (int64_t c = 0; c < v; c += kLanes) {
+      const int64_t n = v - c;
+      const Vec log_q = logProbs(x + c, n, s, scale);
+      const Vec q = simd::exp(log_q);
+      // q (a log q + b - sum W) + g, 0 * log 0 counted 0
+      const Vec inner = _mm256_sub_ps(_mm256_fmadd_ps(a, log_q, b), sum_w);
+      const Vec w = _mm256_add_ps(simd::select(simd::positive(q), _mm256_mul_ps(q, inner), simd::zero()), g);
+      Vec grad = _mm256_mul_ps(tv, w);
+      if (ce_weight != 0) {
+        grad = _mm256_fmadd_ps(u, shared_softmax ? q : simd::exp(logProbs(x + c, n, stats.task, 1)), grad);
+      }
+      simd::store(out + c, grad, n);
+    }
+    d = deltas;
+    for (const TermRows& t : chunk.terms) {
+      if (t.kind != TermRows::Kind::kTopK) continue;
+      const int64_t* idx = t.indices + i * t.k;
+      for (int64_t m = 0; m < t.k; ++m) out[idx[m]] += temp * d[m];
+      d += t.k;
+    }
+    for (const TermRows& t : chunk.terms) {
+      if (t.kind == TermRows::Kind::kCrossEntropy && t.labels[i] != kIgnoreLabel) out[t.labels[i]] -= t.upstream[i];
+    }
+  }
+
   // grad row i = T (W - q S) + u_ce softmax(x), then -u on each counted label.
   DISTILL_AVX2 void writeGradient(int64_t i, const float* w, const float* q_row, float w_total, float ce_weight,
                                   const RowStats& s1) const {
@@ -293,7 +390,14 @@ struct RowKernel {
   }
 };
 
-// Rows [begin, end) of the chunk: values, or the gradient (w, q: buffers of V floats).
+// The floats each of backwardRows' two row buffers holds: V, or the kept tokens of every top-k term if more.
+inline int64_t rowBufferFloats(const Chunk& chunk) {
+  int64_t kept = 0;
+  for (const TermRows& t : chunk.terms) kept += t.kind == TermRows::Kind::kTopK ? t.k : 0;
+  return std::max(chunk.vocab, kept);
+}
+
+// Rows [begin, end) of the chunk: values, or the gradient (w, q: buffers of rowBufferFloats floats).
 template <class Div>
 DISTILL_AVX2 void forwardRows(const Chunk& chunk, const Div& div, int64_t begin, int64_t end) {
   const RowKernel<Div> kernel{chunk, div};

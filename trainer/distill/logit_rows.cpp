@@ -136,7 +136,7 @@ struct TermsHolder : torch::CustomClassHolder {
   Divergence d;
   int64_t chunk;
   bool fused;
-  mutable torch::Tensor student_stats;  // fused: the student's row stats [R, 4], from the forward pass
+  mutable torch::Tensor student_stats;  // fused: the student's row stats [R, kStatsPerRow], from the forward pass
 };
 
 #if DISTILL_SIMD_AVX2
@@ -222,10 +222,10 @@ void forEachFusedChunk(const torch::Tensor& logits, const TermsHolder& h, F&& f)
 }
 
 void fusedValues(const torch::Tensor& logits, const TermsHolder& h, torch::Tensor& out) {
-  const torch::Tensor stats = torch::empty({logits.size(0), 4}, torch::kFloat);  // kept for the backward pass
+  const torch::Tensor stats = torch::empty({logits.size(0), rows::kStatsPerRow}, torch::kFloat);  // for the backward pass
   forEachFusedChunk(logits, h, [&](rows::Chunk& c, int64_t begin, int64_t end, auto div) {
     for (size_t j = 0; j < c.terms.size(); ++j) c.terms[j].values = out[static_cast<int64_t>(j)].data_ptr<float>() + begin;
-    c.stats = stats.data_ptr<float>() + begin * 4;  // written
+    c.stats = stats.data_ptr<float>() + begin * rows::kStatsPerRow;  // written
     at::parallel_for(0, end - begin, kRowsPerTask, [&](int64_t b, int64_t e) { rows::forwardRows(c, div, b, e); });
   });
   h.student_stats = stats;
@@ -239,13 +239,14 @@ torch::Tensor fusedGradient(const torch::Tensor& logits, const TermsHolder& h, c
   forEachFusedChunk(logits, h, [&](rows::Chunk& c, int64_t begin, int64_t end, auto div) {
     for (size_t j = 0; j < c.terms.size(); ++j) c.terms[j].upstream = g[static_cast<int64_t>(j)].data_ptr<float>() + begin;
     if (h.student_stats.defined()) {  // read
-      c.stats = h.student_stats.data_ptr<float>() + begin * 4;
+      c.stats = h.student_stats.data_ptr<float>() + begin * rows::kStatsPerRow;
       c.stats_known = true;
     }
     torch::Tensor out = in_place ? grad.slice(0, begin, end) : torch::empty({end - begin, vocab}, torch::kFloat);
     c.grad = out.data_ptr<float>();
     at::parallel_for(0, end - begin, kRowsPerTask, [&](int64_t b, int64_t e) {
-      std::vector<float> w(static_cast<size_t>(vocab)), q(static_cast<size_t>(vocab));
+      const auto floats = static_cast<size_t>(rows::rowBufferFloats(c));
+      std::vector<float> w(floats), q(floats);
       rows::backwardRows(c, div, b, e, w.data(), q.data());
     });
     if (!in_place) grad.slice(0, begin, end).copy_(out);

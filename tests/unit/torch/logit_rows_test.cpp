@@ -2,7 +2,9 @@
 // through the reference implementations (crossEntropyPerSample,
 // divergenceRows, topKDivergenceRows): every divergence, temperatures 1 and
 // 2.5, dense and top-k teachers (k < V and k = V) beside the task term with
-// ignored rows, any chunk size, any upstream weights per row and term.
+// ignored rows, any chunk size, any upstream weights per row and term; and
+// top-k teachers alone, where the fused kernel sums forward and reverse KL's
+// tails in closed form (divergence_lanes.h, kClosedTail).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -26,6 +28,7 @@ constexpr int64_t kRows = 23, kVocab = 50;
 struct Case {
   torch::Tensor student, labels, dense, weights;  // weights: the upstream gradient [terms, R]
   teachers::TopK top5, top_all;
+  bool with_dense = true;  // false: the task term and the two top-k teachers only
 };
 
 Case makeCase(uint64_t seed) {
@@ -41,17 +44,26 @@ Case makeCase(uint64_t seed) {
   return c;
 }
 
+Case topKOnly(Case c) {
+  c.with_dense = false;
+  c.weights = c.weights.index_select(0, torch::tensor({0, 2, 3}));
+  return c;
+}
+
 std::vector<LogitTerm> termsOf(const Case& c) {
-  return {LogitTerm::crossEntropy(c.labels), LogitTerm::dense(c.dense), LogitTerm::topK(c.top5, kVocab),
-          LogitTerm::topK(c.top_all, kVocab)};
+  std::vector<LogitTerm> out = {LogitTerm::crossEntropy(c.labels), LogitTerm::topK(c.top5, kVocab),
+                                LogitTerm::topK(c.top_all, kVocab)};
+  if (c.with_dense) out.insert(out.begin() + 1, LogitTerm::dense(c.dense));
+  return out;
 }
 
 // The values and the gradient of sum(weights * values), by autograd through the reference functions.
 std::pair<torch::Tensor, torch::Tensor> reference(const Case& c, const Divergence& d) {
   torch::Tensor z = c.student.clone().requires_grad_();
-  const torch::Tensor values =
-      torch::stack({crossEntropyPerSample(z, c.labels), divergenceRows(z, c.dense, d),
-                    topKDivergenceRows(z, c.top5, kVocab, d), topKDivergenceRows(z, c.top_all, kVocab, d)});
+  std::vector<torch::Tensor> rows = {crossEntropyPerSample(z, c.labels), topKDivergenceRows(z, c.top5, kVocab, d),
+                                     topKDivergenceRows(z, c.top_all, kVocab, d)};
+  if (c.with_dense) rows.insert(rows.begin() + 1, divergenceRows(z, c.dense, d));
+  const torch::Tensor values = torch::stack(rows);
   (values * c.weights).sum().backward();
   return {values.detach(), z.grad()};
 }
@@ -99,7 +111,8 @@ std::string nameOf(const Divergence& d) {
 
 // Both kernels: the fused rows (kAuto, on this CPU when it has AVX2) and the tensor form.
 TEST(LogitRows, ValuesAndGradientsEqualAutogradForEveryDivergence) {
-  const Case c = makeCase(3);
+  for (const Case& c : {makeCase(3), topKOnly(makeCase(4))}) {
+  SCOPED_TRACE(c.with_dense ? "with a dense teacher" : "top-k teachers only");
   for (const Divergence& d : everyDivergence()) {
     const auto [want_values, want_grad] = reference(c, d);
     for (LogitRowsKernel kernel : {LogitRowsKernel::kAuto, LogitRowsKernel::kTensor}) {
@@ -115,6 +128,7 @@ TEST(LogitRows, ValuesAndGradientsEqualAutogradForEveryDivergence) {
       }
     }
   }
+  }
 }
 
 // A vocabulary of several of the fused kernel's spans (its partial sums move to a double every
@@ -126,36 +140,77 @@ TEST(LogitRows, FusedRowsEqualTheTensorFormOnALargeVocabulary) {
   if (!fusedLogitRows(student)) GTEST_SKIP() << "no AVX2 and FMA on this CPU: the fused kernel is not used here";
   torch::Tensor labels = torch::randint(0, vocab, {rows});
   labels[1] = kIgnoreLabel;
-  const std::vector<LogitTerm> terms = {LogitTerm::crossEntropy(labels), LogitTerm::dense(4 * torch::randn({rows, vocab})),
-                                        LogitTerm::topK(teachers::topK(4 * torch::randn({rows, vocab}), 64), vocab)};
+  const LogitTerm dense = LogitTerm::dense(4 * torch::randn({rows, vocab}));
+  const LogitTerm top64 = LogitTerm::topK(teachers::topK(4 * torch::randn({rows, vocab}), 64), vocab);
   const torch::Tensor weights = torch::rand({3, rows});
+  for (bool with_dense : {true, false}) {  // without: forward and reverse KL's tails in closed form
+  const std::vector<LogitTerm> terms = with_dense ? std::vector<LogitTerm>{LogitTerm::crossEntropy(labels), dense, top64}
+                                                  : std::vector<LogitTerm>{LogitTerm::crossEntropy(labels), top64};
   for (const Divergence& d : everyDivergence()) {
     std::vector<torch::Tensor> got;
     for (LogitRowsKernel kernel : {LogitRowsKernel::kAuto, LogitRowsKernel::kTensor}) {
       torch::Tensor z = student.clone().requires_grad_();
       const torch::Tensor values = logitRows(z, terms, d, 4, kernel);
-      (values * weights).sum().backward();
+      (values * weights.slice(0, 0, values.size(0))).sum().backward();
       got.push_back(values.detach());
       got.push_back(z.grad());
     }
     EXPECT_TRUE(torch::allclose(got[0], got[2], 1e-4, 1e-5))
         << nameOf(d) << ": values " << got[0] << " against " << got[2];
     EXPECT_TRUE(torch::allclose(got[1], got[3], 1e-4, 1e-6))
-        << nameOf(d) << ": largest gradient difference " << (got[1] - got[3]).abs().max().item<double>();
+        << nameOf(d) << (with_dense ? "" : ", top-k only") << ": largest gradient difference "
+        << (got[1] - got[3]).abs().max().item<double>();
+  }
   }
 }
 
-// A NaN in the student's logits is a NaN in every value of its row, in either kernel (the
-// step's non-finite checks must see it), never a finite loss.
+// A NaN in the student's logits is a NaN in its row's values and gradient, in either kernel
+// (the step's non-finite checks must see it), never a finite loss.
 TEST(LogitRows, ANaNLogitMakesItsRowNaNInEitherKernel) {
   Case c = makeCase(12);
   c.student[2][17] = std::numeric_limits<float>::quiet_NaN();
+  // tvd: bounded, the divergence least likely to carry a NaN by itself; the KLs with top-k
+  // teachers only: their tails in closed form, from the row's moments.
+  for (const auto& [name, with_dense] : std::vector<std::pair<std::string, bool>>{
+           {"tvd", true}, {"reverse_kl", false}, {"forward_kl", false}}) {
+    Divergence d;
+    d.name = name;
+    const Case used = with_dense ? c : topKOnly(c);
+    for (LogitRowsKernel kernel : {LogitRowsKernel::kAuto, LogitRowsKernel::kTensor}) {
+      torch::Tensor z = used.student.clone().requires_grad_();
+      const torch::Tensor values = logitRows(z, termsOf(used), d, 4, kernel);
+      // Every value with tvd. The KLs' tensor form counts q log q as 0 where q > 0 fails (a NaN q
+      // too): the task's value then, and the fused kernel's closed-form tail (k < V) as well.
+      const torch::Tensor nan = torch::isnan(values.select(1, 2));
+      const int64_t must = with_dense ? nan.size(0) : kernel == LogitRowsKernel::kAuto && fusedLogitRows(z) ? 2 : 1;
+      EXPECT_TRUE(nan.slice(0, 0, must).all().item<bool>()) << name << values.select(1, 2);
+      EXPECT_TRUE(torch::isfinite(values.select(1, 3)).all().item<bool>()) << name;
+      values.sum().backward();
+      EXPECT_TRUE(torch::isnan(z.grad()[2]).any().item<bool>()) << name << ": the gradient hides the NaN";
+    }
+  }
+}
+
+// A student that cannot emit some tokens (-inf logits, a masked vocabulary), top-k teachers
+// only: reverse KL's tail in closed form counts q log q as 0 there. The values are autograd's
+// reference's; its gradient is NaN there (through log 0), so the gradient is the tensor form's.
+TEST(LogitRows, StudentWithoutSomeClassesMatchesAutogradWithTopKTeachers) {
+  Case c = topKOnly(makeCase(13));
+  c.student.slice(1, 35, kVocab).fill_(-std::numeric_limits<float>::infinity());
+  c.labels.clamp_max_(34);
+  c.labels.slice(0, 4, 9).fill_(kIgnoreLabel);
   Divergence d;
-  d.name = "tvd";  // bounded: the divergence least likely to carry a NaN by itself
-  for (LogitRowsKernel kernel : {LogitRowsKernel::kAuto, LogitRowsKernel::kTensor}) {
-    const torch::Tensor values = logitRows(c.student, termsOf(c), d, 4, kernel);
-    EXPECT_TRUE(torch::isnan(values.select(1, 2)).all().item<bool>()) << values.select(1, 2);
-    EXPECT_TRUE(torch::isfinite(values.select(1, 3)).all().item<bool>());
+  d.name = "reverse_kl";
+  for (double t : {1.0, 2.5}) {
+    d.temperature = t;
+    const torch::Tensor want_values = reference(c, d).first;
+    const auto [values, grad] = closedForm(c, d, 5);
+    const auto [tensor_values, tensor_grad] = closedForm(c, d, 5, torch::kFloat, LogitRowsKernel::kTensor);
+    EXPECT_TRUE(torch::isfinite(values).all().item<bool>()) << values;
+    EXPECT_TRUE(torch::allclose(values, want_values, 1e-4, 1e-5)) << (values - want_values).abs().max();
+    EXPECT_TRUE(torch::isfinite(grad).all().item<bool>());
+    EXPECT_TRUE(torch::allclose(grad, tensor_grad, 1e-4, 1e-6)) << (grad - tensor_grad).abs().max();
+    EXPECT_EQ(grad.slice(1, 35, kVocab).abs().max().item<float>(), 0.0f);  // no gradient where q is 0
   }
 }
 

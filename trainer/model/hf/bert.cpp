@@ -21,6 +21,7 @@ namespace {
 // still compute (their outputs are what transformers returns for them too).
 // The block up to the FFN's input x1 is shared by forward and by
 // linear_inputs (what `distill prune` reads: each linear layer's input).
+// Dropout draws no mask at p = 0 (internal/transformer_body.cpp says why).
 constexpr const char* kNorm = R"TS(
 def norm(self, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     return torch.layer_norm(x.float(), [self.d_model], weight.float(), bias.float(), self.eps).to(x.dtype)
@@ -35,14 +36,16 @@ constexpr const char* kAttention = R"TS(
     scores = torch.matmul(q, k.transpose(-1, -2)) * self.scale
     scores = scores.float().masked_fill(allowed.logical_not(), -3.4028234663852886e38)
     probs = torch.softmax(scores, -1).to(v.dtype)
-    context = torch.matmul(torch.dropout(probs, self.attn_dropout, self.training), v)
+    context = torch.matmul((torch.dropout(probs, self.attn_dropout, True) if self.training and self.attn_dropout > 0.0 else probs), v)
     context = context.transpose(1, 2).reshape(B, T, self.d_model)
-    attended = torch.dropout(torch.linear(context, self.out_weight, self.out_bias), self.hidden_dropout, self.training)
+    attended = torch.linear(context, self.out_weight, self.out_bias)
+    attended = (torch.dropout(attended, self.hidden_dropout, True) if self.training and self.hidden_dropout > 0.0 else attended)
     x1 = self.norm(x + attended, self.ln1_weight, self.ln1_bias))TS";
 
 constexpr const char* kForward = R"TS(
 def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:{ATTENTION}
-    h = torch.dropout(self.ffn(x1), self.hidden_dropout, self.training)
+    h = self.ffn(x1)
+    h = (torch.dropout(h, self.hidden_dropout, True) if self.training and self.hidden_dropout > 0.0 else h)
     return self.norm(x1 + h, self.ln2_weight, self.ln2_bias), probs
 )TS";
 
@@ -59,7 +62,7 @@ constexpr const char* kEmbed = R"TS(
     x = torch.embedding(self.embed_tokens, input_ids) + torch.embedding(self.embed_positions, positions)
     x = x + self.embed_token_types[0]
     x = self.layer0.norm(x, self.embed_norm_weight, self.embed_norm_bias)
-    x = torch.dropout(x, self.hidden_dropout, self.training)
+    x = (torch.dropout(x, self.hidden_dropout, True) if self.training and self.hidden_dropout > 0.0 else x)
     allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2))TS";
 
 }  // namespace
@@ -81,8 +84,8 @@ std::string bertTopSource(int64_t layers, bool classifier) {
   src << blockCalls(layers, "allowed", /*hidden_after=*/true);
   src << "    pooled = torch.tanh(torch.linear(x[:, 0], self.pooler_weight, self.pooler_bias))\n";
   if (classifier) {
-    src << "    logits = torch.linear(torch.dropout(pooled, self.classifier_dropout, self.training), "
-           "self.classifier_weight, self.classifier_bias)\n"
+    src << "    pooled = (torch.dropout(pooled, self.classifier_dropout, True) if self.training and self.classifier_dropout > 0.0 else pooled)\n"
+        << "    logits = torch.linear(pooled, self.classifier_weight, self.classifier_bias)\n"
         << "    out = {\"logits\": logits}\n";
   } else {
     src << "    out = {\"logits\": pooled, \"last_hidden_state\": x, \"pooler_output\": pooled}\n";

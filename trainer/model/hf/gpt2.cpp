@@ -17,7 +17,8 @@ namespace {
 
 // The block up to the FFN's input h2 (LayerNorm in fp32 whatever the model's
 // dtype, as the built-in models do), shared by forward and by linear_inputs
-// (what `distill prune` reads: each linear layer's input).
+// (what `distill prune` reads: each linear layer's input). Dropout draws no
+// mask at p = 0 (internal/transformer_body.cpp says why).
 constexpr const char* kAttention = R"TS(
     B = x.size(0)
     T = x.size(1)
@@ -29,14 +30,16 @@ constexpr const char* kAttention = R"TS(
     scores = torch.matmul(q, k.transpose(-1, -2)) * self.scale
     scores = scores.float().masked_fill(allowed.logical_not(), -3.4028234663852886e38)
     probs = torch.softmax(scores, -1).to(v.dtype)
-    context = torch.matmul(torch.dropout(probs, self.attn_dropout, self.training), v)
+    context = torch.matmul((torch.dropout(probs, self.attn_dropout, True) if self.training and self.attn_dropout > 0.0 else probs), v)
     context = context.transpose(1, 2).reshape(B, T, self.d_model)
-    x = x + torch.dropout(torch.linear(context, self.out_weight, self.out_bias), self.resid_dropout, self.training)
+    attended = torch.linear(context, self.out_weight, self.out_bias)
+    x = x + (torch.dropout(attended, self.resid_dropout, True) if self.training and self.resid_dropout > 0.0 else attended)
     h2 = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), self.eps).to(x.dtype))TS";
 
 constexpr const char* kForward = R"TS(
 def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:{ATTENTION}
-    x = x + torch.dropout(self.ffn(h2), self.resid_dropout, self.training)
+    f = self.ffn(h2)
+    x = x + (torch.dropout(f, self.resid_dropout, True) if self.training and self.resid_dropout > 0.0 else f)
     return x, probs
 )TS";
 
@@ -51,7 +54,7 @@ constexpr const char* kEmbed = R"TS(
     assert T <= self.max_len, "sequence longer than the model's n_positions"
     positions = torch.arange(T, device=input_ids.device)
     x = torch.embedding(self.embed_tokens, input_ids) + torch.embedding(self.embed_positions, positions)
-    x = torch.dropout(x, self.embed_dropout, self.training)
+    x = (torch.dropout(x, self.embed_dropout, True) if self.training and self.embed_dropout > 0.0 else x)
     causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
     allowed = attention_mask.ne(0).unsqueeze(1).unsqueeze(2) & causal)TS";
 

@@ -30,7 +30,8 @@ def rotate_half(self, x: Tensor) -> Tensor:
 
 // The attention half of a block, shared by forward and linear_inputs: leaves
 // h (the normed input), context (the o projection's input), x after the
-// attention's residual and h2 (the FFN's normed input).
+// attention's residual and h2 (the FFN's normed input). Dropout draws no mask
+// at p = 0 (internal/transformer_body.cpp says why).
 constexpr const char* kAttention = R"TS(
     B = x.size(0)
     T = x.size(1)
@@ -46,7 +47,7 @@ constexpr const char* kAttention = R"TS(
     scores = torch.matmul(q, k.transpose(2, 3)) * self.scale
     scores = scores.float().masked_fill(allowed.logical_not(), -3.4028234663852886e38)
     probs = torch.softmax(scores, -1).to(q.dtype)
-    context = torch.matmul(torch.dropout(probs, self.dropout_p, self.training), v)
+    context = torch.matmul((torch.dropout(probs, self.dropout_p, True) if self.training and self.dropout_p > 0.0 else probs), v)
     context = context.transpose(1, 2).reshape(B, T, self.num_heads * self.head_dim)
     x = x + torch.linear(context, self.o_weight{OB})
     h2 = self.rms_norm(x, self.post_norm_weight)

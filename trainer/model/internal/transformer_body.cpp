@@ -17,6 +17,10 @@ namespace {
 // LayerNorm computes in fp32 whatever the model's dtype (a no-op for fp32
 // models): more accurate for a bf16 teacher, and LibTorch 1.13's bf16
 // layer_norm on the CPU is ten times slower than its fp32 one.
+// Dropout is written `torch.dropout(x, p, True) if self.training and p > 0.0
+// else x`, here and in the Hugging Face families: in training, TorchScript's
+// autodiff lowers torch.dropout to a Bernoulli mask drawn even at p = 0, which
+// cost a quarter of a small student's step (docs/performance.md).
 // q, k and v come from one fused projection: qkv_weight is [3D, D] with rows
 // [q; k; v], and inside each of them head h owns rows h*head_dim..(h+1)*head_dim-1
 // (the head layout docs/models.md documents for head pruning).
@@ -43,12 +47,13 @@ def forward(self, x: Tensor, allowed: Tensor) -> Tuple[Tensor, Tensor]:
     scores = torch.matmul(q, k.transpose(-2, -1)) * self.scale
     scores = scores.masked_fill(allowed.logical_not(), -10000.0)
     probs = torch.softmax(scores, -1) * allowed.to(scores.dtype)
-    context = torch.matmul(torch.dropout(probs, self.dropout_p, self.training), v)
+    context = torch.matmul((torch.dropout(probs, self.dropout_p, True) if self.training and self.dropout_p > 0.0 else probs), v)
     context = context.transpose(1, 2).reshape(B, T, self.num_heads * self.head_dim)
     attended = torch.linear(context, self.out_weight, self.out_bias)
-    x = x + torch.dropout(attended, self.dropout_p, self.training)
+    x = x + (torch.dropout(attended, self.dropout_p, True) if self.training and self.dropout_p > 0.0 else attended)
     h = torch.layer_norm(x.float(), [self.d_model], self.ln2_weight.float(), self.ln2_bias.float(), 1e-5).to(x.dtype)
-    x = x + torch.dropout(self.ffn(h), self.dropout_p, self.training)
+    f = self.ffn(h)
+    x = x + (torch.dropout(f, self.dropout_p, True) if self.training and self.dropout_p > 0.0 else f)
     return x, self.all_heads(probs, allowed)
 
 def all_heads(self, probs: Tensor, allowed: Tensor) -> Tensor:
@@ -171,7 +176,7 @@ def embed(self, input_ids: Tensor) -> Tensor:
     assert T <= self.max_len, "input length exceeds the model's max_len"
     positions = torch.arange(T, device=input_ids.device)
     x = torch.embedding(self.embed_tokens, input_ids) + torch.embedding(self.embed_positions, positions)
-    return torch.dropout(x, self.dropout_p, self.training)
+    return (torch.dropout(x, self.dropout_p, True) if self.training and self.dropout_p > 0.0 else x)
 
 def final_norm(self, x: Tensor) -> Tensor:
     return torch.layer_norm(x.float(), [self.d_model], self.final_norm_weight.float(), self.final_norm_bias.float(), 1e-5).to(x.dtype)
