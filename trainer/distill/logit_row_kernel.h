@@ -19,8 +19,8 @@
 // With forward or reverse KL and no dense teacher, a top-k teacher's tail needs
 // no pass of its own (divergence_lanes.h, kClosedTail): its value comes from two
 // row moments the stats pass also sums, and the backward pass is one pass that
-// writes the gradient with W in closed form, the kept tokens' corrections added
-// after.
+// writes the gradient with W in closed form, then a light pass over the cached
+// row for the kept tokens' share of sum W.
 //
 // Top-k indices are distinct within a row (topK and the caches write them so).
 #pragma once
@@ -259,7 +259,7 @@ struct RowKernel {
     const float* x = chunk.logits + i * v;
     const StudentStats stats = studentStats(i);
     if (closed) {
-      backwardClosed(i, stats, w);
+      backwardClosed(i, stats, w, q_row);
       return;
     }
     const RowStats& s = stats.soft;
@@ -308,10 +308,11 @@ struct RowKernel {
     writeGradient(i, any_teacher ? w : nullptr, q_row, static_cast<float>(total), ce_weight, stats.task);
   }
 
-  // The backward pass with every tail in closed form: W_c = q_c (a log q_c + b) + g, sum_c W_c from the
-  // row moments, each top-k teacher's kept corrections first summed (into `deltas`, k floats per term)
-  // and then added to their tokens. One pass over the row.
-  DISTILL_AVX2 void backwardClosed(int64_t i, const StudentStats& stats, float* deltas) const {
+  // The backward pass with every tail in closed form, W_c = q_c (a log q_c + b) + g plus each top-k
+  // teacher's kept corrections: one pass writes T W (closed part) + u_ce softmax and keeps q; the
+  // corrections are summed (into `deltas`, k floats per term) once the row is in cache; a pass over
+  // the two cached rows subtracts T q sum W; the corrections go to their tokens.
+  DISTILL_AVX2 void backwardClosed(int64_t i, const StudentStats& stats, float* deltas, float* q_row) const {
     const int64_t v = chunk.vocab;
     const float* x = chunk.logits + i * v;
     float* out = chunk.grad + i * v;
@@ -325,6 +326,24 @@ struct RowKernel {
         if constexpr (Div::kClosedTail) Div::addTail(tail, t.upstream[i], t.log_p_tail[i]);
       }
     }
+    const float temp = chunk.temperature;
+    const bool shared_softmax = temp == 1;  // the task's softmax is q
+    const Vec tv = simd::splat(temp), a = simd::splat(tail.a), b = simd::splat(tail.b), g = simd::splat(tail.g);
+    const Vec u = simd::splat(ce_weight);
+    for (int64_t c = 0; c < v; c += kLanes) {
+      const int64_t n = v - c;
+      const Vec log_q = logProbs(x + c, n, s, scale);
+      const Vec q = simd::exp(log_q);
+      // q (a log q + b) + g, 0 log 0 counted 0
+      const Vec w = _mm256_add_ps(simd::select(simd::positive(q), _mm256_mul_ps(q, _mm256_fmadd_ps(a, log_q, b)),
+                                               simd::zero()), g);
+      Vec grad = _mm256_mul_ps(tv, w);
+      if (ce_weight != 0) {
+        grad = _mm256_fmadd_ps(u, shared_softmax ? q : simd::exp(logProbs(x + c, n, stats.task, 1)), grad);
+      }
+      simd::store(out + c, grad, n);
+      simd::store(q_row + c, q, n);
+    }
     double total = static_cast<double>(tail.a) * stats.moments.q_log_q + tail.b + static_cast<double>(tail.g) * v;
     float* d = deltas;
     for (const TermRows& t : chunk.terms) {
@@ -336,22 +355,10 @@ struct RowKernel {
       }
       d += t.k;
     }
-    const float temp = chunk.temperature;
-    const bool shared_softmax = temp == 1;  // the task's softmax is q
-    const Vec tv = simd::splat(temp), a = simd::splat(tail.a), b = simd::splat(tail.b), g = simd::splat(tail.g);
-    const Vec sum_w = simd::splat(static_cast<float>(total)), u = simd::splat(ce_weight);
+    const Vec minus_t_total = simd::splat(-temp * static_cast<float>(total));
     for (int64_t c = 0; c < v; c += kLanes) {
       const int64_t n = v - c;
-      const Vec log_q = logProbs(x + c, n, s, scale);
-      const Vec q = simd::exp(log_q);
-      // q (a log q + b - sum W) + g, 0 * log 0 counted 0
-      const Vec inner = _mm256_sub_ps(_mm256_fmadd_ps(a, log_q, b), sum_w);
-      const Vec w = _mm256_add_ps(simd::select(simd::positive(q), _mm256_mul_ps(q, inner), simd::zero()), g);
-      Vec grad = _mm256_mul_ps(tv, w);
-      if (ce_weight != 0) {
-        grad = _mm256_fmadd_ps(u, shared_softmax ? q : simd::exp(logProbs(x + c, n, stats.task, 1)), grad);
-      }
-      simd::store(out + c, grad, n);
+      simd::store(out + c, _mm256_fmadd_ps(minus_t_total, simd::load(q_row + c, n, 0), simd::load(out + c, n, 0)), n);
     }
     d = deltas;
     for (const TermRows& t : chunk.terms) {
