@@ -206,14 +206,18 @@ void withLanes(const TermsHolder& h, F&& f) {
 }
 
 constexpr int64_t kRowsPerTask = 8;
+// Logits in another dtype are converted to float32 this many rows at a time at most, so the rows
+// the kernel reads (and the gradient rows copied back) are still in cache.
+constexpr int64_t kConvertedRows = 64;
 
 // f(view, begin, end, div) for each chunk [begin, end) of rows, div the divergence's lane functor.
 template <class F>
 void forEachFusedChunk(const torch::Tensor& logits, const TermsHolder& h, F&& f) {
   const int64_t rows = logits.size(0);
+  const int64_t step = logits.scalar_type() == torch::kFloat ? h.chunk : std::min(h.chunk, kConvertedRows);
   withLanes(h, [&](auto div) {
-    for (int64_t begin = 0; begin < rows; begin += h.chunk) {
-      const int64_t end = std::min(rows, begin + h.chunk);
+    for (int64_t begin = 0; begin < rows; begin += step) {
+      const int64_t end = std::min(rows, begin + step);
       std::vector<torch::Tensor> keep;  // the float32 copies the view points into
       rows::Chunk c = fusedChunk(logits, begin, end, h, keep);
       f(c, begin, end, div);

@@ -323,6 +323,31 @@ TEST(LogitRows, Bfloat16LogitsGetABfloat16GradientOfTheSameValue) {
   EXPECT_TRUE(torch::allclose(grad.to(torch::kFloat), exact_grad, 1e-2, 1e-3));
 }
 
+// bf16 logits over more rows than the fused kernel converts at a time (64), unchunked: the
+// same values and gradient as the tensor form's.
+TEST(LogitRows, Bfloat16RowsConvertedInBlocksEqualTheTensorForm) {
+  const int64_t rows = 150, vocab = 300;
+  torch::manual_seed(14);
+  const torch::Tensor student = (3 * torch::randn({rows, vocab})).to(torch::kBFloat16);
+  torch::Tensor labels = torch::randint(0, vocab, {rows});
+  labels.slice(0, 60, 70).fill_(kIgnoreLabel);
+  const std::vector<LogitTerm> terms = {LogitTerm::crossEntropy(labels),
+                                        LogitTerm::topK(teachers::topK(3 * torch::randn({rows, vocab}), 16), vocab)};
+  const torch::Tensor weights = torch::rand({2, rows});
+  Divergence d;
+  d.name = "reverse_kl";
+  std::vector<torch::Tensor> got;
+  for (LogitRowsKernel kernel : {LogitRowsKernel::kAuto, LogitRowsKernel::kTensor}) {
+    torch::Tensor z = student.clone().requires_grad_();
+    const torch::Tensor values = logitRows(z, terms, d, -1, kernel);
+    (values * weights).sum().backward();
+    got.push_back(values.detach());
+    got.push_back(z.grad().to(torch::kFloat));
+  }
+  EXPECT_TRUE(torch::allclose(got[0], got[2], 1e-4, 1e-5)) << (got[0] - got[2]).abs().max();
+  EXPECT_TRUE(torch::allclose(got[1], got[3], 1e-2, 1e-3)) << (got[1] - got[3]).abs().max();
+}
+
 TEST(LogitRows, EvaluationWithoutGradientGivesTheSameValues) {
   const Case c = makeCase(7);
   Divergence d;
