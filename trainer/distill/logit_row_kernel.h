@@ -97,8 +97,8 @@ DISTILL_AVX2 inline RowStats rowStats(const float* x, int64_t n, float scale, la
       const Vec z = _mm256_mul_ps(_mm256_sub_ps(simd::load(x + c, n - c, neg_inf), shift), k);
       const Vec e = simd::exp(z);
       acc = _mm256_add_ps(acc, e);
-      if (moments) {  // e^z z is 0 where e^z is (z = -inf)
-        acc_ez_z = _mm256_add_ps(acc_ez_z, simd::select(simd::positive(e), _mm256_mul_ps(e, z), simd::zero()));
+      if (moments) {  // e^z z with z >= -200, where e^z is 0 already: 0, not 0 * -inf (a NaN z stays NaN)
+        acc_ez_z = _mm256_fmadd_ps(e, _mm256_max_ps(simd::splat(-200.0f), z), acc_ez_z);
         acc_z = _mm256_add_ps(acc_z, valid(z, n - c));
       }
     }
@@ -330,6 +330,7 @@ struct RowKernel {
     const bool shared_softmax = temp == 1;  // the task's softmax is q
     const Vec tv = simd::splat(temp), a = simd::splat(tail.a), b = simd::splat(tail.b), g = simd::splat(tail.g);
     const Vec u = simd::splat(ce_weight);
+    const bool task_softmax = ce_weight != 0 && !shared_softmax;  // a second exp per token
     for (int64_t c = 0; c < v; c += kLanes) {
       const int64_t n = v - c;
       const Vec log_q = logProbs(x + c, n, s, scale);
@@ -337,11 +338,9 @@ struct RowKernel {
       // q (a log q + b) + g, 0 log 0 counted 0
       const Vec w = _mm256_add_ps(simd::select(simd::positive(q), _mm256_mul_ps(q, _mm256_fmadd_ps(a, log_q, b)),
                                                simd::zero()), g);
-      Vec grad = _mm256_mul_ps(tv, w);
-      if (ce_weight != 0) {
-        grad = _mm256_fmadd_ps(u, shared_softmax ? q : simd::exp(logProbs(x + c, n, stats.task, 1)), grad);
-      }
-      simd::store(out + c, grad, n);
+      // + u_ce softmax: q itself at T = 1 (u_ce is 0 when no task term counts)
+      const Vec softmax = task_softmax ? simd::exp(logProbs(x + c, n, stats.task, 1)) : q;
+      simd::store(out + c, _mm256_fmadd_ps(u, softmax, _mm256_mul_ps(tv, w)), n);
       simd::store(q_row + c, q, n);
     }
     double total = static_cast<double>(tail.a) * stats.moments.q_log_q + tail.b + static_cast<double>(tail.g) * v;

@@ -137,12 +137,28 @@ struct TermsHolder : torch::CustomClassHolder {
   int64_t chunk;
   bool fused;
   mutable torch::Tensor student_stats;  // fused: the student's row stats [R, kStatsPerRow], from the forward pass
+  mutable std::vector<SoftenedTopK> softened;  // fused: each top-k term's, every row, contiguous; made once
 };
 
 #if DISTILL_SIMD_AVX2
 // The fused kernel's view of rows [begin, end): float32 contiguous copies, kept alive by `keep`.
 torch::Tensor floatRows(const torch::Tensor& x, int64_t begin, int64_t end) {
   return x.slice(0, begin, end).detach().to(torch::kFloat).contiguous();
+}
+
+// Each top-k term softened over all rows at once (a few small tensor operations, not a few per chunk).
+void softenAll(const TermsHolder& h, int64_t rows) {
+  if (!h.softened.empty()) return;
+  for (const LogitTerm& term : h.terms) {
+    SoftenedTopK p;
+    if (term.kind == Kind::kTopK) {
+      p = softTopK(term, StudentChunk{0, rows}, h.d.temperature);
+      p.indices = p.indices.contiguous();
+      p.log_p_kept = p.log_p_kept.contiguous();
+      if (p.log_p_tail.defined()) p.log_p_tail = p.log_p_tail.reshape({-1}).contiguous();
+    }
+    h.softened.push_back(p);
+  }
 }
 
 rows::Chunk fusedChunk(const torch::Tensor& logits, int64_t begin, int64_t end, const TermsHolder& h,
@@ -153,7 +169,9 @@ rows::Chunk fusedChunk(const torch::Tensor& logits, int64_t begin, int64_t end, 
   c.logits = keep.back().data_ptr<float>();
   c.vocab = logits.size(1);
   c.temperature = static_cast<float>(h.d.temperature);
-  for (const LogitTerm& term : h.terms) {
+  softenAll(h, logits.size(0));
+  for (size_t j = 0; j < h.terms.size(); ++j) {
+    const LogitTerm& term = h.terms[j];
     rows::TermRows r;
     switch (term.kind) {
       case Kind::kCrossEntropy:
@@ -167,17 +185,12 @@ rows::Chunk fusedChunk(const torch::Tensor& logits, int64_t begin, int64_t end, 
         r.logits = keep.back().data_ptr<float>();
         break;
       case Kind::kTopK: {
-        const SoftenedTopK p = softTopK(term, StudentChunk{begin, end}, h.d.temperature);
+        const SoftenedTopK& p = h.softened[j];
         r.kind = RowKind::kTopK;
         r.k = p.indices.size(1);
-        keep.push_back(p.indices.contiguous());
-        r.indices = keep.back().data_ptr<int64_t>();
-        keep.push_back(p.log_p_kept.contiguous());
-        r.log_p_kept = keep.back().data_ptr<float>();
-        if (p.log_p_tail.defined()) {
-          keep.push_back(p.log_p_tail.reshape({-1}).contiguous());
-          r.log_p_tail = keep.back().data_ptr<float>();
-        }
+        r.indices = p.indices.data_ptr<int64_t>() + begin * r.k;
+        r.log_p_kept = p.log_p_kept.data_ptr<float>() + begin * r.k;
+        if (p.log_p_tail.defined()) r.log_p_tail = p.log_p_tail.data_ptr<float>() + begin;
         break;
       }
     }
