@@ -37,9 +37,11 @@ struct ForwardKL {  // g = p log(p / q), h = -p
   }
   DISTILL_AVX2 Vec grad(Vec, Vec, Vec log_p) const { return _mm256_sub_ps(simd::zero(), simd::exp(log_p)); }
   static constexpr bool kClosedTail = true;
-  // sum_c p (log p - log q_c) = p (V log p - sum_c log q_c)
+  // sum_c p (log p - log q_c) = p (V log p - sum_c log q_c); 0 where p is (as value() has it), even
+  // against a student with -inf logits
   static double tailValue(float log_p, const RowMoments& m, int64_t vocab) {
-    return std::exp(static_cast<double>(log_p)) * (static_cast<double>(vocab) * log_p - m.log_q_sum);
+    const double p = std::exp(static_cast<double>(log_p));
+    return p > 0 ? p * (static_cast<double>(vocab) * log_p - m.log_q_sum) : 0.0;
   }
   static void addTail(TailGradient& w, float u, float log_p) { w.g -= u * std::exp(log_p); }
 };

@@ -72,6 +72,9 @@ inline constexpr int64_t kSpan = 2048;
 
 inline constexpr int64_t kStatsPerRow = 6;
 
+// Below this, e^z is 0 in float32 (its smallest subnormal is e^-103.3).
+inline constexpr float kZeroExp = -200.0f;
+
 // max and log sum exp((x - max) * scale) of one row: log-probabilities are (x - max) * scale - log_sum.
 struct RowStats {
   float max = 0, log_sum = 0;
@@ -97,8 +100,8 @@ DISTILL_AVX2 inline RowStats rowStats(const float* x, int64_t n, float scale, la
       const Vec z = _mm256_mul_ps(_mm256_sub_ps(simd::load(x + c, n - c, neg_inf), shift), k);
       const Vec e = simd::exp(z);
       acc = _mm256_add_ps(acc, e);
-      if (moments) {  // e^z z with z >= -200, where e^z is 0 already: 0, not 0 * -inf (a NaN z stays NaN)
-        acc_ez_z = _mm256_fmadd_ps(e, _mm256_max_ps(simd::splat(-200.0f), z), acc_ez_z);
+      if (moments) {  // e^z z with z >= kZeroExp, where e^z is 0: 0, not 0 * -inf (a NaN z stays NaN)
+        acc_ez_z = _mm256_fmadd_ps(e, _mm256_max_ps(simd::splat(kZeroExp), z), acc_ez_z);
         acc_z = _mm256_add_ps(acc_z, valid(z, n - c));
       }
     }
@@ -253,7 +256,7 @@ struct RowKernel {
     }
   }
 
-  // w and q: row buffers of V floats.
+  // w and q_row: buffers of rowBufferFloats floats (the closed form keeps its kept-token deltas in w).
   DISTILL_AVX2 void backward(int64_t i, float* w, float* q_row) const {
     const int64_t v = chunk.vocab;
     const float* x = chunk.logits + i * v;

@@ -146,7 +146,8 @@ torch::Tensor floatRows(const torch::Tensor& x, int64_t begin, int64_t end) {
   return x.slice(0, begin, end).detach().to(torch::kFloat).contiguous();
 }
 
-// Each top-k term softened over all rows at once (a few small tensor operations, not a few per chunk).
+// Each top-k term softened over all rows once per loss (a few small tensor operations, not a few per
+// chunk), kept for the backward pass: [R, k] per teacher, small beside the [R, V] logits.
 void softenAll(const TermsHolder& h, int64_t rows) {
   if (!h.softened.empty()) return;
   for (const LogitTerm& term : h.terms) {
