@@ -256,6 +256,22 @@ struct RowKernel {
     }
   }
 
+  // Row i's task terms: their upstream gradients summed over the counted ones (-100 counts nothing).
+  float taskWeight(int64_t i) const {
+    float u = 0;
+    for (const TermRows& t : chunk.terms) {
+      if (t.kind == TermRows::Kind::kCrossEntropy && t.labels[i] != kIgnoreLabel) u += t.upstream[i];
+    }
+    return u;
+  }
+
+  // The task terms' -u on each counted label of row i.
+  void subtractLabels(int64_t i, float* out) const {
+    for (const TermRows& t : chunk.terms) {
+      if (t.kind == TermRows::Kind::kCrossEntropy && t.labels[i] != kIgnoreLabel) out[t.labels[i]] -= t.upstream[i];
+    }
+  }
+
   // w and q_row: buffers of rowBufferFloats floats (the closed form keeps its kept-token deltas in w).
   DISTILL_AVX2 void backward(int64_t i, float* w, float* q_row) const {
     const int64_t v = chunk.vocab;
@@ -284,12 +300,7 @@ struct RowKernel {
       }
       total += simd::sum(acc);
     }
-    float ce_weight = 0;  // the task terms' upstream gradients, summed over terms
     for (const TermRows& t : chunk.terms) {
-      if (t.kind == TermRows::Kind::kCrossEntropy) {
-        if (t.labels[i] != kIgnoreLabel) ce_weight += t.upstream[i];
-        continue;
-      }
       if (t.kind != TermRows::Kind::kTopK) continue;
       if (!any_teacher) {  // top-k teachers without a tail only: W is 0 but on their kept tokens
         std::fill(w, w + v, 0.0f);
@@ -308,7 +319,7 @@ struct RowKernel {
     if (any_teacher && teachers.empty()) {  // q was not written by the first pass
       for (int64_t c = 0; c < v; c += kLanes) simd::store(q_row + c, simd::exp(logProbs(x + c, v - c, s, scale)), v - c);
     }
-    writeGradient(i, any_teacher ? w : nullptr, q_row, static_cast<float>(total), ce_weight, stats.task);
+    writeGradient(i, any_teacher ? w : nullptr, q_row, static_cast<float>(total), taskWeight(i), stats.task);
   }
 
   // The backward pass with every tail in closed form, W_c = q_c (a log q_c + b) + g plus each top-k
@@ -321,14 +332,12 @@ struct RowKernel {
     float* out = chunk.grad + i * v;
     const RowStats& s = stats.soft;
     lanes::TailGradient tail;
-    float ce_weight = 0;
     for (const TermRows& t : chunk.terms) {
-      if (t.kind == TermRows::Kind::kCrossEntropy) {
-        if (t.labels[i] != kIgnoreLabel) ce_weight += t.upstream[i];
-      } else if (t.log_p_tail) {
+      if (t.kind == TermRows::Kind::kTopK && t.log_p_tail) {
         if constexpr (Div::kClosedTail) Div::addTail(tail, t.upstream[i], t.log_p_tail[i]);
       }
     }
+    const float ce_weight = taskWeight(i);
     const float temp = chunk.temperature;
     const bool shared_softmax = temp == 1;  // the task's softmax is q
     const Vec tv = simd::splat(temp), a = simd::splat(tail.a), b = simd::splat(tail.b), g = simd::splat(tail.g);
@@ -369,9 +378,7 @@ struct RowKernel {
       for (int64_t m = 0; m < t.k; ++m) out[idx[m]] += temp * d[m];
       d += t.k;
     }
-    for (const TermRows& t : chunk.terms) {
-      if (t.kind == TermRows::Kind::kCrossEntropy && t.labels[i] != kIgnoreLabel) out[t.labels[i]] -= t.upstream[i];
-    }
+    subtractLabels(i, out);
   }
 
   // grad row i = T (W - q S) + u_ce softmax(x), then -u on each counted label.
@@ -393,9 +400,7 @@ struct RowKernel {
       if (task_softmax) g = _mm256_fmadd_ps(u, simd::exp(logProbs(x + c, n, s1, 1)), g);
       simd::store(out + c, g, n);
     }
-    for (const TermRows& term : chunk.terms) {
-      if (term.kind == TermRows::Kind::kCrossEntropy && term.labels[i] != kIgnoreLabel) out[term.labels[i]] -= term.upstream[i];
-    }
+    subtractLabels(i, out);
   }
 };
 
