@@ -166,6 +166,24 @@ TEST(BuiltinModels, ZeroDropoutTrainMatchesEval) {
   EXPECT_TRUE(torch::allclose(trained, run(m, batch).logits, 1e-6, 1e-6));
 }
 
+// Training at dropout 0 draws no random numbers: TorchScript's autodiff would otherwise lower
+// torch.dropout to a Bernoulli mask drawn at p = 0 (a quarter of a small student's step).
+TEST(BuiltinModels, ZeroDropoutTrainingDrawsNoRandomNumbers) {
+  TransformerSize size;
+  size.dropout = 0.0;
+  for (auto m : {buildEncoderClassifier(size, kClasses, 8), buildDecoderLM(size, 8)}) {
+    const auto batch = makeBatch(size.vocab_size);
+    m.train();
+    auto step = [&] { run(m, batch).logits.to(torch::kFloat).square().sum().backward(); };
+    for (int warm = 0; warm < 3; ++warm) step();  // past the executor's profiling runs, into autodiff
+    torch::manual_seed(99);
+    const torch::Tensor want = torch::rand({8});
+    torch::manual_seed(99);
+    step();
+    EXPECT_TRUE(torch::equal(torch::rand({8}), want)) << "a training step at dropout 0 drew random numbers";
+  }
+}
+
 TEST(BuiltinModels, GradientsReachEveryParameter) {
   for (auto m : {buildEncoderClassifier(TransformerSize{}, kClasses, 7),
                  buildDecoderLM(TransformerSize{}, 7)}) {
